@@ -1,0 +1,3 @@
+module greenbench/baselines/go
+
+go 1.19

@@ -1,0 +1,88 @@
+// procfs_test.go checks the /proc and /sys parsers on fixed text, and the
+// readers once against this machine's real files.
+package main
+
+import "testing"
+
+func TestParseStatm(t *testing.T) {
+	got, err := parseStatm("2560 640 300 1 0 500 0\n", 4096)
+	if err != nil || got.vszBytes != 2560*4096 || got.rssBytes != 640*4096 {
+		t.Fatalf("parseStatm = %+v, %v", got, err)
+	}
+	if _, err := parseStatm("12", 4096); err == nil {
+		t.Fatal("parseStatm accepted one field")
+	}
+}
+
+func TestParseKBTable(t *testing.T) {
+	rollup := "5582f9a3c000-7ffd9b5fe000 ---p 00000000 00:00 0                          [rollup]\n" +
+		"Rss:                1536 kB\nPss:                 900 kB\nHugePages_Total:       0\n"
+	table := parseKBTable(rollup)
+	if table["Rss"] != 1536*1024 || table["Pss"] != 900*1024 || table["HugePages_Total"] != 0 {
+		t.Fatalf("parseKBTable = %v", table)
+	}
+	if len(table) != 3 {
+		t.Fatalf("parseKBTable kept the header line: %v", table)
+	}
+}
+
+func TestKernelBytesSumsPresentKeys(t *testing.T) {
+	meminfo := parseKBTable("KernelStack: 10 kB\nPageTables: 20 kB\nSUnreclaim: 30 kB\nSlab: 99 kB\n")
+	if got := kernelBytes(meminfo); got != 60*1024 {
+		t.Fatalf("kernelBytes = %d, want %d (SecPageTables absent counts as 0)", got, 60*1024)
+	}
+}
+
+func TestCountLines(t *testing.T) {
+	for text, want := range map[string]int64{"": 0, "a\n": 1, "a\nb\n": 2, "a\nb": 2} {
+		if got := countLines(text); got != want {
+			t.Errorf("countLines(%q) = %d, want %d", text, got, want)
+		}
+	}
+}
+
+func TestParseCPUList(t *testing.T) {
+	for text, want := range map[string]int{"0": 1, "0-1": 2, "0-3,8,10-11\n": 7, "": 0} {
+		if got, err := parseCPUList(text); err != nil || got != want {
+			t.Errorf("parseCPUList(%q) = %d, %v; want %d", text, got, err, want)
+		}
+	}
+	if _, err := parseCPUList("3-1"); err == nil {
+		t.Error("parseCPUList accepted a descending range")
+	}
+}
+
+func TestParseLimit(t *testing.T) {
+	for text, want := range map[string]int64{"32768\n": 32768, "max\n": -1, "": -1} {
+		if got := parseLimit(text); got != want {
+			t.Errorf("parseLimit(%q) = %d, want %d", text, got, want)
+		}
+	}
+}
+
+func TestCgroupPidsMaxPath(t *testing.T) {
+	v1 := "9:name=systemd:/\n8:pids:/user.slice\n0::/\n"
+	if got := cgroupPidsMaxPath(v1); got != "/sys/fs/cgroup/pids/user.slice/pids.max" {
+		t.Errorf("v1: %q", got)
+	}
+	v2 := "0::/user.slice/session-1.scope\n"
+	if got := cgroupPidsMaxPath(v2); got != "/sys/fs/cgroup/user.slice/session-1.scope/pids.max" {
+		t.Errorf("v2: %q", got)
+	}
+	if got := cgroupPidsMaxPath(""); got != "" {
+		t.Errorf("none: %q", got)
+	}
+}
+
+func TestReadersOnThisMachine(t *testing.T) {
+	memory, err := readProcessMemory()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if memory.rssBytes <= 0 || memory.pssBytes <= 0 || memory.vszBytes < memory.rssBytes || memory.kernelBytes <= 0 {
+		t.Fatalf("implausible reading %+v", memory)
+	}
+	if maps, err := mapCount(); err != nil || maps < 5 {
+		t.Fatalf("mapCount = %d, %v", maps, err)
+	}
+}

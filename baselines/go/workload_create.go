@@ -1,0 +1,79 @@
+// workload_create.go is the create workload: what spawning a goroutine and
+// waiting for it costs. mode:sequential spawns one goroutine and waits for it,
+// N times; mode:batch spawns N and then waits for all of them.
+//
+// Invariant: the time covers spawn, run and join of all N goroutines, and the
+// goroutines themselves count how many ran; a count other than N is an error.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+type createResult struct {
+	wall  time.Duration
+	tasks int64 // goroutines that ran, counted by themselves
+}
+
+// runCreate spawns n goroutines, one at a time (batch false) or all at once.
+func runCreate(batch bool, n int) createResult {
+	var ran atomic.Int64
+	var done sync.WaitGroup
+	task := func() {
+		ran.Add(1)
+		done.Done()
+	}
+	start := time.Now()
+	if batch {
+		done.Add(n)
+		for i := 0; i < n; i++ {
+			go task()
+		}
+		done.Wait()
+	} else {
+		for i := 0; i < n; i++ {
+			done.Add(1)
+			go task()
+			done.Wait()
+		}
+	}
+	return createResult{wall: time.Since(start), tasks: ran.Load()}
+}
+
+func createFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
+	mode := fs.String("mode", "sequential", "sequential (spawn, join, N times) or batch (spawn N, join all)")
+	n := fs.Int("n", 100000, "goroutines to create")
+	return func() (plan, error) {
+		if *mode != "sequential" && *mode != "batch" {
+			return plan{}, usagef("-mode must be sequential or batch, got %q", *mode)
+		}
+		if *n < 1 {
+			return plan{}, usagef("-n must be at least 1, got %d", *n)
+		}
+		batch, count := *mode == "batch", *n
+		measure := func() (measurement, error) {
+			r, err := warmedUp(func() (createResult, error) {
+				r := runCreate(batch, count)
+				if r.tasks != int64(count) {
+					return r, fmt.Errorf("%d goroutines ran, %d were spawned", r.tasks, count)
+				}
+				return r, nil
+			})
+			if err != nil {
+				return measurement{}, err
+			}
+			wall := float64(r.wall.Nanoseconds())
+			return measurement{RealTime: wall, Iterations: 1, Counters: []counter{
+				{"ns_per_task", wall / float64(count)},
+				{"tasks", float64(r.tasks)},
+			}}, nil
+		}
+		name := nameOf("create", common.procs, "mode:"+*mode, "n:"+strconv.Itoa(*n))
+		return plan{name: name, timeUnit: "ns", measure: measure}, nil
+	}
+}

@@ -1,0 +1,158 @@
+// workload_maxcount.go is the max_count workload: how many parked goroutines
+// one process holds before a limit stops it.
+//
+// It spawns goroutines parked as in the memory workload, and every
+// checkEvery spawns reads the resident size from /proc/self/statm (cheap) to
+// stop before the next batch would take the process past the memory budget;
+// it also stops at the cap or the time limit. The label names the bound that
+// stopped it. A failed spawn cannot be reported: the Go runtime aborts the
+// process when it runs out of memory, so the budget is the guard, and a
+// budget above MemAvailable is refused. Goroutines use no pids and no
+// mappings, so pid_max, threads-max and max_map_count never bind here.
+//
+// Invariant: every goroutine counted in max_tasks is alive when the final
+// reading is taken, and all of them have exited before the measurement ends.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"math"
+	"runtime"
+	"time"
+)
+
+// checkEvery is how many spawns pass between two statm readings: reading
+// costs a few microseconds, a goroutine a few hundred nanoseconds.
+const checkEvery = 4096
+
+// eightGiB is the reference budget of tasks_in_8GiB.
+const eightGiB = 8 << 30
+
+type maxCountLimits struct {
+	budgetBytes int64         // absolute RSS of the process not to exceed
+	limit       int64         // the cap: most goroutines to spawn
+	timeLimit   time.Duration // most time to spend spawning
+}
+
+type maxCountResult struct {
+	tasks     int64
+	bound     string // memory_budget, cap or time
+	wall      time.Duration
+	rssBefore int64 // smaps_rollup Rss before the first spawn
+	rssAfter  int64 // smaps_rollup Rss with all tasks alive
+	maps      int64
+}
+
+// exceedsBudget says whether spawning checkEvery more goroutines, at the
+// average cost so far, would take the resident size past the budget.
+func exceedsBudget(rss, rssBefore, spawned, budget int64) bool {
+	perTask := int64(0)
+	if spawned > 0 && rss > rssBefore {
+		perTask = (rss - rssBefore) / spawned
+	}
+	return rss+perTask*checkEvery > budget
+}
+
+func smapsRSS() (int64, error) {
+	rollup, err := readKBTable("/proc/self/smaps_rollup", "Rss")
+	if err != nil {
+		return 0, err
+	}
+	return rollup["Rss"], nil
+}
+
+func runMaxCount(limits maxCountLimits) (maxCountResult, error) {
+	runtime.GC()
+	rssBefore, err := smapsRSS()
+	if err != nil {
+		return maxCountResult{}, err
+	}
+	statmBefore, err := readStatm() // the budget check's own baseline
+	if err != nil {
+		return maxCountResult{}, err
+	}
+	parked := newParkedGoroutines()
+	bound := "cap"
+	began := time.Now()
+	for parked.spawned < limits.limit {
+		if parked.spawned%checkEvery == 0 {
+			sizes, err := readStatm()
+			if err != nil {
+				parked.releaseAll()
+				return maxCountResult{}, err
+			}
+			if exceedsBudget(sizes.rssBytes, statmBefore.rssBytes, parked.spawned, limits.budgetBytes) {
+				bound = "memory_budget"
+				break
+			}
+			if time.Since(began) >= limits.timeLimit {
+				bound = "time"
+				break
+			}
+		}
+		parked.spawn()
+	}
+	alive := parked.waitAlive()
+	wall := time.Since(began)
+	rssAfter, rssErr := smapsRSS()
+	maps, mapsErr := mapCount()
+	if err := parked.releaseAll(); err != nil {
+		return maxCountResult{}, err
+	}
+	switch {
+	case rssErr != nil:
+		return maxCountResult{}, rssErr
+	case mapsErr != nil:
+		return maxCountResult{}, mapsErr
+	case alive != parked.spawned:
+		return maxCountResult{}, fmt.Errorf("%d goroutines alive at the reading, %d spawned", alive, parked.spawned)
+	}
+	return maxCountResult{tasks: alive, bound: bound, wall: wall, rssBefore: rssBefore, rssAfter: rssAfter, maps: maps}, nil
+}
+
+func maxCountFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
+	budget := fs.Int64("budget-bytes", 1<<30, "stop before the process's RSS exceeds this many bytes")
+	limit := fs.Int64("cap", 10000000, "stop after this many goroutines")
+	timeLimit := fs.Float64("time-limit", 60, "stop spawning after this many seconds")
+	return func() (plan, error) {
+		if *budget < 1 || *limit < 1 || !(*timeLimit > 0) {
+			return plan{}, usagef("-budget-bytes, -cap and -time-limit must be positive")
+		}
+		if meminfo, err := readKBTable("/proc/meminfo", "MemAvailable"); err == nil && *budget > meminfo["MemAvailable"] {
+			return plan{}, usagef("-budget-bytes %d exceeds MemAvailable (%d bytes): the OOM killer, not the budget, would stop the run",
+				*budget, meminfo["MemAvailable"])
+		}
+		limits := maxCountLimits{
+			budgetBytes: *budget,
+			limit:       *limit,
+			timeLimit:   time.Duration(*timeLimit * float64(time.Second)),
+		}
+		measure := func() (measurement, error) {
+			r, err := runMaxCount(limits)
+			if err != nil {
+				return measurement{}, err
+			}
+			perTask, inEightGiB := math.NaN(), math.NaN()
+			if r.tasks > 0 {
+				perTask = float64(r.rssAfter-r.rssBefore) / float64(r.tasks)
+			}
+			if perTask > 0 {
+				inEightGiB = float64(eightGiB) / perTask
+			}
+			return measurement{
+				RealTime:   float64(r.wall.Nanoseconds()) / 1e6,
+				Iterations: 1,
+				Label:      "bound:" + r.bound,
+				Counters: []counter{
+					{"max_tasks", float64(r.tasks)},
+					{"seconds", r.wall.Seconds()},
+					{"bytes_per_task", perTask},
+					{"tasks_in_8GiB", inEightGiB},
+					{"map_count", float64(r.maps)},
+				},
+			}, nil
+		}
+		return plan{name: nameOf("max_count", common.procs), timeUnit: "ms", measure: measure}, nil
+	}
+}

@@ -1,0 +1,126 @@
+// workload_memory.go is the memory workload: what N goroutines cost while all
+// of them are alive and parked on a channel receive (never a sleep loop).
+//
+// Readings (procfs.go) are taken after a runtime.GC(), before spawning, and
+// again once every goroutine has said it is alive; the per-task figures are
+// the deltas divided by N. kernel_bytes_per_task is a system-wide delta
+// (KernelStack, PageTables, SecPageTables, SUnreclaim): near zero for
+// goroutines, which are not kernel tasks, and moved by anything else running.
+//
+// Invariant: the second reading happens while all N goroutines are alive
+// (counted by themselves, tasks_alive == N), and the workload ends only after
+// releasing them and seeing every one of them exit.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// parkedGoroutines are goroutines blocked on one channel receive until
+// release; alive counts those that have started and not yet exited.
+type parkedGoroutines struct {
+	release chan struct{}
+	ready   sync.WaitGroup // Done by each goroutine just before it parks
+	exited  sync.WaitGroup // Done by each goroutine as it exits
+	alive   atomic.Int64
+	spawned int64
+}
+
+func newParkedGoroutines() *parkedGoroutines {
+	return &parkedGoroutines{release: make(chan struct{})}
+}
+
+// spawn starts one more parked goroutine.
+func (p *parkedGoroutines) spawn() {
+	p.ready.Add(1)
+	p.exited.Add(1)
+	p.spawned++
+	go func() {
+		p.alive.Add(1)
+		p.ready.Done()
+		<-p.release
+		p.alive.Add(-1)
+		p.exited.Done()
+	}()
+}
+
+// waitAlive returns once every spawned goroutine is alive, with their count.
+func (p *parkedGoroutines) waitAlive() int64 {
+	p.ready.Wait()
+	return p.alive.Load()
+}
+
+// releaseAll wakes every goroutine and waits until all of them have exited.
+func (p *parkedGoroutines) releaseAll() error {
+	close(p.release)
+	p.exited.Wait()
+	if left := p.alive.Load(); left != 0 {
+		return fmt.Errorf("%d goroutines still alive after release", left)
+	}
+	return nil
+}
+
+type memoryResult struct {
+	spawnWall time.Duration // spawning N until all were alive
+	before    processMemory
+	after     processMemory
+	alive     int64
+}
+
+func runMemory(n int) (memoryResult, error) {
+	runtime.GC()
+	before, err := readProcessMemory()
+	if err != nil {
+		return memoryResult{}, err
+	}
+	parked := newParkedGoroutines()
+	began := time.Now()
+	for i := 0; i < n; i++ {
+		parked.spawn()
+	}
+	alive := parked.waitAlive()
+	spawnWall := time.Since(began)
+	after, readErr := readProcessMemory()
+	if err := parked.releaseAll(); err != nil {
+		return memoryResult{}, err
+	}
+	if readErr != nil {
+		return memoryResult{}, readErr
+	}
+	if alive != int64(n) {
+		return memoryResult{}, fmt.Errorf("%d goroutines alive at the reading, %d spawned", alive, n)
+	}
+	return memoryResult{spawnWall: spawnWall, before: before, after: after, alive: alive}, nil
+}
+
+func memoryFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
+	n := fs.Int("n", 100000, "goroutines parked at once (up to 1000000 and beyond)")
+	return func() (plan, error) {
+		if *n < 1 {
+			return plan{}, usagef("-n must be at least 1, got %d", *n)
+		}
+		count := *n
+		measure := func() (measurement, error) {
+			r, err := runMemory(count)
+			if err != nil {
+				return measurement{}, err
+			}
+			perTask := func(after, before int64) float64 { return float64(after-before) / float64(count) }
+			return measurement{RealTime: float64(r.spawnWall.Nanoseconds()), Iterations: 1, Counters: []counter{
+				{"rss_bytes_per_task", perTask(r.after.rssBytes, r.before.rssBytes)},
+				{"pss_bytes_per_task", perTask(r.after.pssBytes, r.before.pssBytes)},
+				{"vsz_bytes_per_task", perTask(r.after.vszBytes, r.before.vszBytes)},
+				{"kernel_bytes_per_task", perTask(r.after.kernelBytes, r.before.kernelBytes)},
+				{"tasks_alive", float64(r.alive)},
+			}}, nil
+		}
+		name := nameOf("memory", common.procs, "n:"+strconv.Itoa(*n))
+		return plan{name: name, timeUnit: "ns", measure: measure}, nil
+	}
+}

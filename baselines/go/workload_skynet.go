@@ -1,0 +1,105 @@
+// workload_skynet.go is the skynet benchmark (atemerev/skynet, Go version):
+// a goroutine of size S > 1 spawns div = 10 children of size S/10 and sums what
+// they send back over its own unbuffered channel; a goroutine of size 1 sends
+// its ordinal. With N = 1,000,000 leaves that is six levels and 1,111,111
+// goroutines, and the sum is N(N-1)/2 = 499,999,500,000.
+//
+// The only change from the reference is that each goroutine also sends back
+// how many goroutines its subtree ran, so that tasks is counted, not assumed;
+// the channel element is two int64s instead of one int.
+//
+// Invariant: N is a power of 10 (so every level divides exactly), and a sum or
+// a goroutine count other than the closed form is an error.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+const skynetDiv = 10
+
+type skynetSubtree struct {
+	sum   int64 // sum of the leaf ordinals
+	tasks int64 // goroutines run, this one included
+}
+
+func skynet(out chan<- skynetSubtree, num, size int64) {
+	if size == 1 {
+		out <- skynetSubtree{sum: num, tasks: 1}
+		return
+	}
+	children := make(chan skynetSubtree)
+	for i := int64(0); i < skynetDiv; i++ {
+		go skynet(children, num+i*(size/skynetDiv), size/skynetDiv)
+	}
+	total := skynetSubtree{tasks: 1}
+	for i := 0; i < skynetDiv; i++ {
+		child := <-children
+		total.sum += child.sum
+		total.tasks += child.tasks
+	}
+	out <- total
+}
+
+// skynetTasks is the number of goroutines for n leaves: n + n/10 + ... + 1.
+func skynetTasks(n int64) int64 {
+	total := int64(0)
+	for ; n >= 1; n /= skynetDiv {
+		total += n
+	}
+	return total
+}
+
+func isPowerOfDiv(n int64) bool {
+	for n > 1 && n%skynetDiv == 0 {
+		n /= skynetDiv
+	}
+	return n == 1
+}
+
+type skynetResult struct {
+	wall time.Duration
+	skynetSubtree
+}
+
+func runSkynet(n int64) (skynetResult, error) {
+	root := make(chan skynetSubtree)
+	began := time.Now()
+	go skynet(root, 0, n)
+	result := <-root
+	wall := time.Since(began)
+	if want := n * (n - 1) / 2; result.sum != want {
+		return skynetResult{}, fmt.Errorf("sum %d, want %d", result.sum, want)
+	}
+	if want := skynetTasks(n); result.tasks != want {
+		return skynetResult{}, fmt.Errorf("%d goroutines ran, want %d", result.tasks, want)
+	}
+	return skynetResult{wall: wall, skynetSubtree: result}, nil
+}
+
+func skynetFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
+	n := fs.Int64("n", 1000000, "leaves, a power of 10")
+	return func() (plan, error) {
+		if *n < 1 || !isPowerOfDiv(*n) {
+			return plan{}, usagef("-n must be a power of 10, got %d", *n)
+		}
+		leaves := *n
+		measure := func() (measurement, error) {
+			r, err := warmedUp(func() (skynetResult, error) { return runSkynet(leaves) })
+			if err != nil {
+				return measurement{}, err
+			}
+			ms := float64(r.wall.Nanoseconds()) / 1e6
+			return measurement{RealTime: ms, Iterations: 1, Counters: []counter{
+				{"ms_wall", ms},
+				{"ns_per_task", float64(r.wall.Nanoseconds()) / float64(r.tasks)},
+				{"sum", float64(r.sum)},
+				{"tasks", float64(r.tasks)},
+			}}, nil
+		}
+		return plan{name: nameOf("skynet", common.procs, "n:"+strconv.FormatInt(*n, 10)), timeUnit: "ms", measure: measure}, nil
+	}
+}

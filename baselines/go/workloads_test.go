@@ -1,0 +1,111 @@
+// workloads_test.go runs every workload in-process at small sizes and checks
+// that it did the work it claims, and that the command line is validated
+// (a usage error is what makes the program exit 2).
+package main
+
+import (
+	"errors"
+	"io"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+func TestCreateRunsEveryTask(t *testing.T) {
+	for _, batch := range []bool{false, true} {
+		if r := runCreate(batch, 5000); r.tasks != 5000 || r.wall <= 0 {
+			t.Errorf("batch=%v: %+v", batch, r)
+		}
+	}
+}
+
+func TestSwitchCountsEverySwitch(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	if r := runYield(2000); r.switches != 2000 {
+		t.Errorf("yield: %+v", r)
+	}
+	if r := runHandoff(2000); r.switches != 2000 {
+		t.Errorf("handoff: %+v", r)
+	}
+}
+
+func TestSkynet(t *testing.T) {
+	r, err := runSkynet(10000)
+	if err != nil || r.sum != 10000*9999/2 || r.tasks != 11111 {
+		t.Fatalf("runSkynet(10000) = %+v, %v", r, err)
+	}
+	if skynetTasks(1000000) != 1111111 {
+		t.Errorf("skynetTasks(1e6) = %d", skynetTasks(1000000))
+	}
+	for n, want := range map[int64]bool{1: true, 10: true, 1000000: true, 0: false, 20: false, 999: false} {
+		if isPowerOfDiv(n) != want {
+			t.Errorf("isPowerOfDiv(%d) != %v", n, want)
+		}
+	}
+}
+
+func TestMemoryKeepsAllAlive(t *testing.T) {
+	r, err := runMemory(2000)
+	if err != nil || r.alive != 2000 {
+		t.Fatalf("runMemory(2000) = %+v, %v", r, err)
+	}
+	if r.after.rssBytes <= r.before.rssBytes {
+		t.Errorf("2000 parked goroutines left RSS unchanged: %+v", r)
+	}
+	if n := runtime.NumGoroutine(); n > 10 {
+		t.Errorf("%d goroutines left after the workload", n)
+	}
+}
+
+func TestMaxCountStopsAtTheCap(t *testing.T) {
+	r, err := runMaxCount(maxCountLimits{budgetBytes: 1 << 40, limit: 10000, timeLimit: 1 << 40})
+	if err != nil || r.tasks != 10000 || r.bound != "cap" || r.maps <= 0 {
+		t.Fatalf("runMaxCount = %+v, %v", r, err)
+	}
+}
+
+func TestMaxCountStopsAtTheBudget(t *testing.T) {
+	r, err := runMaxCount(maxCountLimits{budgetBytes: 1, limit: 10000, timeLimit: 1 << 40})
+	if err != nil || r.tasks != 0 || r.bound != "memory_budget" {
+		t.Fatalf("runMaxCount = %+v, %v", r, err)
+	}
+}
+
+func TestExceedsBudget(t *testing.T) {
+	if exceedsBudget(100, 100, 0, 1000) {
+		t.Error("nothing spawned, well under budget")
+	}
+	// 1000 bytes per task so far: checkEvery more would add 4,096,000.
+	if !exceedsBudget(2000000, 1000000, 1000, 5000000) {
+		t.Error("the next batch would pass the budget")
+	}
+}
+
+func TestParseCommand(t *testing.T) {
+	good := map[string]string{
+		"skynet -n 1000 -procs 2":               "skynet/go/procs:2/n:1000",
+		"create -mode batch -n 7 -procs 1":      "create/go/procs:1/mode:batch/n:7",
+		"switch -via yield -cpus 1":             "switch/go/procs:1/via:yield/cpus:1",
+		"switch -via handoff -cpus 2":           "switch/go/procs:2/via:handoff/cpus:2",
+		"memory -n 10 -procs 2 -reps 3":         "memory/go/procs:2/n:10",
+		"max_count -cap 5 -procs 1 -out x.json": "max_count/go/procs:1",
+	}
+	for args, name := range good {
+		p, _, err := parseCommand(strings.Fields(args), io.Discard)
+		if err != nil || p.name != name {
+			t.Errorf("%q: name %q, err %v; want %q", args, p.name, err, name)
+		}
+	}
+	bad := []string{
+		"", "fly", "skynet -n 12", "skynet -bogus", "create -mode both", "create -n 0",
+		"switch -via yield -cpus 2", "switch -cpus 3", "switch -cpus 1 -procs 2",
+		"memory -reps 0", "memory -procs 0", "skynet extra", "max_count -time-limit 0",
+	}
+	for _, args := range bad {
+		_, _, err := parseCommand(strings.Fields(args), io.Discard)
+		var usage usageError
+		if !errors.As(err, &usage) {
+			t.Errorf("%q: err %v, want a usage error", args, err)
+		}
+	}
+}

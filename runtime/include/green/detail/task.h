@@ -1,0 +1,175 @@
+// green/detail/task.h: the task control block (Task), the spin lock and wait queue that
+// every blocking primitive is built from, and the park/wake seam into the scheduler.
+//
+// Invariant: a Task is in at most one queue at a time (a run queue, a timer heap or one
+// wait queue), linked through `next`; whoever holds the queue's lock owns that link.
+// A parked task becomes visible to wakers only after it has been switched out (the
+// scheduler releases the wait queue's lock on the next context), so a wake can never
+// resume a task that is still running on its own stack.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <new>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace green {
+
+// Identifies a task for the life of the process; never reused, never 0.
+using TaskId = std::uint64_t;
+
+namespace detail {
+
+// A test-and-test-and-set lock for the short critical sections of wait queues. It
+// never parks anything: holders only ever run a handful of instructions under it.
+class SpinLock {
+ public:
+  void lock() noexcept {
+    for (unsigned spins = 0; flag_.exchange(true, std::memory_order_acquire);) {
+      while (flag_.load(std::memory_order_relaxed)) backoff(++spins);
+    }
+  }
+  void unlock() noexcept { flag_.store(false, std::memory_order_release); }
+
+ private:
+  static void backoff(unsigned spins) noexcept;  // pause, then sched_yield (holder preempted)
+  std::atomic<bool> flag_{false};
+};
+
+// Where a suspended context lives: the Boost.Context handle plus what the sanitizers
+// need to follow a stack switch. Written only by the context switch (src/context.h).
+struct ContextState {
+  void* fctx = nullptr;                // boost fcontext_t of the suspended context
+  const void* stack_bottom = nullptr;  // lowest address of its stack (ASan)
+  std::size_t stack_size = 0;
+  void* asan_fake_stack = nullptr;
+  void* tsan_fiber = nullptr;
+};
+
+// The usable range of a fiber stack: [base, base + size); a guard page lies below base.
+struct Stack {
+  void* base = nullptr;
+  std::size_t size = 0;
+  explicit operator bool() const noexcept { return base != nullptr; }
+};
+
+// join_state values; any other value is the Task* of a parked joiner.
+inline constexpr std::uintptr_t kRunning = 0;
+inline constexpr std::uintptr_t kDone = 1;
+inline constexpr std::uintptr_t kDetached = 2;
+
+// The control block of one task. Allocated from the scheduler's task blocks (see
+// task_alloc below), never with plain new; the closure and its result live inside it.
+struct Task {
+  Task* next = nullptr;                 // queue link; owned by the queue that holds the task
+  ContextState ctx;                     // saved context; owned by the worker running it
+  Stack stack;                          // empty until the task first runs (stacks are lazy)
+  TaskId id = 0;                        // set at spawn
+  std::atomic<std::uintptr_t> join_state{kRunning};  // see constants above
+  std::atomic<std::uint32_t> refs{2};   // one for the body, one for the JoinHandle
+  std::exception_ptr error;             // what escaped the body, for the joiner
+
+  virtual void invoke() = 0;            // runs the closure once, keeps its result
+  virtual ~Task() = default;
+};
+
+// Task blocks: fixed-size, pooled per worker, enumerable at shutdown (so that tasks
+// still alive when the root task returns can be destroyed). Closures that do not fit
+// are boxed on the heap by TaskImpl.
+inline constexpr std::size_t kTaskBlockSize = 256;
+void* task_alloc();
+void task_free(Task* task) noexcept;
+
+// Drops one reference; the last one destroys the closure and frees the block.
+void task_release(Task* task) noexcept;
+
+// Makes `task` runnable and hands it to the scheduler. Called by spawn.
+void submit(Task* task);
+
+// The scheduler seam for blocking primitives. Must be called from inside a task.
+Task* current_task() noexcept;
+// Suspends the current task, releasing `lock` only once it is switched out.
+void park(SpinLock& lock);
+// Makes a parked task runnable again (on the caller's worker, or the global queue when
+// called from outside the runtime).
+void wake(Task* task);
+
+// Ends the process with a message naming the task; used where an exception has nowhere
+// to go (a detached task, a handle dropped without join).
+[[noreturn]] void die_with_task_exception(TaskId id, const std::exception_ptr& error) noexcept;
+
+// An intrusive FIFO of nodes linked through their `next` member: parked tasks in
+// WaitQueue, channel waiters in Channel. Not synchronised: guard it with a SpinLock
+// held across the check-then-park.
+template <class Node>
+class IntrusiveFifo {
+ public:
+  bool empty() const noexcept { return head_ == nullptr; }
+  void push(Node* n) noexcept {
+    n->next = nullptr;
+    (tail_ ? tail_->next : head_) = n;
+    tail_ = n;
+  }
+  Node* pop() noexcept {
+    Node* n = head_;
+    if (n) {
+      head_ = n->next;
+      if (!head_) tail_ = nullptr;
+      n->next = nullptr;
+    }
+    return n;
+  }
+
+ private:
+  Node* head_ = nullptr;
+  Node* tail_ = nullptr;
+};
+using WaitQueue = IntrusiveFifo<Task>;
+
+template <class R>
+struct TaskOf : Task {
+  std::optional<R> result;
+};
+template <>
+struct TaskOf<void> : Task {};
+
+// A task running closure F. The closure is destroyed as soon as it returns, so its
+// captures are released before the handle is joined.
+template <class F, class R>
+struct TaskImpl final : TaskOf<R> {
+  static constexpr bool kInline = sizeof(std::optional<F>) + sizeof(TaskOf<R>) + 16 <= kTaskBlockSize;
+  using Storage = std::conditional_t<kInline, std::optional<F>, std::unique_ptr<F>>;
+  Storage fn;
+
+  explicit TaskImpl(F&& f) {
+    if constexpr (kInline) {
+      fn.emplace(std::move(f));
+    } else {
+      fn = std::make_unique<F>(std::move(f));
+    }
+  }
+  void invoke() override {
+    if constexpr (std::is_void_v<R>) {
+      (*fn)();
+    } else {
+      this->result.emplace((*fn)());
+    }
+    fn.reset();
+  }
+};
+
+template <class F, class R = std::invoke_result_t<std::decay_t<F>&>>
+TaskOf<R>* make_task(F&& f) {
+  using Impl = TaskImpl<std::decay_t<F>, R>;
+  static_assert(sizeof(Impl) <= kTaskBlockSize && alignof(Impl) <= alignof(std::max_align_t));
+  void* mem = task_alloc();
+  return new (mem) Impl(std::decay_t<F>(std::forward<F>(f)));
+}
+
+}  // namespace detail
+}  // namespace green

@@ -1,0 +1,90 @@
+// context.h: the one seam through which the runtime switches stacks. It wraps
+// Boost.Context's lowest layer (jump_fcontext/make_fcontext) and tells ASan and TSan
+// about every switch, so the sanitizer builds follow fibers correctly.
+//
+// What a switch does not save: jump_fcontext saves only the callee-saved registers, the
+// stack pointer and the x87/SSE control words (Boost's fcontext ABI); everything else is
+// dead across a call anyway. It does not touch signal masks (unlike ucontext), which is
+// why it costs nanoseconds instead of a system call.
+//
+// Invariant: the context that lands after a switch stores the suspended context's
+// handle into the ContextState it was handed (transfer_t::data), before anything else
+// can see that context; a finished context passes nullptr and is never resumed.
+#pragma once
+
+#include <boost/context/detail/fcontext.hpp>
+#include <cstddef>
+
+#include "green/detail/task.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define GREEN_ASAN 1
+#endif
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+#define GREEN_TSAN 1
+#endif
+
+namespace green::detail {
+
+namespace fctx = boost::context::detail;
+
+// Prepares `state` to start running `entry` on `stack` at its first resume.
+inline void make_context(ContextState& state, const Stack& stack, void (*entry)(fctx::transfer_t)) {
+  char* top = static_cast<char*>(stack.base) + stack.size;
+  state.fctx = fctx::make_fcontext(top, stack.size, entry);
+  state.stack_bottom = stack.base;
+  state.stack_size = stack.size;
+#if GREEN_TSAN
+  if (!state.tsan_fiber) state.tsan_fiber = __tsan_create_fiber(0);
+#endif
+}
+
+// Releases what make_context acquired for the sanitizers; `state` must not be running.
+inline void retire_context(ContextState& state) noexcept {
+#if GREEN_TSAN
+  if (state.tsan_fiber) __tsan_destroy_fiber(state.tsan_fiber);
+#endif
+  state = ContextState{};
+}
+
+// Binds a thread's own stack to `state` (a worker's scheduling context).
+inline void adopt_thread_context(ContextState& state) noexcept {
+#if GREEN_TSAN
+  state.tsan_fiber = __tsan_get_current_fiber();
+#endif
+  (void)state;
+}
+
+// Called first thing in whatever context lands after a switch.
+inline void land(fctx::transfer_t t, ContextState* self) noexcept {
+  auto* from = static_cast<ContextState*>(t.data);
+#if GREEN_ASAN
+  const void* from_bottom = nullptr;
+  std::size_t from_size = 0;
+  __sanitizer_finish_switch_fiber(self ? self->asan_fake_stack : nullptr, &from_bottom, &from_size);
+  if (from && !from->stack_bottom) {  // a thread stack, seen for the first time
+    from->stack_bottom = from_bottom;
+    from->stack_size = from_size;
+  }
+#else
+  (void)self;
+#endif
+  if (from) from->fctx = t.fctx;
+}
+
+// Suspends the running context into `from` (nullptr: it has finished and is never
+// resumed) and resumes `to`. Returns when something switches back to `from`.
+inline void switch_context(ContextState* from, ContextState& to) noexcept {
+#if GREEN_ASAN
+  __sanitizer_start_switch_fiber(from ? &from->asan_fake_stack : nullptr, to.stack_bottom, to.stack_size);
+#endif
+#if GREEN_TSAN
+  __tsan_switch_to_fiber(to.tsan_fiber, 0);
+#endif
+  fctx::transfer_t t = fctx::jump_fcontext(to.fctx, from);
+  land(t, from);
+}
+
+}  // namespace green::detail

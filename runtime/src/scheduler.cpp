@@ -1,0 +1,326 @@
+// scheduler.cpp: building and tearing down the scheduler for one run, the global queue,
+// the idle protocol, and the task-facing entry points of green/detail/task.h and
+// green/runtime.h (design and invariant in scheduler.h).
+#include "scheduler.h"
+
+#include <linux/futex.h>
+#include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+#include <thread>
+
+namespace green::detail {
+namespace {
+
+std::atomic<Scheduler*> g_active{nullptr};
+
+void futex_wake_one(std::atomic<std::uint32_t>& word) {
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr,
+            nullptr, 0);
+}
+
+void wake_idle(Worker* w) {
+  w->wake_word.store(1, std::memory_order_release);
+  futex_wake_one(w->wake_word);
+}
+
+[[noreturn]] void misuse(const char* what) {
+  std::fprintf(stderr, "green: %s\n", what);
+  std::abort();
+}
+
+Worker& require_worker(const char* what) {
+  Worker* w = current_worker();
+  if (!w) misuse(what);
+  return *w;
+}
+
+}  // namespace
+
+Scheduler* active_scheduler() noexcept { return g_active.load(std::memory_order_acquire); }
+
+Scheduler::Scheduler(const Config& config)
+    : config_(config),
+      pool_(config.stack_size, config.guard_pages, config.pool_keep_stacks) {
+  if (config_.workers == 0) config_.workers = std::max(1u, std::thread::hardware_concurrency());
+  workers_.reserve(config_.workers);
+  for (unsigned i = 0; i < config_.workers; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+}
+
+Scheduler::~Scheduler() = default;
+
+void Scheduler::inject(Task* t) {
+  {
+    std::lock_guard lk(global_mu_);
+    global_.push(t);
+    global_size_.fetch_add(1, std::memory_order_release);
+  }
+  notify_work();
+}
+
+void Scheduler::inject_batch(Task** tasks, std::uint32_t n) {
+  {
+    std::lock_guard lk(global_mu_);
+    for (std::uint32_t i = 0; i < n; ++i) global_.push(tasks[i]);
+    global_size_.fetch_add(n, std::memory_order_release);
+  }
+  notify_work();
+}
+
+std::uint32_t Scheduler::take_global(Task** out, std::uint32_t max) {
+  if (global_empty()) return 0;
+  std::lock_guard lk(global_mu_);
+  std::uint32_t n = 0;
+  while (n < max) {
+    Task* t = global_.pop();
+    if (!t) break;
+    out[n++] = t;
+  }
+  global_size_.fetch_sub(n, std::memory_order_relaxed);
+  return n;
+}
+
+void Scheduler::notify_work() {
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker: publish, then look
+  if (idle_count_.load(std::memory_order_relaxed) == 0) return;
+  Worker* w = nullptr;
+  {
+    std::lock_guard lk(idle_mu_);
+    if (idle_.empty()) return;
+    w = idle_.back();
+    idle_.pop_back();
+    idle_count_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  wake_idle(w);
+}
+
+void Scheduler::idle_enter(Worker& w) {
+  w.wake_word.store(0, std::memory_order_relaxed);
+  std::lock_guard lk(idle_mu_);
+  idle_.push_back(&w);
+  idle_count_.fetch_add(1, std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker: register, then look
+}
+
+void Scheduler::idle_leave(Worker& w) {
+  std::lock_guard lk(idle_mu_);
+  for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+    if (*it == &w) {
+      idle_.erase(it);
+      idle_count_.fetch_sub(1, std::memory_order_relaxed);
+      break;
+    }
+  }
+}
+
+bool Scheduler::any_work() const noexcept {
+  if (!global_empty()) return true;
+  for (const auto& w : workers_) {
+    if (!w->runq.empty()) return true;
+  }
+  return false;
+}
+
+void Scheduler::stop() {
+  stopping_.store(true, std::memory_order_seq_cst);
+  std::vector<Worker*> sleepers;
+  {
+    std::lock_guard lk(idle_mu_);
+    sleepers.swap(idle_);
+    idle_count_.store(0, std::memory_order_relaxed);
+  }
+  for (Worker* w : sleepers) wake_idle(w);
+}
+
+RunReport Scheduler::run(std::function<void()> root) {
+  Scheduler* expected = nullptr;
+  if (!g_active.compare_exchange_strong(expected, this)) misuse("run() is already running in this process");
+  install_overflow_handler();
+
+  std::exception_ptr root_error;
+  Task* root_task = make_task([&] {
+    try {
+      root();
+    } catch (...) {
+      root_error = std::current_exception();
+    }
+    stop();
+  });
+  root_task->id = take_ids(1);
+  root_task->join_state.store(kDetached, std::memory_order_relaxed);
+  root_task->refs.store(1, std::memory_order_relaxed);
+  inject(root_task);
+
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < workers_.size(); ++i) threads.emplace_back([this, i] { workers_[i]->main_loop(); });
+  workers_[0]->main_loop();
+  for (auto& t : threads) t.join();
+
+  RunReport r;
+  r.workers = static_cast<unsigned>(workers_.size());
+  std::uint64_t finished = 0;
+  for (auto& w : workers_) {
+    r.tasks_spawned += w->spawned;
+    finished += w->finished;
+    r.steals += w->steals;
+    r.stack_allocations += w->stack_allocations;
+  }
+  r.tasks_spawned += 1;  // the root task
+  r.tasks_abandoned = r.tasks_spawned - finished;
+
+  tearing_down_ = true;
+  arena_.destroy_live();  // closures of abandoned tasks (and handles they held)
+  StackStats ss = pool_.stats();
+  r.stacks_mapped = ss.mapped;
+  r.stacks_peak_in_use = ss.peak_in_use;
+  r.stacks_in_use_at_exit = ss.in_use;
+  r.stacks_decommitted = ss.decommitted;
+  r.unguarded_stacks = ss.unguarded;
+  r.guard_mode = ss.guard_mode;
+  g_active.store(nullptr, std::memory_order_release);
+  if (root_error) std::rethrow_exception(root_error);
+  return r;
+}
+
+// ---- entry points ---------------------------------------------------------------------
+
+RunReport run_root(const Config& config, std::function<void()> root) {
+  Scheduler sched(config);
+  return sched.run(std::move(root));
+}
+
+void* task_alloc() {
+  if (Worker* w = current_worker()) return w->take_task_block();
+  Scheduler* s = active_scheduler();
+  if (!s) misuse("spawn() outside green::run()");
+  return s->arena().take_shared();
+}
+
+void task_free(Task* t) noexcept {
+  if (Worker* w = current_worker()) {
+    w->give_task_block(t);
+  } else if (Scheduler* s = active_scheduler()) {
+    s->arena().give_shared(TaskArena::block_of(t));
+  }
+}
+
+void task_release(Task* t) noexcept {
+  Scheduler* s = active_scheduler();
+  if (s && s->tearing_down()) return;  // the arena destroys every live block itself
+  if (t->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    t->~Task();
+    task_free(t);
+  }
+}
+
+void submit(Task* t) {
+  if (Worker* w = current_worker()) {
+    t->id = w->next_id();
+    ++w->spawned;
+    w->make_runnable(t);
+    return;
+  }
+  Scheduler* s = active_scheduler();
+  t->id = s->take_ids(1);
+  s->inject(t);
+}
+
+Task* current_task() noexcept {
+  Worker* w = current_worker();
+  return w ? running_task_for_signal() : nullptr;
+}
+
+void park(SpinLock& lock) {
+  require_worker("a green:: primitive blocked outside a task");
+  Worker::park_current({[](Worker&, Task*, void* l) { static_cast<SpinLock*>(l)->unlock(); }, nullptr, &lock});
+}
+
+void wake(Task* t) {
+  if (Worker* w = current_worker()) {
+    w->make_runnable(t);
+  } else {
+    active_scheduler()->inject(t);
+  }
+}
+
+void join_task(Task* t) {
+  if (t->join_state.load(std::memory_order_acquire) == kDone) return;
+  require_worker("JoinHandle::join() outside a task");
+  Worker::park_current({[](Worker& w, Task* self, void* target) {
+                          std::uintptr_t expected = kRunning;
+                          auto* joinee = static_cast<Task*>(target);
+                          if (!joinee->join_state.compare_exchange_strong(
+                                  expected, reinterpret_cast<std::uintptr_t>(self), std::memory_order_acq_rel)) {
+                            w.make_runnable(self);  // it finished meanwhile
+                          }
+                        },
+                        nullptr, t});
+}
+
+void detach_task(Task* t) noexcept {
+  Scheduler* s = active_scheduler();
+  if (s && s->tearing_down()) return;
+  if (t->join_state.exchange(kDetached, std::memory_order_acq_rel) == kDone && t->error) {
+    die_with_task_exception(t->id, t->error);
+  }
+  task_release(t);
+}
+
+void die_with_task_exception(TaskId id, const std::exception_ptr& error) noexcept {
+  const char* what = "an exception not derived from std::exception";
+  std::string text;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    text = e.what();
+    what = text.c_str();
+  } catch (...) {
+  }
+  std::fprintf(stderr, "green: task #%llu ended with an uncaught exception that no one joins: %s\n",
+               static_cast<unsigned long long>(id), what);
+  std::abort();
+}
+
+void SpinLock::backoff(unsigned spins) noexcept {
+  if (spins < 64) {
+    __builtin_ia32_pause();
+  } else {
+    ::sched_yield();  // the holder is probably preempted; let it run
+  }
+}
+
+}  // namespace green::detail
+
+namespace green::this_task {
+
+void yield() {
+  detail::Worker* w = detail::current_worker();
+  if (!w || !w->has_other_work()) return;
+  detail::Worker::park_current({[](detail::Worker& w, detail::Task* self, void*) { w.make_runnable(self); },
+                                nullptr, nullptr});
+}
+
+void sleep_until(std::chrono::steady_clock::time_point deadline) {
+  detail::Worker& w = detail::require_worker("sleep outside a task");
+  if (deadline <= detail::Clock::now()) return;
+  // The timer heap is the worker's own: safe to fill before switching away, because
+  // only this thread fires it, and only after the switch.
+  w.add_timer(deadline, detail::current_task());
+  detail::Worker::park_current({});
+}
+
+TaskId id() noexcept {
+  detail::Task* t = detail::current_task();
+  return t ? t->id : 0;
+}
+
+int worker_index() noexcept {
+  detail::Worker* w = detail::current_worker();
+  return w ? static_cast<int>(w->index) : -1;
+}
+
+}  // namespace green::this_task

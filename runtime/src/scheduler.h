@@ -1,0 +1,90 @@
+// scheduler.h: the M:N scheduler that run() builds for one root task.
+//
+// The model, after Go's runtime/proc.go:
+//   * N workers (OS threads; the thread that called run() is worker 0), each with a
+//     local run queue. A task spawned or woken on a worker goes to that worker's queue;
+//     from outside the runtime it goes to the global queue.
+//   * Work stealing: a worker whose queue is empty looks at its timers, then the global
+//     queue, then steals half of a random other worker's queue, spinning a little before
+//     it gives up.
+//   * Idle workers sleep on a futex and cost no CPU. Whoever makes work runnable while
+//     some worker sleeps wakes one. Sleeper and waker follow Dekker's pattern: the sleeper
+//     registers as idle then re-checks every queue; the waker publishes the task then
+//     checks for idle workers; a full fence on each side means one always sees the other,
+//     so no wake-up is lost.
+//   * One scheduler runs at a time per process (run() is not reentrant).
+//
+// Invariant: after stop(), no worker resumes a task; run_root() frees every stack and
+// task block and joins every worker before it returns.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "green/runtime.h"
+#include "stack_pool.h"
+#include "task_blocks.h"
+#include "worker.h"
+
+namespace green::detail {
+
+class Scheduler {
+ public:
+  explicit Scheduler(const Config& config);
+  ~Scheduler();
+
+  RunReport run(std::function<void()> root);
+
+  // Makes `t` runnable from any thread (the global queue) and wakes a worker.
+  void inject(Task* t);
+  // Moves tasks from a full local queue to the global one.
+  void inject_batch(Task** tasks, std::uint32_t n);
+  // Takes up to `max` tasks from the global queue; returns how many.
+  std::uint32_t take_global(Task** out, std::uint32_t max);
+  bool global_empty() const noexcept { return global_size_.load(std::memory_order_acquire) == 0; }
+
+  // Called after making work runnable: wakes an idle worker if there is one.
+  void notify_work();
+  void stop();
+  bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
+  bool multi() const noexcept { return workers_.size() > 1; }
+
+  // The idle protocol (see above).
+  void idle_enter(Worker& w);
+  void idle_leave(Worker& w);
+  bool any_work() const noexcept;
+
+  TaskId take_ids(TaskId count) { return next_id_.fetch_add(count, std::memory_order_relaxed); }
+
+  std::vector<std::unique_ptr<Worker>>& workers() noexcept { return workers_; }
+  StackPool& stack_pool() noexcept { return pool_; }
+  TaskArena& arena() noexcept { return arena_; }
+  const Config& config() const noexcept { return config_; }
+  bool tearing_down() const noexcept { return tearing_down_; }
+
+ private:
+  Config config_;
+  StackPool pool_;
+  TaskArena arena_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+
+  mutable std::mutex global_mu_;
+  IntrusiveFifo<Task> global_;              // guarded by global_mu_
+  std::atomic<std::size_t> global_size_{0};
+
+  std::mutex idle_mu_;
+  std::vector<Worker*> idle_;               // guarded by idle_mu_
+  std::atomic<std::size_t> idle_count_{0};
+
+  std::atomic<bool> stopping_{false};
+  std::atomic<TaskId> next_id_{1};
+  bool tearing_down_ = false;               // set once every worker is joined
+};
+
+// The scheduler now running, or nullptr.
+Scheduler* active_scheduler() noexcept;
+
+}  // namespace green::detail

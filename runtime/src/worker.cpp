@@ -1,0 +1,232 @@
+// worker.cpp: the scheduling loop, switching, parking and finishing of tasks on one
+// worker (design and invariant in worker.h and scheduler.h).
+#include "worker.h"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "scheduler.h"
+
+namespace green::detail {
+namespace {
+
+thread_local Worker* tls_worker = nullptr;
+
+// Rounds of steal attempts before an idle worker sleeps: long enough to catch work that
+// arrives within a few microseconds, short enough not to burn a core.
+constexpr int kSpinRounds = 32;
+// Every this many switches a worker also looks at its timers and the global queue, so
+// neither starves behind a busy local queue (Go uses 61 for the same reason).
+constexpr std::uint32_t kFairnessTick = 61;
+// Ids are handed to workers in blocks, so that spawning touches no shared counter.
+constexpr TaskId kIdBlock = 1024;
+
+void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, const timespec* timeout) {
+  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
+            timeout, nullptr, 0);
+}
+
+inline void cpu_relax() noexcept { __builtin_ia32_pause(); }
+
+}  // namespace
+
+__attribute__((noinline)) Worker* current_worker() noexcept {
+  Worker* w = tls_worker;
+  asm volatile("" ::: "memory");
+  return w;
+}
+void set_current_worker(Worker* w) noexcept { tls_worker = w; }
+Task* running_task_for_signal() noexcept { return tls_worker ? tls_worker->current : nullptr; }
+
+Worker::Worker(Scheduler& s, unsigned i)
+    : sched(s),
+      index(i),
+      runq(s.config().workers > 1),
+      stacks(s.stack_pool()),
+      blocks(s.arena()),
+      rng(0x9E3779B97F4A7C15ull * (i + 1)) {}
+
+TaskId Worker::next_id() {
+  if (id_next == id_end) {
+    id_next = sched.take_ids(kIdBlock);
+    id_end = id_next + kIdBlock;
+  }
+  return id_next++;
+}
+
+void Worker::make_runnable(Task* t) {
+  if (!runq.push(t)) {
+    // Full: move half of the queue and `t` to the global queue (Go's runqputslow).
+    Task* batch[RunQueue::kCapacity / 2 + 1];
+    std::uint32_t n = runq.pop_batch(batch, RunQueue::kCapacity / 2);
+    batch[n++] = t;
+    sched.inject_batch(batch, n);
+    return;
+  }
+  if (sched.multi()) sched.notify_work();
+}
+
+Task* Worker::pick_next() {
+  if (sched.stopping()) return nullptr;
+  if (++tick % kFairnessTick == 0) {
+    poll_timers();
+    if (!sched.global_empty()) {
+      if (Task* t = pull_global()) return t;
+    }
+  }
+  return runq.pop();
+}
+
+bool Worker::has_other_work() {
+  if (!runq.empty() || !sched.global_empty()) return true;
+  return !timers.empty() && timers.earliest() <= Clock::now();
+}
+
+void Worker::poll_timers() {
+  if (timers.empty()) return;
+  Clock::time_point now = Clock::now();
+  while (Task* t = timers.pop_due(now)) make_runnable(t);
+}
+
+Task* Worker::pull_global() {
+  Task* batch[RunQueue::kCapacity / 2];
+  std::uint32_t n = sched.take_global(batch, RunQueue::kCapacity / 2);
+  if (n == 0) return nullptr;
+  for (std::uint32_t i = 1; i < n; ++i) make_runnable(batch[i]);
+  return batch[0];
+}
+
+Task* Worker::steal() {
+  auto& ws = sched.workers();
+  std::size_t n = ws.size();
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  std::size_t start = rng % n;
+  for (std::size_t k = 0; k < n; ++k) {
+    Worker& victim = *ws[(start + k) % n];
+    if (&victim == this) continue;
+    if (Task* t = victim.runq.steal_into(runq)) {
+      ++steals;
+      return t;
+    }
+  }
+  return nullptr;
+}
+
+Task* Worker::find_work() {
+  for (;;) {
+    if (sched.stopping()) return nullptr;
+    poll_timers();
+    if (Task* t = runq.pop()) return t;
+    if (Task* t = pull_global()) return t;
+    if (sched.multi()) {
+      for (int round = 0; round < kSpinRounds; ++round) {
+        if (Task* t = steal()) {
+          if (!runq.empty()) sched.notify_work();  // more to share: wake another idler
+          return t;
+        }
+        if (!sched.global_empty() || sched.stopping()) break;
+        for (int i = 0; i < 64; ++i) cpu_relax();
+      }
+    }
+    sleep_until_work();
+  }
+}
+
+void Worker::sleep_until_work() {
+  sched.idle_enter(*this);
+  if (!sched.stopping() && !sched.any_work() &&
+      (timers.empty() || timers.earliest() > Clock::now())) {
+    timespec ts{};
+    const timespec* timeout = nullptr;
+    if (!timers.empty()) {
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timers.earliest() - Clock::now())
+                    .count();
+      if (ns < 0) ns = 0;
+      ts.tv_sec = ns / 1'000'000'000;
+      ts.tv_nsec = ns % 1'000'000'000;
+      timeout = &ts;
+    }
+    futex_wait(wake_word, 0, timeout);
+  }
+  sched.idle_leave(*this);
+}
+
+void Worker::main_loop() {
+  set_current_worker(this);
+  adopt_thread_context(sched_ctx);
+  prepare_signal_stack();
+  while (Task* t = find_work()) switch_away(&sched_ctx, *this, t);
+  stacks.drain();
+  release_signal_stack();
+  set_current_worker(nullptr);
+}
+
+void Worker::start(Task* t) {
+  t->stack = stacks.allocate();
+  ++stack_allocations;
+  make_context(t->ctx, t->stack, &Worker::fiber_entry);
+}
+
+void Worker::run_post() noexcept {
+  if (!post.fn) return;
+  PostAction p = post;
+  post = {};
+  p.fn(*this, p.task, p.arg);
+}
+
+void Worker::switch_away(ContextState* from, Worker& w, Task* next) {
+  ContextState* to = &w.sched_ctx;
+  if (next) {
+    if (!next->stack) w.start(next);
+    to = &next->ctx;
+  }
+  w.current = next;
+  switch_context(from, *to);
+  current_worker()->run_post();  // we may have landed on another worker's thread
+}
+
+void Worker::park_current(PostAction p) {
+  Worker& w = *current_worker();
+  Task* self = w.current;
+  p.task = self;
+  w.post = p;
+  switch_away(&self->ctx, w, w.pick_next());
+}
+
+void Worker::fiber_entry(fctx::transfer_t t) {
+  Worker* w = current_worker();
+  Task* self = w->current;
+  land(t, &self->ctx);
+  w->run_post();
+  try {
+    self->invoke();
+  } catch (...) {
+    self->error = std::current_exception();
+  }
+  finish_current();
+}
+
+void Worker::finish_current() {
+  Worker& w = *current_worker();
+  Task* self = w.current;
+  std::uintptr_t old = self->join_state.exchange(kDone, std::memory_order_acq_rel);
+  if (old == kDetached && self->error) die_with_task_exception(self->id, self->error);
+  if (old > kDetached) w.make_runnable(reinterpret_cast<Task*>(old));
+  ++w.finished;
+  w.post = {&Worker::release_finished, self, nullptr};
+  switch_away(nullptr, w, w.pick_next());
+  __builtin_unreachable();
+}
+
+void Worker::release_finished(Worker& w, Task* t, void*) {
+  w.stacks.deallocate(t->stack);
+  t->stack = {};
+  retire_context(t->ctx);
+  task_release(t);
+}
+
+}  // namespace green::detail

@@ -1,0 +1,101 @@
+// worker.h: one worker thread of the scheduler (Go's M and P in one).
+//
+// A worker owns a run queue, a timer heap, a stack cache and a task-block cache, and a
+// scheduling context on its thread's own stack. Fibers switch directly to the next
+// runnable fiber of their worker; only when the local queue is empty do they switch to
+// the scheduling context, which looks further (timers, the global queue, other workers'
+// queues) and sleeps on a futex when there is nothing at all.
+//
+// Post-switch actions: whatever must happen to a task *after* it is off its stack (put
+// it back on a queue, release the lock of the wait queue it joined, free its stack) is
+// left in `post` and run by the context that lands next, on the same thread. That is
+// what makes park/wake race-free without a lock held across the switch.
+//
+// Invariant: every field below is touched only by the worker's own thread, except
+// runq (thieves), wake_word (wakers) and the counters read after the worker is joined.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "context.h"
+#include "run_queue.h"
+#include "stack_pool.h"
+#include "task_blocks.h"
+#include "timer_heap.h"
+
+namespace green::detail {
+
+class Scheduler;
+
+struct PostAction {
+  void (*fn)(class Worker& w, Task* task, void* arg) = nullptr;
+  Task* task = nullptr;
+  void* arg = nullptr;
+};
+
+class Worker {
+ public:
+  Worker(Scheduler& sched, unsigned index);
+
+  // The scheduling loop, on the worker's thread; returns once the scheduler stops.
+  void main_loop();
+
+  // From the running fiber: switch away, leaving `post` for the next context to run.
+  // Returns when the fiber is resumed, possibly on another worker.
+  static void park_current(PostAction post);
+  [[noreturn]] static void finish_current();
+
+  // Owner only: makes `t` runnable on this worker.
+  void make_runnable(Task* t);
+  // Owner only: the next local task to switch to, or nullptr (go to the scheduler).
+  Task* pick_next();
+
+  TaskId next_id();
+  void* take_task_block() { return blocks.take(); }
+  void give_task_block(Task* t) noexcept { blocks.give(TaskArena::block_of(t)); }
+  void add_timer(Clock::time_point deadline, Task* t) { timers.push(deadline, t); }
+  bool has_other_work();  // for yield: is there anything else to run?
+
+  Scheduler& sched;
+  const unsigned index;
+  RunQueue runq;
+  std::atomic<std::uint32_t> wake_word{0};  // futex: 1 = woken
+
+  // Counters, summed into the RunReport after the worker is joined.
+  std::uint64_t spawned = 0, finished = 0, steals = 0, stack_allocations = 0;
+
+ private:
+  friend class Scheduler;
+  Task* find_work();          // blocks; nullptr once the scheduler stops
+  Task* steal();
+  Task* pull_global();
+  void poll_timers();
+  void sleep_until_work();
+  void run_post() noexcept;
+  void start(Task* t);        // gives a task its stack on first run
+  static void switch_away(ContextState* from, Worker& w, Task* next);
+  static void fiber_entry(fctx::transfer_t t);
+  static void release_finished(Worker& w, Task* t, void*);
+
+  TimerHeap timers;
+  StackCache stacks;
+  TaskBlockCache blocks;
+  ContextState sched_ctx;
+  Task* current = nullptr;
+  PostAction post;
+  std::uint32_t tick = 0;
+  std::uint64_t rng;
+  TaskId id_next = 0, id_end = 0;
+
+  friend Task* running_task_for_signal() noexcept;
+};
+
+// The worker of the calling thread, or nullptr outside the runtime. Never inlined: a
+// fiber can resume on another thread, and the compiler must not reuse a thread-local
+// address computed before a switch.
+Worker* current_worker() noexcept;
+void set_current_worker(Worker* w) noexcept;
+Task* running_task_for_signal() noexcept;
+
+}  // namespace green::detail

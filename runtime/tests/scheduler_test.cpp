@@ -1,0 +1,230 @@
+// scheduler_test.cpp: spawn, join, yield, sleep, shutdown and work stealing.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "green/green.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+
+green::Config workers(unsigned n) {
+  green::Config c;
+  c.workers = n;
+  return c;
+}
+
+// Sanitizer builds run this at a tenth of the size: same logic, bounded time.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr int kScale = 10;
+#else
+constexpr int kScale = 1;
+#endif
+
+TEST(Scheduler, RunsTheRootTaskAndReturnsItsReport) {
+  bool ran = false;
+  auto report = green::run(workers(1), [&] {
+    ran = true;
+    EXPECT_NE(green::this_task::id(), 0u);
+    EXPECT_EQ(green::this_task::worker_index(), 0);
+  });
+  EXPECT_TRUE(ran);
+  EXPECT_EQ(report.workers, 1u);
+  EXPECT_EQ(report.tasks_abandoned, 0u);
+}
+
+TEST(Scheduler, JoinReturnsTheResult) {
+  green::run(workers(2), [] {
+    auto h = green::spawn([] { return 42; });
+    EXPECT_EQ(h.join(), 42);
+  });
+}
+
+TEST(Scheduler, JoinRethrowsTheTaskException) {
+  green::run(workers(1), [] {
+    auto h = green::spawn([]() -> int { throw std::runtime_error("boom"); });
+    EXPECT_THROW(h.join(), std::runtime_error);
+  });
+}
+
+TEST(Scheduler, RootExceptionPropagatesFromRun) {
+  EXPECT_THROW(green::run(workers(1), [] { throw std::logic_error("root"); }), std::logic_error);
+}
+
+TEST(SchedulerDeathTest, DetachedTaskExceptionEndsTheProcessNamingTheTask) {
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_DEATH(green::run(workers(1),
+                          [] {
+                            green::go([] { throw std::runtime_error("lost"); });
+                            green::this_task::sleep_for(10ms);
+                          }),
+               "task #[0-9]+ ended with an uncaught exception.*lost");
+}
+
+TEST(Scheduler, TaskIdsAreUnique) {
+  green::run(workers(2), [] {
+    std::vector<green::JoinHandle<green::TaskId>> hs;
+    for (int i = 0; i < 1000; ++i) hs.push_back(green::spawn([] { return green::this_task::id(); }));
+    std::set<green::TaskId> ids;
+    for (auto& h : hs) ids.insert(h.join());
+    EXPECT_EQ(ids.size(), 1000u);
+  });
+}
+
+// Spawn/join of a million fibers, a thousand at a time.
+TEST(Scheduler, SpawnJoinAMillionFibers) {
+  const int total = 1'000'000 / kScale;
+  std::atomic<int> ran{0};
+  auto report = green::run(workers(2), [&] {
+    std::vector<green::JoinHandle<int>> hs;
+    hs.reserve(1000);
+    for (int done = 0; done < total; done += 1000) {
+      for (int i = 0; i < 1000; ++i) hs.push_back(green::spawn([&ran, i] {
+        ran.fetch_add(1, std::memory_order_relaxed);
+        return i;
+      }));
+      long sum = 0;
+      for (auto& h : hs) sum += h.join();
+      ASSERT_EQ(sum, 999 * 1000 / 2);
+      hs.clear();
+    }
+  });
+  EXPECT_EQ(ran.load(), total);
+  EXPECT_EQ(report.tasks_spawned, static_cast<std::uint64_t>(total) + 1);
+  EXPECT_EQ(report.tasks_abandoned, 0u);
+  EXPECT_EQ(report.stacks_in_use_at_exit, 0u);
+}
+
+// Every task runs exactly once while several workers steal from each other: each task
+// marks its own slot; a task run twice or lost shows as a count other than 1.
+TEST(Scheduler, EveryTaskRunsExactlyOnceUnderStealing) {
+  const int n = 200'000 / kScale;
+  std::vector<std::atomic<int>> runs(n);
+  auto report = green::run(workers(4), [&] {
+    green::WaitGroup wg;
+    wg.add(n);
+    for (int i = 0; i < n; ++i) {
+      green::go([&, i] {
+        runs[i].fetch_add(1, std::memory_order_relaxed);
+        if (i % 7 == 0) green::this_task::yield();
+        wg.done();
+      });
+    }
+    wg.wait();
+  });
+  for (int i = 0; i < n; ++i) ASSERT_EQ(runs[i].load(), 1) << "task " << i;
+  EXPECT_GT(report.steals, 0u) << "no stealing happened: the test proves nothing";
+}
+
+TEST(Scheduler, YieldInterleavesTasksOnOneWorker) {
+  green::run(workers(1), [] {
+    std::vector<int> order;
+    auto a = green::spawn([&] {
+      for (int i = 0; i < 3; ++i) {
+        order.push_back(0);
+        green::this_task::yield();
+      }
+    });
+    auto b = green::spawn([&] {
+      for (int i = 0; i < 3; ++i) {
+        order.push_back(1);
+        green::this_task::yield();
+      }
+    });
+    a.join();
+    b.join();
+    EXPECT_EQ(order, (std::vector<int>{0, 1, 0, 1, 0, 1}));
+  });
+}
+
+TEST(Scheduler, TimersFireInOrderAndNotEarly) {
+  green::run(workers(2), [] {
+    using Clock = std::chrono::steady_clock;
+    green::Mutex mu;
+    std::vector<int> order;
+    std::vector<green::JoinHandle<void>> hs;
+    const auto start = Clock::now();
+    for (int ms : {30, 10, 20, 5, 25, 15}) {
+      hs.push_back(green::spawn([&, ms] {
+        auto deadline = start + std::chrono::milliseconds(ms);
+        green::this_task::sleep_until(deadline);
+        EXPECT_GE(Clock::now(), deadline) << "timer fired early";
+        std::lock_guard lk(mu);
+        order.push_back(ms);
+      }));
+    }
+    for (auto& h : hs) h.join();
+    EXPECT_EQ(order, (std::vector<int>{5, 10, 15, 20, 25, 30}));
+  });
+}
+
+TEST(Scheduler, SleepingTasksDoNotBlockTheWorker) {
+  green::run(workers(1), [] {
+    auto sleeper = green::spawn([] { green::this_task::sleep_for(50ms); });
+    int spins = 0;
+    auto busy = green::spawn([&] {
+      for (; spins < 100; ++spins) green::this_task::yield();
+    });
+    busy.join();
+    EXPECT_EQ(spins, 100);
+    sleeper.join();
+  });
+}
+
+TEST(Scheduler, IdleWorkersSleepWithoutBurningCpu) {
+  timespec before{}, after{};
+  green::run(workers(2), [&] {
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &before);
+    green::this_task::sleep_for(200ms);
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &after);
+  });
+  double cpu = (after.tv_sec - before.tv_sec) + (after.tv_nsec - before.tv_nsec) / 1e9;
+  EXPECT_LT(cpu, 0.05) << "idle workers spent " << cpu << " s of CPU in 0.2 s";
+}
+
+TEST(Scheduler, WakeFromAnotherThreadReachesASleepingWorker) {
+  green::run(workers(2), [] {
+    green::Channel<int> ch;
+    std::thread outsider([&] {
+      std::this_thread::sleep_for(20ms);
+      green::go([&] { ch.send(7); });  // spawned from outside: the global queue
+    });
+    EXPECT_EQ(ch.recv(), 7);
+    outsider.join();
+  });
+}
+
+// "main exits = all goroutines die": tasks still blocked when the root returns are
+// never resumed, and run() still frees every stack and joins every worker.
+TEST(Scheduler, RootReturnAbandonsBlockedTasksAndFreesTheirStacks) {
+  std::atomic<int> resumed{0};
+  auto report = green::run(workers(2), [&] {
+    static green::Channel<int> never;  // outlives run(): the parked tasks refer to it
+    for (int i = 0; i < 100; ++i) {
+      green::go([&] {
+        never.recv();
+        resumed.fetch_add(1);
+      });
+    }
+    green::this_task::sleep_for(10ms);  // let them all block
+  });
+  EXPECT_EQ(resumed.load(), 0);
+  EXPECT_EQ(report.tasks_abandoned, 100u);
+  EXPECT_EQ(report.stacks_in_use_at_exit, 100u) << "the abandoned stacks, unmapped by run()";
+}
+
+TEST(Scheduler, RunCanBeCalledAgain) {
+  for (int i = 0; i < 3; ++i) {
+    int v = 0;
+    green::run(workers(2), [&] { v = green::spawn([] { return 5; }).join(); });
+    EXPECT_EQ(v, 5);
+  }
+}
+
+}  // namespace

@@ -1,0 +1,91 @@
+"""Units of greenbench's counters, and how their values are written for people.
+
+The unit is read from the counter's name, as the format doc's naming promises (ns_*,
+ms_*, seconds, *bytes*, task counts, speedup). Invariant: the report and compare write
+every value through format_quantity() and every ratio through format_ratio(), so one
+figure reads the same everywhere; values keep three significant digits.
+"""
+
+import math
+
+_TIME_STEPS = ((1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1.0, "ns"))
+_BYTE_STEPS = ((2.0 ** 40, "TiB"), (2.0 ** 30, "GiB"), (2.0 ** 20, "MiB"), (2.0 ** 10, "KiB"),
+               (1.0, "B"))
+_COUNTS = frozenset({"max_tasks", "tasks_in_8GiB", "tasks", "tasks_alive", "switches",
+                     "map_count", "sum"})
+
+
+def unit_of(counter):
+    """'ns', 'ms', 's', 'bytes', 'count', 'x' (a ratio) or '' (unknown) for a counter name."""
+    if counter.startswith("ns_"):
+        return "ns"
+    if counter.startswith("ms_"):
+        return "ms"
+    if counter == "seconds":
+        return "s"
+    if "bytes" in counter.split("_"):
+        return "bytes"
+    if counter in _COUNTS:
+        return "count"
+    if counter == "speedup":
+        return "x"
+    return ""
+
+
+def _three_digits(x):
+    """x with three significant digits and no exponent (|x| below 1000)."""
+    if abs(x) >= 100:
+        return f"{x:.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def _scaled(value, steps):
+    """value in the largest unit of steps it reaches, e.g. '15.2 µs'."""
+    for scale, name in steps:
+        if abs(value) >= scale:
+            return f"{_three_digits(value / scale)} {name}"
+    return f"{_three_digits(value / steps[-1][0])} {steps[-1][1]}"
+
+
+def format_quantity(value, unit):
+    """A value of the given unit for people: '15.2 µs', '8.00 MiB', '32,749', '2.5×'."""
+    if value is None:
+        return "—"
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "∞" if value > 0 else "-∞"
+    if unit in ("ns", "ms", "s"):
+        to_ns = {"ns": 1.0, "ms": 1e6, "s": 1e9}[unit]
+        return _scaled(value * to_ns, _TIME_STEPS)
+    if unit == "bytes":
+        return _scaled(value, _BYTE_STEPS)
+    if unit == "count":
+        return f"{value:,.0f}"
+    if unit == "x":
+        return format_ratio(value)
+    return f"{value:.4g}"
+
+
+def format_ratio(ratio):
+    """A ratio as '×67', '×2.9', '×0.017', '×1,200'."""
+    if ratio is None:
+        return "—"
+    if math.isnan(ratio) or math.isinf(ratio):
+        return f"×{ratio}"
+    if ratio >= 100:
+        return f"×{ratio:,.0f}"
+    if ratio >= 10:
+        return f"×{ratio:.0f}"
+    if ratio >= 1:
+        return f"×{ratio:.1f}"
+    return f"×{ratio:.2g}"
+
+
+def format_percent(fraction):
+    """A fraction as a signed percentage: '+101.5%', '-3.2%'."""
+    if math.isnan(fraction) or math.isinf(fraction):
+        return f"{fraction * 100:+}%"
+    return f"{fraction * 100:+.1f}%"
