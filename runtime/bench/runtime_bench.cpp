@@ -1,7 +1,12 @@
 // runtime_bench.cpp: the runtime's own speed marks (Google Benchmark), beside the floor
 // they stand on, the raw Boost.Context switch. Not a test: figures, not pass/fail.
 //
-//   fcontext_switch            one jump_fcontext, one way (the floor)
+//   fcontext_switch            one jump_fcontext, one way, in a loop with no returns (the
+//                              floor Boost.Context publishes)
+//   fcontext_switch_returning  the same jump made from a function that returns, as every
+//                              real yield is: after a switch the CPU's return-address
+//                              stack belongs to the other stack, so that return is
+//                              mispredicted (the realistic floor for a yield)
 //   spawn_join/workers:W       spawn an empty fiber and join it, one at a time
 //   yield_switch/workers:1     two fibers yielding to each other: ns per switch
 //   handoff_switch/workers:1   two fibers passing a token through an unbuffered Channel
@@ -41,6 +46,26 @@ void BM_fcontext_switch(benchmark::State& state) {
       static_cast<double>(state.iterations()) * 2, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_fcontext_switch)->Name("fcontext_switch");
+
+fctx::fcontext_t returning_peer;
+__attribute__((noinline)) void switch_and_return() {
+  returning_peer = fctx::jump_fcontext(returning_peer, nullptr).fctx;
+  benchmark::ClobberMemory();
+}
+void bounce_returning(fctx::transfer_t t) {
+  returning_peer = t.fctx;
+  for (;;) switch_and_return();
+}
+
+void BM_fcontext_switch_returning(benchmark::State& state) {
+  static char stack[64 * 1024];
+  returning_peer = fctx::make_fcontext(stack + sizeof stack, sizeof stack, bounce_returning);
+  switch_and_return();
+  for (auto _ : state) switch_and_return();
+  state.counters["ns_per_switch"] = benchmark::Counter(
+      static_cast<double>(state.iterations()) * 2, benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_fcontext_switch_returning)->Name("fcontext_switch_returning");
 
 void BM_spawn_join(benchmark::State& state) {
   green::run(workers(static_cast<unsigned>(state.range(0))), [&] {

@@ -8,8 +8,10 @@
 // why it costs nanoseconds instead of a system call.
 //
 // Invariant: the context that lands after a switch stores the suspended context's
-// handle into the ContextState it was handed (transfer_t::data), before anything else
-// can see that context; a finished context passes nullptr and is never resumed.
+// handle into the ContextState it was handed (Hop::from), before anything else can see
+// that context; a finished context passes nullptr and is never resumed. Each switch
+// also carries one pointer (the worker) to the context that lands, so the lander need
+// not look it up in thread-local storage.
 #pragma once
 
 #include <boost/context/detail/fcontext.hpp>
@@ -57,9 +59,17 @@ inline void adopt_thread_context(ContextState& state) noexcept {
   (void)state;
 }
 
-// Called first thing in whatever context lands after a switch.
-inline void land(fctx::transfer_t t, ContextState* self) noexcept {
-  auto* from = static_cast<ContextState*>(t.data);
+// What a switch hands to the context that lands: lives on the suspending stack, which
+// stays valid until the lander has read it.
+struct Hop {
+  ContextState* from;
+  void* carry;
+};
+
+// Called first thing in whatever context lands after a switch; returns the carry.
+inline void* land(fctx::transfer_t t, ContextState* self) noexcept {
+  auto* hop = static_cast<Hop*>(t.data);
+  ContextState* from = hop->from;
 #if GREEN_ASAN
   const void* from_bottom = nullptr;
   std::size_t from_size = 0;
@@ -72,19 +82,22 @@ inline void land(fctx::transfer_t t, ContextState* self) noexcept {
   (void)self;
 #endif
   if (from) from->fctx = t.fctx;
+  return hop->carry;
 }
 
 // Suspends the running context into `from` (nullptr: it has finished and is never
-// resumed) and resumes `to`. Returns when something switches back to `from`.
-inline void switch_context(ContextState* from, ContextState& to) noexcept {
+// resumed) and resumes `to`, handing it `carry`. Returns, with the carry of whoever
+// switched back, when something resumes `from`.
+inline void* switch_context(ContextState* from, ContextState& to, void* carry) noexcept {
 #if GREEN_ASAN
   __sanitizer_start_switch_fiber(from ? &from->asan_fake_stack : nullptr, to.stack_bottom, to.stack_size);
 #endif
 #if GREEN_TSAN
   __tsan_switch_to_fiber(to.tsan_fiber, 0);
 #endif
-  fctx::transfer_t t = fctx::jump_fcontext(to.fctx, from);
-  land(t, from);
+  Hop hop{from, carry};
+  fctx::transfer_t t = fctx::jump_fcontext(to.fctx, &hop);
+  return land(t, from);
 }
 
 }  // namespace green::detail

@@ -48,7 +48,9 @@ Scheduler::Scheduler(const Config& config)
       pool_(config.stack_size, config.guard_pages, config.pool_keep_stacks) {
   if (config_.workers == 0) config_.workers = std::max(1u, std::thread::hardware_concurrency());
   workers_.reserve(config_.workers);
-  for (unsigned i = 0; i < config_.workers; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
+  for (unsigned i = 0; i < config_.workers; ++i) {
+    workers_.push_back(std::make_unique<Worker>(*this, i, config_.workers > 1, stopping_));
+  }
 }
 
 Scheduler::~Scheduler() = default;
@@ -152,7 +154,6 @@ RunReport Scheduler::run(std::function<void()> root) {
   });
   root_task->id = take_ids(1);
   root_task->join_state.store(kDetached, std::memory_order_relaxed);
-  root_task->refs.store(1, std::memory_order_relaxed);
   inject(root_task);
 
   std::vector<std::thread> threads;
@@ -208,13 +209,11 @@ void task_free(Task* t) noexcept {
   }
 }
 
-void task_release(Task* t) noexcept {
+void task_destroy(Task* t) noexcept {
   Scheduler* s = active_scheduler();
   if (s && s->tearing_down()) return;  // the arena destroys every live block itself
-  if (t->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-    t->~Task();
-    task_free(t);
-  }
+  t->~Task();
+  task_free(t);
 }
 
 void submit(Task* t) {
@@ -231,12 +230,12 @@ void submit(Task* t) {
 
 Task* current_task() noexcept {
   Worker* w = current_worker();
-  return w ? running_task_for_signal() : nullptr;
+  return w ? w->running() : nullptr;
 }
 
 void park(SpinLock& lock) {
-  require_worker("a green:: primitive blocked outside a task");
-  Worker::park_current({[](Worker&, Task*, void* l) { static_cast<SpinLock*>(l)->unlock(); }, nullptr, &lock});
+  Worker& w = require_worker("a green:: primitive blocked outside a task");
+  Worker::park_current(w, {[](Worker&, Task*, void* l) { static_cast<SpinLock*>(l)->unlock(); }, nullptr, &lock});
 }
 
 void wake(Task* t) {
@@ -249,8 +248,8 @@ void wake(Task* t) {
 
 void join_task(Task* t) {
   if (t->join_state.load(std::memory_order_acquire) == kDone) return;
-  require_worker("JoinHandle::join() outside a task");
-  Worker::park_current({[](Worker& w, Task* self, void* target) {
+  Worker& w = require_worker("JoinHandle::join() outside a task");
+  Worker::park_current(w, {[](Worker& w, Task* self, void* target) {
                           std::uintptr_t expected = kRunning;
                           auto* joinee = static_cast<Task*>(target);
                           if (!joinee->join_state.compare_exchange_strong(
@@ -264,10 +263,9 @@ void join_task(Task* t) {
 void detach_task(Task* t) noexcept {
   Scheduler* s = active_scheduler();
   if (s && s->tearing_down()) return;
-  if (t->join_state.exchange(kDetached, std::memory_order_acq_rel) == kDone && t->error) {
-    die_with_task_exception(t->id, t->error);
-  }
-  task_release(t);
+  if (t->join_state.exchange(kDetached, std::memory_order_acq_rel) != kDone) return;  // body frees it
+  if (t->error) die_with_task_exception(t->id, t->error);
+  task_destroy(t);
 }
 
 void die_with_task_exception(TaskId id, const std::exception_ptr& error) noexcept {
@@ -300,8 +298,8 @@ namespace green::this_task {
 void yield() {
   detail::Worker* w = detail::current_worker();
   if (!w || !w->has_other_work()) return;
-  detail::Worker::park_current({[](detail::Worker& w, detail::Task* self, void*) { w.make_runnable(self); },
-                                nullptr, nullptr});
+  detail::Worker::park_current(*w, {[](detail::Worker& w, detail::Task* self, void*) { w.make_runnable(self); },
+                                    nullptr, nullptr});
 }
 
 void sleep_until(std::chrono::steady_clock::time_point deadline) {
@@ -310,7 +308,7 @@ void sleep_until(std::chrono::steady_clock::time_point deadline) {
   // The timer heap is the worker's own: safe to fill before switching away, because
   // only this thread fires it, and only after the switch.
   w.add_timer(deadline, detail::current_task());
-  detail::Worker::park_current({});
+  detail::Worker::park_current(w, {});
 }
 
 TaskId id() noexcept {

@@ -50,7 +50,6 @@ class Scheduler {
   void notify_work();
   void stop();
   bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
-  bool multi() const noexcept { return workers_.size() > 1; }
 
   // The idle protocol (see above).
   void idle_enter(Worker& w);

@@ -17,9 +17,6 @@ thread_local Worker* tls_worker = nullptr;
 // Rounds of steal attempts before an idle worker sleeps: long enough to catch work that
 // arrives within a few microseconds, short enough not to burn a core.
 constexpr int kSpinRounds = 32;
-// Every this many switches a worker also looks at its timers and the global queue, so
-// neither starves behind a busy local queue (Go uses 61 for the same reason).
-constexpr std::uint32_t kFairnessTick = 61;
 // Ids are handed to workers in blocks, so that spawning touches no shared counter.
 constexpr TaskId kIdBlock = 1024;
 
@@ -40,47 +37,44 @@ __attribute__((noinline)) Worker* current_worker() noexcept {
 void set_current_worker(Worker* w) noexcept { tls_worker = w; }
 Task* running_task_for_signal() noexcept { return tls_worker ? tls_worker->current : nullptr; }
 
-Worker::Worker(Scheduler& s, unsigned i)
+Worker::Worker(Scheduler& s, unsigned i, bool multi, const std::atomic<bool>& stopping)
     : sched(s),
       index(i),
-      runq(s.config().workers > 1),
+      runq(multi),
+      multi_(multi),
+      stopping_(stopping),
       stacks(s.stack_pool()),
       blocks(s.arena()),
       rng(0x9E3779B97F4A7C15ull * (i + 1)) {}
 
-TaskId Worker::next_id() {
-  if (id_next == id_end) {
-    id_next = sched.take_ids(kIdBlock);
-    id_end = id_next + kIdBlock;
-  }
+TaskId Worker::refill_ids() {
+  id_next = sched.take_ids(kIdBlock);
+  id_end = id_next + kIdBlock;
   return id_next++;
 }
 
-void Worker::make_runnable(Task* t) {
-  if (!runq.push(t)) {
-    // Full: move half of the queue and `t` to the global queue (Go's runqputslow).
-    Task* batch[RunQueue::kCapacity / 2 + 1];
-    std::uint32_t n = runq.pop_batch(batch, RunQueue::kCapacity / 2);
-    batch[n++] = t;
-    sched.inject_batch(batch, n);
-    return;
-  }
-  if (sched.multi()) sched.notify_work();
+void Worker::overflow(Task* t) {
+  // The local queue is full: move half of it and `t` to the global queue (Go's
+  // runqputslow), where every worker can find them.
+  Task* batch[RunQueue::kCapacity / 2 + 1];
+  std::uint32_t n = runq.pop_batch(batch, RunQueue::kCapacity / 2);
+  batch[n++] = t;
+  sched.inject_batch(batch, n);
 }
 
-Task* Worker::pick_next() {
-  if (sched.stopping()) return nullptr;
-  if (++tick % kFairnessTick == 0) {
-    poll_timers();
-    if (!sched.global_empty()) {
-      if (Task* t = pull_global()) return t;
-    }
+void Worker::notify() { sched.notify_work(); }
+
+Task* Worker::pick_fair() {
+  tick = 0;
+  poll_timers();
+  if (!sched.global_empty()) {
+    if (Task* t = pull_global()) return t;
   }
   return runq.pop();
 }
 
-bool Worker::has_other_work() {
-  if (!runq.empty() || !sched.global_empty()) return true;
+bool Worker::has_other_work_slow() {
+  if (!sched.global_empty()) return true;
   return !timers.empty() && timers.earliest() <= Clock::now();
 }
 
@@ -122,7 +116,7 @@ Task* Worker::find_work() {
     poll_timers();
     if (Task* t = runq.pop()) return t;
     if (Task* t = pull_global()) return t;
-    if (sched.multi()) {
+    if (multi_) {
       for (int round = 0; round < kSpinRounds; ++round) {
         if (Task* t = steal()) {
           if (!runq.empty()) sched.notify_work();  // more to share: wake another idler
@@ -171,13 +165,6 @@ void Worker::start(Task* t) {
   make_context(t->ctx, t->stack, &Worker::fiber_entry);
 }
 
-void Worker::run_post() noexcept {
-  if (!post.fn) return;
-  PostAction p = post;
-  post = {};
-  p.fn(*this, p.task, p.arg);
-}
-
 void Worker::switch_away(ContextState* from, Worker& w, Task* next) {
   ContextState* to = &w.sched_ctx;
   if (next) {
@@ -185,20 +172,12 @@ void Worker::switch_away(ContextState* from, Worker& w, Task* next) {
     to = &next->ctx;
   }
   w.current = next;
-  switch_context(from, *to);
-  current_worker()->run_post();  // we may have landed on another worker's thread
-}
-
-void Worker::park_current(PostAction p) {
-  Worker& w = *current_worker();
-  Task* self = w.current;
-  p.task = self;
-  w.post = p;
-  switch_away(&self->ctx, w, w.pick_next());
+  // We may land on another worker's thread: use the worker the switch hands us.
+  static_cast<Worker*>(switch_context(from, *to, &w))->run_post();
 }
 
 void Worker::fiber_entry(fctx::transfer_t t) {
-  Worker* w = current_worker();
+  auto* w = static_cast<Worker*>(static_cast<Hop*>(t.data)->carry);
   Task* self = w->current;
   land(t, &self->ctx);
   w->run_post();
@@ -213,20 +192,33 @@ void Worker::fiber_entry(fctx::transfer_t t) {
 void Worker::finish_current() {
   Worker& w = *current_worker();
   Task* self = w.current;
-  std::uintptr_t old = self->join_state.exchange(kDone, std::memory_order_acq_rel);
-  if (old == kDetached && self->error) die_with_task_exception(self->id, self->error);
-  if (old > kDetached) w.make_runnable(reinterpret_cast<Task*>(old));
   ++w.finished;
-  w.post = {&Worker::release_finished, self, nullptr};
-  switch_away(nullptr, w, w.pick_next());
+  // A joiner already parked on us can be resumed directly: no one else can wake it, and
+  // it is fully switched out (it published itself from its post action).
+  std::uintptr_t state = self->join_state.load(std::memory_order_acquire);
+  Task* joiner = state > kDetached && !w.stopping_.load(std::memory_order_relaxed)
+                     ? reinterpret_cast<Task*>(state)
+                     : nullptr;
+  // Everything else happens off this stack, in the next context: see release_finished.
+  w.post = {&Worker::release_finished, self, joiner};
+  switch_away(nullptr, w, joiner ? joiner : w.pick_next());
   __builtin_unreachable();
 }
 
-void Worker::release_finished(Worker& w, Task* t, void*) {
+// Runs on the next context once a finished task is off its stack. Only now is the task
+// marked done: a joiner that sees kDone may free the block at once, so nothing may
+// touch the task after the exchange except on the paths that own it.
+void Worker::release_finished(Worker& w, Task* t, void* resumed_joiner) {
   w.stacks.deallocate(t->stack);
   t->stack = {};
   retire_context(t->ctx);
-  task_release(t);
+  std::uintptr_t old = t->join_state.exchange(kDone, std::memory_order_acq_rel);
+  if (old == kDetached) {
+    if (t->error) die_with_task_exception(t->id, t->error);
+    task_destroy(t);  // no handle left: the body was the last owner
+  } else if (old != kRunning && reinterpret_cast<void*>(old) != resumed_joiner) {
+    w.make_runnable(reinterpret_cast<Task*>(old));  // the parked joiner
+  }
 }
 
 }  // namespace green::detail

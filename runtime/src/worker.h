@@ -34,28 +34,41 @@ struct PostAction {
   void* arg = nullptr;
 };
 
+#define GREEN_ALWAYS_INLINE inline __attribute__((always_inline))
+
 class Worker {
  public:
-  Worker(Scheduler& sched, unsigned index);
+  Worker(Scheduler& sched, unsigned index, bool multi, const std::atomic<bool>& stopping);
 
   // The scheduling loop, on the worker's thread; returns once the scheduler stops.
   void main_loop();
 
   // From the running fiber: switch away, leaving `post` for the next context to run.
-  // Returns when the fiber is resumed, possibly on another worker.
-  static void park_current(PostAction post);
+  // Returns when the fiber is resumed, possibly on another worker. Inlined into every
+  // caller on purpose: after a switch the CPU's return-address predictions belong to
+  // the other stack, so each extra call level costs a mispredicted return.
+  static GREEN_ALWAYS_INLINE void park_current(Worker& w, PostAction post);
   [[noreturn]] static void finish_current();
 
   // Owner only: makes `t` runnable on this worker.
-  void make_runnable(Task* t);
+  GREEN_ALWAYS_INLINE void make_runnable(Task* t) {
+    if (!runq.push(t)) return overflow(t);
+    if (multi_) notify();
+  }
   // Owner only: the next local task to switch to, or nullptr (go to the scheduler).
-  Task* pick_next();
+  GREEN_ALWAYS_INLINE Task* pick_next() {
+    if (stopping_.load(std::memory_order_relaxed)) return nullptr;
+    if (++tick == kFairnessTick) return pick_fair();
+    return runq.pop();
+  }
 
-  TaskId next_id();
+  TaskId next_id() { return id_next != id_end ? id_next++ : refill_ids(); }
   void* take_task_block() { return blocks.take(); }
   void give_task_block(Task* t) noexcept { blocks.give(TaskArena::block_of(t)); }
   void add_timer(Clock::time_point deadline, Task* t) { timers.push(deadline, t); }
-  bool has_other_work();  // for yield: is there anything else to run?
+  // For yield: is there anything else to run?
+  GREEN_ALWAYS_INLINE bool has_other_work() { return !runq.empty() || has_other_work_slow(); }
+  Task* running() const noexcept { return current; }
 
   Scheduler& sched;
   const unsigned index;
@@ -66,18 +79,33 @@ class Worker {
   std::uint64_t spawned = 0, finished = 0, steals = 0, stack_allocations = 0;
 
  private:
-  friend class Scheduler;
+  // Every this many switches a worker also looks at its timers and the global queue, so
+  // neither starves behind a busy local queue (Go uses 61 for the same reason).
+  static constexpr std::uint32_t kFairnessTick = 61;
+
   Task* find_work();          // blocks; nullptr once the scheduler stops
   Task* steal();
   Task* pull_global();
+  Task* pick_fair();
+  bool has_other_work_slow();
   void poll_timers();
   void sleep_until_work();
-  void run_post() noexcept;
+  void overflow(Task* t);
+  void notify();
+  TaskId refill_ids();
   void start(Task* t);        // gives a task its stack on first run
   static void switch_away(ContextState* from, Worker& w, Task* next);
   static void fiber_entry(fctx::transfer_t t);
   static void release_finished(Worker& w, Task* t, void*);
+  GREEN_ALWAYS_INLINE void run_post() noexcept {
+    if (!post.fn) return;
+    PostAction p = post;
+    post.fn = nullptr;
+    p.fn(*this, p.task, p.arg);
+  }
 
+  const bool multi_;
+  const std::atomic<bool>& stopping_;
   TimerHeap timers;
   StackCache stacks;
   TaskBlockCache blocks;
@@ -97,5 +125,24 @@ class Worker {
 Worker* current_worker() noexcept;
 void set_current_worker(Worker* w) noexcept;
 Task* running_task_for_signal() noexcept;
+
+}  // namespace green::detail
+
+namespace green::detail {
+
+GREEN_ALWAYS_INLINE void Worker::park_current(Worker& w, PostAction p) {
+  Task* self = w.current;
+  p.task = self;
+  w.post = p;
+  Task* next = w.pick_next();
+  ContextState* to = &w.sched_ctx;
+  if (next) {
+    if (!next->stack) w.start(next);
+    to = &next->ctx;
+  }
+  w.current = next;
+  // We may land on another worker's thread: use the worker the switch hands us.
+  static_cast<Worker*>(switch_context(&self->ctx, *to, &w))->run_post();
+}
 
 }  // namespace green::detail

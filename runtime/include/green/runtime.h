@@ -106,7 +106,7 @@ R JoinHandle<R>::join() {
   detail::join_task(t);
   struct Release {
     detail::Task* t;
-    ~Release() { detail::task_release(t); }
+    ~Release() { detail::task_destroy(t); }  // done and joined: the handle owns it
   } release{t};
   if (t->error) std::rethrow_exception(t->error);
   if constexpr (!std::is_void_v<R>) return std::move(*t->result);

@@ -58,10 +58,12 @@ struct Stack {
   explicit operator bool() const noexcept { return base != nullptr; }
 };
 
-// join_state values; any other value is the Task* of a parked joiner.
+// join_state values; any other value is the Task* of a parked joiner. The state also
+// decides who frees the task: the body and the handle each exchange their mark in, and
+// whichever comes second (sees the other's mark) frees it. One atomic op per side.
 inline constexpr std::uintptr_t kRunning = 0;
-inline constexpr std::uintptr_t kDone = 1;
-inline constexpr std::uintptr_t kDetached = 2;
+inline constexpr std::uintptr_t kDone = 1;      // the body has ended (set by the task)
+inline constexpr std::uintptr_t kDetached = 2;  // no handle any more (set by the handle)
 
 // The control block of one task. Allocated from the scheduler's task blocks (see
 // task_alloc below), never with plain new; the closure and its result live inside it.
@@ -71,7 +73,6 @@ struct Task {
   Stack stack;                          // empty until the task first runs (stacks are lazy)
   TaskId id = 0;                        // set at spawn
   std::atomic<std::uintptr_t> join_state{kRunning};  // see constants above
-  std::atomic<std::uint32_t> refs{2};   // one for the body, one for the JoinHandle
   std::exception_ptr error;             // what escaped the body, for the joiner
 
   virtual void invoke() = 0;            // runs the closure once, keeps its result
@@ -85,8 +86,8 @@ inline constexpr std::size_t kTaskBlockSize = 256;
 void* task_alloc();
 void task_free(Task* task) noexcept;
 
-// Drops one reference; the last one destroys the closure and frees the block.
-void task_release(Task* task) noexcept;
+// Destroys the task (closure, result) and frees its block; by its last owner only.
+void task_destroy(Task* task) noexcept;
 
 // Makes `task` runnable and hands it to the scheduler. Called by spawn.
 void submit(Task* task);
