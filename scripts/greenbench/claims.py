@@ -92,9 +92,8 @@ def measure(spec, summaries):
         figure = summary.figures.get(counter)
         return figure is not None and math.isfinite(figure.median)
 
-    candidates = [s for name, s in summaries.items()
-                  if fnmatch.fnmatchcase(name, spec["entries"])
-                  and all(measured(s, c) for c in counters)]
+    candidates = [s for s in results.select(summaries, spec["entries"])
+                  if all(measured(s, c) for c in counters)]
     if not candidates:
         return None
     largest_n = max(_n_of(s) for s in candidates)

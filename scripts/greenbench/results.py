@@ -178,12 +178,26 @@ def _runs(entries):
     return runs
 
 
+def _succeeded(iterations):
+    """The repetitions that did not fail (Google Benchmark's error_occurred)."""
+    return [e for e in iterations if not e.get("error_occurred")]
+
+
+def _counter_values(entries):
+    """{counter: [its value in each entry]}, counters in order of first appearance."""
+    values = {}
+    for entry in entries:
+        for name, value in counters_of(entry).items():
+            values.setdefault(name, []).append(value)
+    return values
+
+
 def add_aggregates(doc):
     """Append median, mean, stddev and cv entries for every run that has iterations but
     no aggregates, as Google Benchmark 1.7.1 writes them (none for a run with fewer than
     two successful repetitions, as it does). Returns doc, changed in place."""
     for iterations, aggregates in list(_runs(doc["benchmarks"]).values()):
-        succeeded = [e for e in iterations if not e.get("error_occurred")]
+        succeeded = _succeeded(iterations)
         if iterations and not aggregates and len(succeeded) >= 2:
             doc["benchmarks"].extend(_aggregate_entries(iterations, succeeded))
     return doc
@@ -196,10 +210,7 @@ def _aggregate_entries(iterations, succeeded):
     for key in ("real_time", "cpu_time"):
         if all(key in e for e in succeeded):
             samples[key] = [e[key] for e in succeeded]
-    counters = {}
-    for entry in succeeded:
-        for name, value in counters_of(entry).items():
-            counters.setdefault(name, []).append(value)
+    counters = _counter_values(succeeded)
     stats = {key: statistics(values) for key, values in samples.items()}
     counter_stats = {name: statistics(counters[name]) for name in sorted(counters)}
     labels = {e.get("label", "") for e in iterations}
@@ -322,12 +333,9 @@ def summarize(doc):
     aggregates where it has all four, else are computed from its repetitions."""
     summaries = {}
     for run_name, (iterations, aggregates) in sorted(_runs(doc["benchmarks"]).items()):
-        succeeded = [e for e in iterations if not e.get("error_occurred")]
+        succeeded = _succeeded(iterations)
         by_aggregate = {e["aggregate_name"]: e for e in aggregates}
-        values = {}
-        for entry in succeeded:
-            for name, value in counters_of(entry).items():
-                values.setdefault(name, []).append(value)
+        values = _counter_values(succeeded)
         names = list(values)
         for entry in aggregates:
             names += [name for name in counters_of(entry) if name not in names]

@@ -1,0 +1,152 @@
+"""Tests of scripts/compare run as CI runs it: two runs of one build pass, an injected
+2x slowdown fails, noise and changed facts are reported without failing, and bad input
+or flags exit 2 with a message."""
+
+import json
+import os
+import unittest
+
+import support
+from greenbench import results
+
+SLOWED = ("create/fiber/workers:1/mode:sequential/n:1000", "create/fiber/workers:1/mode:sequential/n:10000")
+
+
+def verdict_lines(stdout, verdict):
+    """{(run name, counter)} of the lines with a verdict."""
+    found = set()
+    for line in stdout.splitlines():
+        if line.startswith(verdict.upper() + " "):
+            fields = line.split()
+            found.add((fields[1], fields[2]))
+    return found
+
+
+class CompareFixturesTest(unittest.TestCase):
+    def test_two_runs_of_one_build_pass(self):
+        run = support.run_script("compare", support.fixture("run_a.json"), support.fixture("run_b.json"))
+        self.assertEqual(run.returncode, 0, run.stdout + run.stderr)
+        self.assertEqual(verdict_lines(run.stdout, "worse"), set())
+        summary = run.stdout.splitlines()[-1]
+        self.assertIn("23 common runs; 55 figures: 0 worse, 0 better, 53 same, 0 noise, 2 n/a", summary)
+        self.assertTrue(summary.endswith("OK: nothing worse"))
+
+    def test_injected_2x_slowdown_fails(self):
+        run = support.run_script("compare", support.fixture("run_a.json"), support.fixture("run_slow.json"))
+        self.assertEqual(run.returncode, 1, run.stdout + run.stderr)
+        self.assertEqual(verdict_lines(run.stdout, "worse"), {(name, "ns_per_task") for name in SLOWED})
+        line = next(l for l in run.stdout.splitlines() if l.startswith("WORSE") and SLOWED[0] + " " in l)
+        self.assertIn("259 ns → 511 ns  +97.3%  (limit ±10.0%, U test p=0.00397)", line)
+        self.assertTrue(run.stdout.splitlines()[-1].endswith("FAILED: 2 figure(s) worse"))
+
+    def test_github_annotations(self):
+        run = support.run_script("compare", support.fixture("run_a.json"), support.fixture("run_slow.json"),
+                                 "--format", "github")
+        errors = [l for l in run.stdout.splitlines() if l.startswith("::error ")]
+        self.assertEqual(len(errors), 2)
+        self.assertTrue(errors[0].startswith("::error title=greenbench: ns_per_task worse::create/fiber/"))
+
+    def test_only_filters_runs(self):
+        run = support.run_script("compare", support.fixture("run_a.json"), support.fixture("run_slow.json"),
+                                 "--only", "create/std_thread*", "--only", "memory/*")
+        self.assertEqual(run.returncode, 0, run.stdout)
+        self.assertFalse([l for l in run.stdout.splitlines()[:-1] if "create/fiber" in l])
+
+    def test_runs_in_one_file_only_are_listed_not_failed(self):
+        run = support.run_script("compare", support.fixture("partial.json"), support.fixture("run_a.json"))
+        self.assertEqual(run.returncode, 0, run.stdout)
+        self.assertIn("ONLY NEW     switch/go/procs:1/via:handoff/cpus:1", run.stdout)
+        self.assertIn("base ran on beta, new on alpha", run.stdout)
+        # beta's threads stopped at a cgroup's pids limit: alpha's are better, not a failure.
+        self.assertEqual(verdict_lines(run.stdout, "better"), {("max_count/std_thread", "max_tasks")})
+
+
+class CompareCraftedTest(support.ScratchTestCase):
+    """Results made in the test, to isolate one rule at a time."""
+
+    def results_file(self, name, runs):
+        """A results file from {run_name: [{counter: value} per repetition]}, with aggregates."""
+        entries = []
+        for run_name, repetitions in runs.items():
+            for i, counters in enumerate(repetitions):
+                entry = {"name": run_name, "run_name": run_name, "run_type": "iteration",
+                         "repetitions": len(repetitions), "repetition_index": i, "threads": 1,
+                         "iterations": 1, "real_time": 1.0, "cpu_time": 1.0, "time_unit": "ns"}
+                entry.update(counters)
+                entries.append(entry)
+        doc = results.add_aggregates({"context": {"host_name": "alpha"}, "benchmarks": entries})
+        path = os.path.join(self.tmp, name)
+        results.write_atomic(doc, path)
+        return path
+
+    def compare(self, base, new, *flags):
+        return support.run_script("compare", self.results_file("base.json", base),
+                                  self.results_file("new.json", new), *flags)
+
+    def test_moved_median_without_the_u_tests_agreement_is_noise(self):
+        run_name = "switch/fiber/workers:1/via:yield/cpus:1"
+        base = {run_name: [{"ns_per_switch": v} for v in (100, 101, 102, 103, 104)]}
+        new = {run_name: [{"ns_per_switch": v} for v in (100.5, 101.5, 118, 119, 120)]}
+        run = self.compare(base, new, "--noise-factor", "0.1")
+        self.assertEqual(run.returncode, 0, run.stdout)
+        self.assertEqual(verdict_lines(run.stdout, "noise"), {(run_name, "ns_per_switch")})
+        self.assertIn("U test p=0.155", run.stdout)
+
+    def test_the_limit_grows_with_the_noise(self):
+        run_name = "create/go/procs:4/mode:batch/n:1000"
+        base = {run_name: [{"ns_per_task": v} for v in (100, 130, 80, 120, 95)]}
+        new = {run_name: [{"ns_per_task": v} for v in (112, 140, 90, 126, 100)]}
+        run = self.compare(base, new)  # median +12%; cv 19.0% and 17.6%: limit 3 x 19.0%
+        self.assertEqual(run.returncode, 0, run.stdout)
+        self.assertEqual(verdict_lines(run.stdout, "same"), {(run_name, "ns_per_task")})
+        self.assertIn("100 ns → 112 ns  +12.0%  (limit ±57.1%)", run.stdout)
+        run = self.compare(base, new, "--noise-factor", "0.1")  # limit 10%: the U test decides
+        self.assertEqual(verdict_lines(run.stdout, "noise"), {(run_name, "ns_per_task")})
+
+    def test_higher_is_better_and_single_repetitions(self):
+        base = {"max_count/std_thread": [{"max_tasks": 32749, "map_count": 65530}]}
+        new = {"max_count/std_thread": [{"max_tasks": 16000, "map_count": 32100}]}
+        run = self.compare(base, new, "--format", "github")
+        self.assertEqual(run.returncode, 1, run.stdout)
+        self.assertEqual(verdict_lines(run.stdout, "worse"), {("max_count/std_thread", "max_tasks")})
+        self.assertEqual(verdict_lines(run.stdout, "mismatch"), {("max_count/std_thread", "map_count")})
+        self.assertEqual(self.compare(new, base).returncode, 0)  # more tasks is better
+
+    def test_changed_facts_are_mismatches_not_failures(self):
+        run_name = "skynet/fiber/workers:1/n:1000000"
+        base = {run_name: [{"ms_wall": 95, "sum": 499999500000}] * 3}
+        new = {run_name: [{"ms_wall": 95, "sum": 499999500001}] * 3}
+        run = self.compare(base, new, "--format", "github")
+        self.assertEqual(run.returncode, 0, run.stdout)
+        self.assertEqual(verdict_lines(run.stdout, "mismatch"), {(run_name, "sum")})
+        self.assertIn("::warning title=greenbench: sum changed::", run.stdout)
+
+    def test_a_counter_in_one_file_only_is_listed(self):
+        base = {"memory/fiber/workers:1/n:1000": [{"rss_bytes_per_task": 4600}] * 3}
+        new = {"memory/fiber/workers:1/n:1000": [{"rss_bytes_per_task": 4600, "pss_bytes_per_task": 4620}] * 3}
+        run = self.compare(base, new)
+        self.assertEqual(run.returncode, 0, run.stdout)
+        self.assertIn("ONLY IN NEW  memory/fiber/workers:1/n:1000  pss_bytes_per_task  — → 4.51 KiB", run.stdout)
+
+    def test_bad_and_foreign_json_exit_2(self):
+        good = support.fixture("run_a.json")
+        cut = self.write("cut.json", '{"context": {"host_name": "alpha"}, "benchmarks": [')
+        foreign = self.write("foreign.json", json.dumps({"benchmarks": [{"name": "x", "real_time": 1}],
+                                                         "version": 2}))
+        for base, new, message in ((good, cut, "not valid JSON"), (foreign, good, 'no "context" key'),
+                                   (good, os.path.join(self.tmp, "absent.json"), "cannot read")):
+            run = support.run_script("compare", base, new)
+            self.assertEqual(run.returncode, 2, (base, new))
+            self.assertIn("compare: error: ", run.stderr)
+            self.assertIn(message, run.stderr)
+            self.assertNotIn("Traceback", run.stderr)
+
+    def test_bad_flags_exit_2(self):
+        good = support.fixture("run_a.json")
+        for flags in ((), (good,), (good, good, "--threshold", "-5"), (good, good, "--format", "xml"),
+                      (good, good, "--alpha", "zero")):
+            self.assertEqual(support.run_script("compare", *flags).returncode, 2, flags)
+
+
+if __name__ == "__main__":
+    unittest.main()

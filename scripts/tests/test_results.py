@@ -1,0 +1,241 @@
+"""Tests of greenbench/results.py: loading and checking files, Google Benchmark's
+statistics and aggregates, sorting, merging, atomic writes, directions and names."""
+
+import copy
+import json
+import math
+import os
+import unittest
+
+import support
+from greenbench import results
+
+
+def iteration(run_name, index, repetitions, **figures):
+    """A hand-made iteration entry."""
+    entry = {"name": run_name, "run_name": run_name, "run_type": "iteration",
+             "repetitions": repetitions, "repetition_index": index, "threads": 1,
+             "iterations": 10, "time_unit": "ns"}
+    entry.update(figures)
+    return entry
+
+
+class LoadTest(support.ScratchTestCase):
+    def test_fixture_loads_with_its_bare_nan(self):
+        doc = results.load(support.fixture("run_a.json"))
+        self.assertEqual(results.host_of(doc), "alpha")
+        self.assertTrue(math.isnan(results.median_of(doc, "memory/go/procs:1/n:1000",
+                                                     "kernel_bytes_per_task")))
+
+    def test_truncated_file_is_an_error_naming_the_file(self):
+        with open(support.fixture("run_a.json"), encoding="utf-8") as f:
+            path = self.write("cut.json", f.read()[:700])
+        with self.assertRaises(results.ResultsError) as caught:
+            results.load(path)
+        self.assertIn(path, str(caught.exception))
+        self.assertIn("not valid JSON", str(caught.exception))
+
+    def test_empty_file(self):
+        with self.assertRaisesRegex(results.ResultsError, "empty file"):
+            results.load(self.write("empty.json", "\n"))
+
+    def test_missing_file(self):
+        with self.assertRaisesRegex(results.ResultsError, "cannot read"):
+            results.load(os.path.join(self.tmp, "absent.json"))
+
+    def test_foreign_json_names_what_is_missing(self):
+        path = self.write("package.json", json.dumps({"name": "left-pad", "version": "1.3.0"}))
+        with self.assertRaisesRegex(results.ResultsError, 'no "context" key.*name, version'):
+            results.load(path)
+        with self.assertRaisesRegex(results.ResultsError, "top level is a JSON list"):
+            results.load(self.write("list.json", "[1, 2]"))
+        with self.assertRaisesRegex(results.ResultsError, '"benchmarks" is not a JSON array'):
+            results.load(self.write("odd.json", '{"context": {}, "benchmarks": {}}'))
+
+    def test_entry_without_run_type(self):
+        doc = {"context": {}, "benchmarks": [{"name": "create/fiber", "run_name": "create/fiber"}]}
+        path = self.write("norun.json", json.dumps(doc))
+        with self.assertRaisesRegex(results.ResultsError,
+                                    r'benchmarks\[0\] \("create/fiber"\) has no "run_type"'):
+            results.load(path)
+
+    def test_aggregate_without_its_name(self):
+        doc = {"context": {}, "benchmarks": [
+            {"name": "a_mean", "run_name": "a", "run_type": "aggregate"}]}
+        with self.assertRaisesRegex(results.ResultsError, "without \"aggregate_name\""):
+            results.load(self.write("agg.json", json.dumps(doc)))
+
+
+class StatisticsTest(unittest.TestCase):
+    """Figures computed by hand, the way Google Benchmark 1.7.1 defines them."""
+
+    def test_even_count(self):
+        s = results.statistics([10, 12, 11, 15])
+        self.assertEqual(s["median"], 11.5)          # mean of the two middle values
+        self.assertEqual(s["mean"], 12.0)
+        self.assertAlmostEqual(s["stddev"], math.sqrt(14 / 3), places=12)   # n - 1
+        self.assertAlmostEqual(s["cv"], math.sqrt(14 / 3) / 12, places=12)  # a fraction
+
+    def test_odd_count(self):
+        s = results.statistics([3, 1, 2])
+        self.assertEqual((s["median"], s["mean"]), (2.0, 2.0))
+        self.assertAlmostEqual(s["stddev"], 1.0, places=12)  # from the mean of squares, as
+        self.assertAlmostEqual(s["cv"], 0.5, places=12)      # Google Benchmark: not exactly 1
+
+    def test_two_values_median_is_their_mean(self):
+        s = results.statistics([4, 6])
+        self.assertEqual(s["median"], 5.0)
+        self.assertAlmostEqual(s["stddev"], math.sqrt(2), places=12)
+
+    def test_one_value(self):
+        self.assertEqual(results.statistics([7]),
+                         {"median": 7.0, "mean": 7.0, "stddev": 0.0, "cv": 0.0})
+
+
+class AggregatesTest(unittest.TestCase):
+    def doc(self):
+        run = "create/fiber/workers:1/mode:sequential/n:100"
+        entries = [iteration(run, i, 4, real_time=t, cpu_time=t / 2, ns_per_task=c, tasks=100,
+                             label="bound:cap")
+                   for i, (t, c) in enumerate(zip((100, 110, 90, 120), (10, 12, 11, 15)))]
+        entries.append(iteration("max_count/std_thread", 0, 1, real_time=5.0, cpu_time=5.0,
+                                 max_tasks=32749))
+        done = [iteration("switch/go/procs:1", i, 2, real_time=t, cpu_time=t) for i, t in enumerate((1, 3))]
+        done.append({"name": "switch/go/procs:1_mean", "run_name": "switch/go/procs:1",
+                     "run_type": "aggregate", "aggregate_name": "mean", "real_time": 2})
+        return {"context": {}, "benchmarks": entries + done}
+
+    def test_appends_google_benchmarks_four_aggregates(self):
+        doc = results.add_aggregates(self.doc())
+        added = {e["name"]: e for e in doc["benchmarks"] if e["run_type"] == "aggregate"
+                 and e["run_name"].startswith("create/")}
+        prefix = "create/fiber/workers:1/mode:sequential/n:100"
+        self.assertEqual(list(added), [f"{prefix}_{a}" for a in ("median", "mean", "stddev", "cv")])
+        median, mean, stddev, cv = added.values()
+        for entry, name in zip((median, mean, stddev, cv), ("median", "mean", "stddev", "cv")):
+            self.assertEqual(entry["aggregate_name"], name)
+            self.assertEqual(entry["run_name"], prefix)
+            self.assertEqual((entry["repetitions"], entry["iterations"], entry["threads"]), (4, 4, 1))
+            self.assertEqual(entry["label"], "bound:cap")
+            self.assertNotIn("repetition_index", entry)
+        self.assertEqual(median["aggregate_unit"], "time")
+        self.assertEqual(cv["aggregate_unit"], "percentage")
+        self.assertEqual(median["real_time"], 105.0)
+        self.assertEqual(mean["real_time"], 105.0)
+        self.assertAlmostEqual(stddev["real_time"], 12.909944487358056, places=10)
+        self.assertAlmostEqual(cv["real_time"], 12.909944487358056 / 105, places=12)
+        self.assertEqual(median["cpu_time"], 52.5)
+        self.assertEqual(median["ns_per_task"], 11.5)
+        self.assertAlmostEqual(stddev["ns_per_task"], math.sqrt(14 / 3), places=12)
+        self.assertEqual((median["tasks"], stddev["tasks"], cv["tasks"]), (100.0, 0.0, 0.0))
+
+    def test_leaves_single_runs_and_aggregated_runs_alone(self):
+        doc = results.add_aggregates(self.doc())
+        names = [e["name"] for e in doc["benchmarks"]]
+        self.assertEqual([n for n in names if n.startswith("max_count")], ["max_count/std_thread"])
+        self.assertEqual([n for n in names if n.startswith("switch")],
+                         ["switch/go/procs:1", "switch/go/procs:1", "switch/go/procs:1_mean"])
+
+    def test_failed_repetitions_are_left_out_of_the_statistics(self):
+        doc = self.doc()
+        doc["benchmarks"][3].update(error_occurred=True, error_message="spawn failed")
+        mean = results.entries_by_name(results.add_aggregates(doc))[
+            "create/fiber/workers:1/mode:sequential/n:100_mean"]
+        self.assertEqual(mean["ns_per_task"], 11.0)
+        self.assertEqual(mean["iterations"], 4)  # Google Benchmark counts every report
+
+    def test_fixture_aggregates_match_their_repetitions(self):
+        for name in ("run_a.json", "run_b.json", "run_slow.json", "partial.json"):
+            doc = results.load(support.fixture(name))
+            for summary in results.summarize(doc).values():
+                for counter, figure in summary.figures.items():
+                    if len(figure.values) < 2:
+                        continue
+                    expected = results.statistics(figure.values)
+                    for key in ("median", "mean", "stddev"):
+                        got = getattr(figure, key)
+                        if math.isnan(expected[key]):
+                            self.assertTrue(math.isnan(got))
+                        else:
+                            self.assertAlmostEqual(got, expected[key], places=6,
+                                                   msg=f"{name} {summary.run_name} {counter} {key}")
+
+
+class OrderMergeWriteTest(support.ScratchTestCase):
+    def test_sort_entries(self):
+        doc = results.add_aggregates({"context": {}, "benchmarks": [
+            iteration("b", i, 3, real_time=i + 1) for i in (2, 0, 1)] + [
+            iteration("a", i, 2, real_time=i + 1) for i in (1, 0)]})
+        doc["benchmarks"].reverse()
+        results.sort_entries(doc)
+        self.assertEqual([e["name"] for e in doc["benchmarks"]],
+                         ["a", "a", "a_median", "a_mean", "a_stddev", "a_cv",
+                          "b", "b", "b", "b_median", "b_mean", "b_stddev", "b_cv"])
+        self.assertEqual([e.get("repetition_index") for e in doc["benchmarks"][6:9]], [0, 1, 2])
+
+    def test_merge(self):
+        first = {"context": {"host_name": "alpha", "greenbench": {"host": "alpha", "warnings": ["w1"]}},
+                 "benchmarks": [iteration("x", i, 3, real_time=1) for i in range(3)]
+                 + [iteration("y", 0, 1, real_time=5)]}
+        second = {"context": {"host_name": "beta", "greenbench": {"host": "beta", "go_version": "go1.19",
+                                                                  "warnings": ["w1", "w2"]}},
+                  "benchmarks": [iteration("x", i, 2, real_time=2) for i in range(2)]
+                  + [iteration("z", 0, 1, real_time=7)]}
+        merged = results.merge([first, second])
+        self.assertEqual(merged["context"]["greenbench"],
+                         {"host": "alpha", "warnings": ["w1", "w2"], "go_version": "go1.19"})
+        self.assertEqual([(e["name"], e["real_time"]) for e in merged["benchmarks"]],
+                         [("x", 2), ("x", 2), ("y", 5), ("z", 7)])
+        self.assertEqual(first["context"]["greenbench"]["warnings"], ["w1"])  # inputs untouched
+
+    def test_write_atomic_round_trips_nan(self):
+        doc = copy.deepcopy(results.load(support.fixture("run_a.json")))
+        path = os.path.join(self.tmp, "out.json")
+        results.write_atomic(doc, path)
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+        self.assertTrue('"kernel_bytes_per_task": NaN,' in text)
+        self.assertEqual(json.dumps(results.load(path), sort_keys=True), json.dumps(doc, sort_keys=True))
+        self.assertEqual(os.listdir(self.tmp), ["out.json"])
+
+    def test_interrupted_write_keeps_the_old_file(self):
+        path = os.path.join(self.tmp, "out.json")
+        results.write_atomic({"context": {}, "benchmarks": []}, path)
+        with self.assertRaises(TypeError):
+            results.write_atomic({"context": {}, "benchmarks": [object()]}, path)
+        self.assertEqual(results.load(path), {"context": {}, "benchmarks": []})
+        self.assertEqual(os.listdir(self.tmp), ["out.json"])
+
+
+class NamesAndDirectionsTest(unittest.TestCase):
+    def test_counter_direction(self):
+        expected = {"ns_per_task": "lower", "ns_per_switch": "lower", "ms_wall": "lower",
+                    "seconds": "lower", "rss_bytes_per_task": "lower",
+                    "kernel_bytes_per_task": "lower", "bytes_per_task": "lower",
+                    "max_tasks": "higher", "tasks_in_8GiB": "higher", "speedup": "higher",
+                    "tasks": None, "sum": None, "tasks_alive": None, "switches": None,
+                    "map_count": None, "something_else": None}
+        self.assertEqual({name: results.counter_direction(name) for name in expected}, expected)
+        self.assertTrue(results.is_fact("sum"))
+        self.assertFalse(results.is_fact("something_else"))
+
+    def test_parse_name(self):
+        name = results.parse_name("create/boost_fiber/sched:work_stealing/workers:4/alloc:pooled/mode:batch/n:1000")
+        self.assertEqual(name.config, "boost_fiber sched:work_stealing workers:4 alloc:pooled")
+        self.assertEqual(name.case, "mode:batch n:1000")
+        self.assertEqual(name.param("n"), "1000")
+        gil = results.parse_name("gil/fiber/workers:4/job:cpu/workers:2")
+        self.assertEqual((gil.config, gil.case), ("fiber workers:4", "job:cpu workers:2"))
+        self.assertEqual(results.parse_name("max_count/std_thread").case, "")
+
+    def test_summarize_reads_the_files_aggregates(self):
+        doc = results.load(support.fixture("run_a.json"))
+        summary = results.summarize(doc)["create/fiber/workers:1/mode:sequential/n:10000"]
+        median = results.entries_by_name(doc)["create/fiber/workers:1/mode:sequential/n:10000_median"]
+        self.assertEqual(summary.figures["ns_per_task"].median, median["ns_per_task"])
+        self.assertEqual(len(summary.figures["ns_per_task"].values), 5)
+        self.assertEqual(results.summarize(doc)["max_count/std_thread"].label, "bound:max_map_count")
+
+
+if __name__ == "__main__":
+    unittest.main()
