@@ -87,8 +87,9 @@ std::uint32_t Scheduler::take_global(Task** out, std::uint32_t max) {
 }
 
 void Scheduler::notify_work() {
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker: publish, then look
-  if (idle_count_.load(std::memory_order_relaxed) == 0) return;
+  // Dekker: publish, then look. A read-modify-write of the counter the sleeper
+  // increments orders the two sides (and, unlike a fence, TSan understands it).
+  if (idle_count_.fetch_add(0, std::memory_order_acq_rel) == 0) return;
   Worker* w = nullptr;
   {
     std::lock_guard lk(idle_mu_);
@@ -104,8 +105,7 @@ void Scheduler::idle_enter(Worker& w) {
   w.wake_word.store(0, std::memory_order_relaxed);
   std::lock_guard lk(idle_mu_);
   idle_.push_back(&w);
-  idle_count_.fetch_add(1, std::memory_order_seq_cst);
-  std::atomic_thread_fence(std::memory_order_seq_cst);  // Dekker: register, then look
+  idle_count_.fetch_add(1, std::memory_order_acq_rel);  // Dekker: register, then look
 }
 
 void Scheduler::idle_leave(Worker& w) {

@@ -206,13 +206,17 @@ TEST(Scheduler, RootReturnAbandonsBlockedTasksAndFreesTheirStacks) {
   std::atomic<int> resumed{0};
   auto report = green::run(workers(2), [&] {
     static green::Channel<int> never;  // outlives run(): the parked tasks refer to it
+    static green::WaitGroup started;
+    started.add(100);
     for (int i = 0; i < 100; ++i) {
       green::go([&] {
+        started.done();
         never.recv();
         resumed.fetch_add(1);
       });
     }
-    green::this_task::sleep_for(10ms);  // let them all block
+    started.wait();
+    green::this_task::sleep_for(10ms);  // let the last ones reach recv()
   });
   EXPECT_EQ(resumed.load(), 0);
   EXPECT_EQ(report.tasks_abandoned, 100u);

@@ -283,6 +283,22 @@ def merge(docs):
             "benchmarks": [entry for entries in runs.values() for entry in entries]}
 
 
+def concat_repetitions(docs):
+    """One document from several that each measured some repetitions of the same runs
+    (one process per repetition): the first context, every iteration entry, each run's
+    `repetitions` set to the count; aggregates are left to add_aggregates."""
+    if not docs:
+        raise ValueError("concat_repetitions() needs at least one document")
+    iterations = [copy.deepcopy(e) for doc in docs for e in doc["benchmarks"]
+                  if e.get("run_type") == "iteration"]
+    counts = {}
+    for e in iterations:
+        counts[e["run_name"]] = counts.get(e["run_name"], 0) + 1
+    for e in iterations:
+        e["repetitions"] = counts[e["run_name"]]
+    return {"context": copy.deepcopy(docs[0]["context"]), "benchmarks": iterations}
+
+
 def write_atomic(doc, path):
     """Write doc as JSON to path through a temporary file in the same folder and a
     rename, so a reader or a crash sees the old file or the whole new one. NaN and
