@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"strconv"
 	"time"
 )
 
@@ -114,9 +115,10 @@ func runMaxCount(limits maxCountLimits) (maxCountResult, error) {
 func maxCountFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 	budget := fs.Int64("budget-bytes", 1<<30, "stop before the process's RSS exceeds this many bytes")
 	limit := fs.Int64("cap", 10000000, "stop after this many goroutines")
-	timeLimit := fs.Float64("time-limit", 60, "stop spawning after this many seconds")
+	timeLimit := secondsFlag(60 * time.Second)
+	fs.Var(&timeLimit, "time-limit", "stop spawning after this long: seconds (60) or a Go duration (60s, 1m)")
 	return func() (plan, error) {
-		if *budget < 1 || *limit < 1 || !(*timeLimit > 0) {
+		if *budget < 1 || *limit < 1 || timeLimit <= 0 {
 			return plan{}, usagef("-budget-bytes, -cap and -time-limit must be positive")
 		}
 		if meminfo, err := readKBTable("/proc/meminfo", "MemAvailable"); err == nil && *budget > meminfo["MemAvailable"] {
@@ -126,7 +128,7 @@ func maxCountFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 		limits := maxCountLimits{
 			budgetBytes: *budget,
 			limit:       *limit,
-			timeLimit:   time.Duration(*timeLimit * float64(time.Second)),
+			timeLimit:   time.Duration(timeLimit),
 		}
 		measure := func() (measurement, error) {
 			r, err := runMaxCount(limits)
@@ -155,4 +157,23 @@ func maxCountFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 		}
 		return plan{name: nameOf("max_count", common.procs), timeUnit: "ms", measure: measure}, nil
 	}
+}
+
+// secondsFlag is a duration given on the command line either as plain seconds
+// ("60", "0.5") or as a Go duration ("60s", "1m30s").
+type secondsFlag time.Duration
+
+func (s *secondsFlag) String() string { return time.Duration(*s).String() }
+
+func (s *secondsFlag) Set(text string) error {
+	if seconds, err := strconv.ParseFloat(text, 64); err == nil {
+		*s = secondsFlag(seconds * float64(time.Second))
+		return nil
+	}
+	d, err := time.ParseDuration(text)
+	if err != nil {
+		return fmt.Errorf("want seconds or a duration such as 60s, got %q", text)
+	}
+	*s = secondsFlag(d)
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCreateRunsEveryTask(t *testing.T) {
@@ -71,6 +72,15 @@ func TestMaxCountStopsAtTheBudget(t *testing.T) {
 	}
 }
 
+func TestSecondsFlag(t *testing.T) {
+	for text, want := range map[string]time.Duration{"60": time.Minute, "0.25": 250 * time.Millisecond, "90s": 90 * time.Second, "1m": time.Minute} {
+		var s secondsFlag
+		if err := s.Set(text); err != nil || time.Duration(s) != want {
+			t.Errorf("Set(%q) = %v, %v; want %v", text, time.Duration(s), err, want)
+		}
+	}
+}
+
 func TestExceedsBudget(t *testing.T) {
 	if exceedsBudget(100, 100, 0, 1000) {
 		t.Error("nothing spawned, well under budget")
@@ -89,6 +99,8 @@ func TestParseCommand(t *testing.T) {
 		"switch -via handoff -cpus 2":           "switch/go/procs:2/via:handoff/cpus:2",
 		"memory -n 10 -procs 2 -reps 3":         "memory/go/procs:2/n:10",
 		"max_count -cap 5 -procs 1 -out x.json": "max_count/go/procs:1",
+		"max_count -time-limit 30s -procs 2":    "max_count/go/procs:2",
+		"max_count -time-limit 0.5 -procs 2":    "max_count/go/procs:2",
 	}
 	for args, name := range good {
 		p, _, err := parseCommand(strings.Fields(args), io.Discard)
@@ -100,6 +112,7 @@ func TestParseCommand(t *testing.T) {
 		"", "fly", "skynet -n 12", "skynet -bogus", "create -mode both", "create -n 0",
 		"switch -via yield -cpus 2", "switch -cpus 3", "switch -cpus 1 -procs 2",
 		"memory -reps 0", "memory -procs 0", "skynet extra", "max_count -time-limit 0",
+		"max_count -time-limit soon", "max_count -time-limit -1s",
 	}
 	for _, args := range bad {
 		_, _, err := parseCommand(strings.Fields(args), io.Discard)
