@@ -20,6 +20,7 @@
 #include "green/detail/task.h"
 
 #if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define GREEN_ASAN 1
 #endif
@@ -49,6 +50,16 @@ inline void retire_context(ContextState& state) noexcept {
   if (state.tsan_fiber) __tsan_destroy_fiber(state.tsan_fiber);
 #endif
   state = ContextState{};
+}
+
+// A finished fiber left ASan's redzones of its last frames on its stack; clear them
+// before the stack is reused by another fiber.
+inline void retire_stack(const Stack& stack) noexcept {
+#if GREEN_ASAN
+  __asan_unpoison_memory_region(stack.base, stack.size);
+#else
+  (void)stack;
+#endif
 }
 
 // Binds a thread's own stack to `state` (a worker's scheduling context).

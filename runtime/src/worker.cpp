@@ -209,6 +209,7 @@ void Worker::finish_current() {
 // marked done: a joiner that sees kDone may free the block at once, so nothing may
 // touch the task after the exchange except on the paths that own it.
 void Worker::release_finished(Worker& w, Task* t, void* resumed_joiner) {
+  retire_stack(t->stack);
   w.stacks.deallocate(t->stack);
   t->stack = {};
   retire_context(t->ctx);
