@@ -105,15 +105,34 @@ Stack StackPool::take_locked() {
 
 void StackPool::give_locked(Stack s) noexcept {
   --stats_.in_use;
-  if (hot_.size() < keep_) {
-    hot_.push_back(s);
-    return;
+  hot_.push_back(s);
+  if (hot_.size() >= keep_ + kTrimBatch) trim_locked();
+}
+
+void StackPool::trim_locked() noexcept {
+  // The pool holds more than it needs: return the pages of the least recently used
+  // stacks, keep their address ranges. One madvise per run of adjacent stacks, not per
+  // stack: in a multi-threaded process each call costs TLB-shootdown interrupts on the
+  // other CPUs. Guard markers (MADV_GUARD_INSTALL) survive MADV_DONTNEED, so a run may
+  // span the guard pages between its stacks; mprotect guards are separate mappings, so
+  // in that mode each stack goes alone.
+  std::size_t excess = hot_.size() - keep_;
+  auto first = hot_.begin(), last = hot_.begin() + static_cast<std::ptrdiff_t>(excess);
+  std::sort(first, last, [](const Stack& a, const Stack& b) { return a.base < b.base; });
+  for (auto run = first; run != last;) {
+    auto end = std::next(run);
+    while (guard_ != Guard::mprotect && end != last &&
+           static_cast<char*>(end->base) == static_cast<char*>(std::prev(end)->base) + slot_size_) {
+      ++end;
+    }
+    char* from = static_cast<char*>(run->base);
+    char* to = static_cast<char*>(std::prev(end)->base) + stack_size_;
+    ::madvise(from, static_cast<std::size_t>(to - from), MADV_DONTNEED);
+    run = end;
   }
-  // The pool holds more than it needs: return the pages, keep the address range. The
-  // guard page below the stack is outside the range and keeps its marker.
-  ::madvise(s.base, s.size, MADV_DONTNEED);
-  ++stats_.decommitted;
-  cold_.push_back(s);
+  stats_.decommitted += excess;
+  cold_.insert(cold_.end(), first, last);
+  hot_.erase(first, last);
 }
 
 Stack StackPool::allocate() {

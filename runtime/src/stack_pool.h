@@ -16,8 +16,9 @@
 //     stacks go unguarded and RunReport::unguarded_stacks counts them (reported, never
 //     silent).
 //   * Pooling: freed stacks are kept committed (hot) for reuse, LIFO so the most recently
-//     touched memory is reused first. Beyond `keep` hot stacks the pool hands their memory
-//     back to the OS (MADV_DONTNEED) and keeps only the address range (cold).
+//     touched memory is reused first. Once it holds `keep` + 256 hot stacks, the pool
+//     hands the memory of the least recently used back to the OS (MADV_DONTNEED, one call
+//     per run of adjacent stacks) and keeps only their address ranges (cold).
 //   * Each worker keeps a small private cache in front of the shared pool, so the common
 //     spawn/exit path takes no lock.
 //
@@ -76,6 +77,9 @@ class StackPool final : public StackAllocator {
   Stack carve_locked();             // a fresh slot from the current slab, guarded
   Stack take_locked();              // hot, then cold, then fresh
   void give_locked(Stack stack) noexcept;
+  void trim_locked() noexcept;      // decommits hot stacks beyond keep_
+  // Stacks above keep_ before a trim: trims come in batches, coalesced by address.
+  static constexpr std::size_t kTrimBatch = 256;
 
   const std::size_t page_;
   const std::size_t stack_size_;    // usable bytes, a multiple of page_

@@ -67,9 +67,10 @@ void Worker::notify() { sched.notify_work(); }
 Task* Worker::pick_fair() {
   tick = 0;
   poll_timers();
-  if (!sched.global_empty()) {
-    if (Task* t = pull_global()) return t;
-  }
+  // Just one from the global queue, as Go does: a batch would overflow a busy local
+  // queue straight back into the global one.
+  Task* t = nullptr;
+  if (!sched.global_empty() && sched.take_global(&t, 1) == 1) return t;
   return runq.pop();
 }
 
