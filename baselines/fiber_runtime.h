@@ -1,0 +1,73 @@
+// fiber_runtime.h: greenbench's own M:N fiber runtime (runtime/, green::) as a TaskRuntime.
+// Entry prefix "fiber/workers:W".
+//
+// Hand-off: Event is the runtime's Channel<char> with one slot (signal is a try_send that
+// never blocks, wait is a recv that parks the fiber); WaitGroup is the runtime's own.
+// Stacks: the runtime's defaults (128 KiB reserved per fiber, committed lazily, guard page
+// by MADV_GUARD_INSTALL where the kernel has it). A woken fiber is queued on the waker's
+// worker, so with two workers a ping-pong pair stays on one worker (workload_switch.h).
+//
+// Invariant: run() fails (std::logic_error) if the root returned while tasks were still
+// alive: the runtime abandons them, and a workload that leaves tasks behind measured
+// something other than what it claims.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "green/green.h"
+#include "task_runtime.h"
+
+namespace greenbench {
+
+class FiberRuntime {
+ public:
+  static constexpr TaskKind kind = TaskKind::user_space;
+
+  explicit FiberRuntime(unsigned workers) : workers_(workers) {}
+
+  std::string prefix() const { return "fiber/workers:" + std::to_string(workers_); }
+  unsigned workers() const { return workers_; }
+
+  template <class F>
+  void run(F&& root) const {
+    green::Config config;
+    config.workers = workers_;
+    const green::RunReport report = green::run(config, std::forward<F>(root));
+    if (report.tasks_abandoned != 0) {
+      throw std::logic_error(prefix() + ": the root returned with " +
+                             std::to_string(report.tasks_abandoned) + " tasks still alive");
+    }
+  }
+
+  using Handle = green::JoinHandle<void>;
+
+  template <class F>
+  Handle spawn(F&& f) const {
+    return green::spawn(std::forward<F>(f));
+  }
+
+  static void yield() { green::this_task::yield(); }
+
+  class Event {
+   public:
+    void signal() {
+      char token = 0;
+      slot_.try_send(token);  // already signalled: a binary semaphore stays at one
+    }
+    void wait() { slot_.recv(); }
+
+   private:
+    green::Channel<char> slot_{1};
+  };
+
+  using WaitGroup = green::WaitGroup;
+
+ private:
+  unsigned workers_;
+};
+
+static_assert(TaskRuntime<FiberRuntime>);
+
+}  // namespace greenbench

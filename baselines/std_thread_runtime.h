@@ -1,0 +1,46 @@
+// std_thread_runtime.h: std::thread as it comes, as a TaskRuntime. Entry prefix
+// "std_thread". Each task is a kernel thread with glibc's default stack (RLIMIT_STACK:
+// 8 MiB reserved, committed as touched, one guard page); hand-offs are futexes
+// (futex_sync.h); yield is sched_yield.
+//
+// Invariant: run() is the calling thread itself; spawn throws std::system_error (EAGAIN
+// when a thread limit binds) and leaves nothing behind when it does.
+#pragma once
+
+#include <string>
+#include <thread>
+#include <utility>
+
+#include "futex_sync.h"
+#include "task_runtime.h"
+
+namespace greenbench {
+
+class StdThreadRuntime {
+ public:
+  static constexpr TaskKind kind = TaskKind::os_thread;
+
+  std::string prefix() const { return "std_thread"; }
+  unsigned workers() const { return 0; }
+
+  template <class F>
+  void run(F&& root) const {
+    std::forward<F>(root)();
+  }
+
+  using Handle = std::thread;
+
+  template <class F>
+  Handle spawn(F&& f) const {
+    return std::thread(std::forward<F>(f));
+  }
+
+  static void yield() { std::this_thread::yield(); }
+
+  using Event = FutexEvent;
+  using WaitGroup = FutexWaitGroup;
+};
+
+static_assert(TaskRuntime<StdThreadRuntime>);
+
+}  // namespace greenbench

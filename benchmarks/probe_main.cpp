@@ -1,0 +1,260 @@
+// probe_main.cpp: greenbench_probe, the measurements that need a fresh process each time
+// (memory, max_count): the driver starts one process per measurement and reads the one
+// results document it prints on stdout (docs/results-format.md, an "iteration" entry).
+//
+//   greenbench_probe memory    --runtime PREFIX --n N [--rep K] [--reps R]
+//   greenbench_probe max_count --runtime PREFIX [--budget-bytes B] [--cap C]
+//                              [--time-limit S] [--rep K] [--reps R]
+//   greenbench_probe --list-runtimes     the prefixes the suite measures here, one a line
+//   greenbench_probe --build-info        {"compiler", "cxx_flags", "build_type"} as JSON
+// PREFIX is a runtime part of an entry name ("fiber/workers:2", "pthread/stack:64KiB",
+// "boost_fiber/sched:work_stealing/workers:2/alloc:pooled"); --rep and --reps become the
+// entry's repetition_index and repetitions. Entries: memory/PREFIX/n:N and
+// max_count/PREFIX (workload_memory.h, workload_max_count.h say what they measure).
+//
+// Exit status: 0 the document was printed; 1 the measurement failed its own check (tasks
+// alive, tasks left after release, an exception), nothing printed; 2 a bad command line
+// (unknown flag, workload or runtime, a value out of range, a budget above MemAvailable),
+// with a message; 3 the size cannot exist here (N OS threads beyond what pid_max and the
+// other limits allow, or N parked tasks beyond MemAvailable at one page each), with a
+// one-line reason on stderr, so that the driver records a skip rather than a failure.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cmath>
+#include <cstdint>
+#include <iostream>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "build_info.h"
+#include "entry_name.h"
+#include "results_document.h"
+#include "runtime_set.h"
+#include "system_limits.h"
+#include "workload_max_count.h"
+#include "workload_memory.h"
+
+namespace greenbench {
+namespace {
+
+constexpr int kExitFailed = 1;
+constexpr int kExitUsage = 2;
+constexpr int kExitImpossible = 3;
+constexpr double kEightGiB = 8.0 * 1024 * 1024 * 1024;
+
+// A command-line mistake found after parsing: exit 2.
+struct UsageError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// A size these limits make impossible: exit 3.
+struct ImpossibleSize : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct Repetition {
+  int index = 0;
+  int count = 1;
+};
+
+// Refuses `n` tasks of `rt` alive at once when this machine cannot hold them.
+template <TaskRuntime RT>
+void check_size_possible([[maybe_unused]] const RT& rt, std::int64_t n, const std::string& entry) {
+  if constexpr (RT::kind == TaskKind::os_thread) {
+    const Headroom headroom = thread_headroom();
+    if (headroom.tasks && n > *headroom.tasks) {
+      throw ImpossibleSize(entry + ": " + std::to_string(n) +
+                           " threads cannot be alive at once here; " + headroom.bound +
+                           " leaves room for about " + std::to_string(*headroom.tasks) + " more");
+    }
+  }
+  const std::int64_t available = meminfo_bytes("MemAvailable");
+  const std::int64_t page = ::sysconf(_SC_PAGESIZE);
+  if (available > 0 && n > available / page) {
+    throw ImpossibleSize(entry + ": " + std::to_string(n) +
+                         " parked tasks need at least one stack page each, " +
+                         "more than MemAvailable (" + std::to_string(available) + " bytes)");
+  }
+}
+
+template <TaskRuntime RT>
+IterationEntry memory_entry(const RT& rt, std::int64_t n, Repetition rep) {
+  const std::string name = entry_name("memory", rt.prefix(), {"n:" + std::to_string(n)});
+  check_size_possible(rt, n, name);
+  const MemoryResult r = measure_memory(rt, n);
+  if (r.alive != n) {
+    throw std::runtime_error(name + ": " + std::to_string(r.alive) +
+                             " tasks alive at the reading, " + std::to_string(n) + " spawned");
+  }
+  if (r.left_alive != 0) {
+    throw std::runtime_error(name + ": " + std::to_string(r.left_alive) +
+                             " tasks still alive after release");
+  }
+  const auto per_task = [n](std::int64_t after, std::int64_t before) {
+    return static_cast<double>(after - before) / static_cast<double>(n);
+  };
+  IterationEntry entry;
+  entry.name = name;
+  entry.repetitions = rep.count;
+  entry.repetition_index = rep.index;
+  entry.real_time = r.spawn_seconds * 1e9;
+  entry.time_unit = "ns";
+  entry.counters = {
+      {"rss_bytes_per_task", per_task(r.after.rss_bytes, r.before.rss_bytes)},
+      {"pss_bytes_per_task", per_task(r.after.pss_bytes, r.before.pss_bytes)},
+      {"vsz_bytes_per_task", per_task(r.after.vsz_bytes, r.before.vsz_bytes)},
+      {"kernel_bytes_per_task", per_task(r.after.kernel_bytes, r.before.kernel_bytes)},
+      {"tasks_alive", static_cast<double>(r.alive)},
+  };
+  return entry;
+}
+
+template <TaskRuntime RT>
+IterationEntry max_count_entry(const RT& rt, const MaxCountLimits& limits, Repetition rep,
+                               std::vector<std::string>& warnings) {
+  const std::string name = entry_name("max_count", rt.prefix());
+  const MaxCountResult r = measure_max_count(rt, limits);
+  if (r.left_alive != 0) {
+    throw std::runtime_error(name + ": " + std::to_string(r.left_alive) +
+                             " tasks still alive after release");
+  }
+  if (r.memory_after > limits.budget_bytes) {
+    // Checkpoints predict from the average cost; an allocator that grows in large blocks
+    // (boost::pool doubles) can still step past the budget within one spawn.
+    warnings.push_back(
+        name + ": the final reading (" + std::to_string(r.memory_after) +
+        " bytes) is past the budget (" + std::to_string(limits.budget_bytes) +
+        "): the runtime's memory grew by more than a checkpoint's margin in one step");
+  }
+  const double per_task = r.tasks > 0 ? static_cast<double>(r.memory_after - r.memory_before) /
+                                            static_cast<double>(r.tasks)
+                                      : NAN;
+  IterationEntry entry;
+  entry.name = name;
+  entry.repetitions = rep.count;
+  entry.repetition_index = rep.index;
+  entry.real_time = r.seconds * 1e3;
+  entry.time_unit = "ms";
+  entry.label = "bound:" + r.bound;
+  entry.counters = {
+      {"max_tasks", static_cast<double>(r.tasks)},
+      {"seconds", r.seconds},
+      {"bytes_per_task", per_task},
+      {"tasks_in_8GiB", per_task > 0 ? kEightGiB / per_task : NAN},
+      {"map_count", static_cast<double>(r.maps)},
+  };
+  return entry;
+}
+
+AnyRuntime runtime_or_usage_error(const std::string& prefix) {
+  if (auto rt = runtime_named(prefix)) return *rt;
+  std::string known;
+  for (const std::string& p : suite_runtime_prefixes()) known += "\n  " + p;
+  throw UsageError("unknown runtime '" + prefix +
+                   "'; the suite measures these here (worker counts may vary):" + known);
+}
+
+int probe_main(int argc, char** argv) {
+  CLI::App app{
+      "greenbench_probe: memory and max_count, one measurement per process, as a results document"};
+  app.require_subcommand(0, 1);
+  bool show_build_info = false;
+  bool list_runtimes = false;
+  app.add_flag("--build-info", show_build_info, "print how this binary was built, as JSON");
+  app.add_flag("--list-runtimes", list_runtimes,
+               "print the runtime prefixes the suite measures here");
+
+  const CLI::Validator at_least_one =
+      CLI::Range(std::int64_t{1}, std::numeric_limits<std::int64_t>::max());
+  std::string runtime;
+  Repetition rep;
+  const auto add_common = [&](CLI::App* sub) {
+    sub->add_option("--runtime", runtime,
+                    "runtime prefix, e.g. fiber/workers:1 or pthread/stack:64KiB")
+        ->required();
+    sub->add_option("--rep", rep.index, "this measurement's repetition_index")
+        ->check(CLI::Range(0, std::numeric_limits<int>::max()));
+    sub->add_option("--reps", rep.count, "repetitions in the run")
+        ->check(CLI::Range(1, std::numeric_limits<int>::max()));
+  };
+
+  std::int64_t n = 0;
+  CLI::App* memory = app.add_subcommand("memory", "memory per parked task with N alive at once");
+  add_common(memory);
+  memory->add_option("--n", n, "tasks parked at once")->required()->check(at_least_one);
+
+  MaxCountLimits limits{std::int64_t{1} << 30, 10'000'000, 60.0};
+  CLI::App* max_count =
+      app.add_subcommand("max_count", "parked tasks until a budget, cap, time or system limit");
+  add_common(max_count);
+  max_count
+      ->add_option("--budget-bytes", limits.budget_bytes,
+                   "stop before resident + kernel memory exceeds this (default 1 GiB)")
+      ->check(at_least_one);
+  max_count->add_option("--cap", limits.cap, "stop at this many tasks (default 10,000,000)")
+      ->check(at_least_one);
+  max_count
+      ->add_option("--time-limit", limits.time_limit_seconds,
+                   "stop spawning after this many seconds (default 60)")
+      ->check(CLI::PositiveNumber);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int rc = app.exit(error);  // prints the message (or the help)
+    return rc == 0 ? 0 : kExitUsage;
+  }
+
+  try {
+    if (show_build_info) {
+      std::cout << build_info().dump(2) << '\n';
+      return 0;
+    }
+    if (list_runtimes) {
+      for (const std::string& prefix : suite_runtime_prefixes()) std::cout << prefix << '\n';
+      return 0;
+    }
+    if (app.get_subcommands().empty())
+      throw UsageError("a workload is required: memory or max_count (--help)");
+    if (rep.index >= rep.count) throw UsageError("--rep must be below --reps");
+    const AnyRuntime any = runtime_or_usage_error(runtime);
+    IterationEntry entry;
+    std::vector<std::string> warnings;
+    warnings.push_back(
+        "kernel memory is a system-wide delta of /proc/meminfo (KernelStack, PageTables, "
+        "SecPageTables, "
+        "SUnreclaim): other processes move it; it is kernel_bytes_per_task in memory and part of "
+        "bytes_per_task and of the budget in max_count");
+    if (memory->parsed()) {
+      entry = std::visit([&](const auto& rt) { return memory_entry(rt, n, rep); }, any);
+    } else {
+      const std::int64_t available = meminfo_bytes("MemAvailable");
+      if (available > 0 && limits.budget_bytes > available) {
+        throw UsageError("--budget-bytes " + std::to_string(limits.budget_bytes) +
+                         " exceeds MemAvailable (" + std::to_string(available) +
+                         " bytes): the OOM killer, not the budget, would stop the run");
+      }
+      entry = std::visit([&](const auto& rt) { return max_count_entry(rt, limits, rep, warnings); },
+                         any);
+    }
+    std::cout << results_document(results_context(argv[0], warnings), {entry});
+    return 0;
+  } catch (const UsageError& error) {
+    std::cerr << "greenbench_probe: " << error.what() << '\n';
+    return kExitUsage;
+  } catch (const ImpossibleSize& error) {
+    std::cerr << "greenbench_probe: " << error.what() << '\n';
+    return kExitImpossible;
+  } catch (const std::exception& error) {
+    std::cerr << "greenbench_probe: " << error.what() << '\n';
+    return kExitFailed;
+  }
+}
+
+}  // namespace
+}  // namespace greenbench
+
+int main(int argc, char** argv) { return greenbench::probe_main(argc, argv); }

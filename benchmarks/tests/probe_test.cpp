@@ -1,0 +1,128 @@
+// probe_test.cpp: greenbench_probe run as the driver runs it, one process per
+// measurement, at tiny sizes: the results document it prints (name, keys, counters), the
+// work it checks (tasks alive, the bound that stopped max_count), and its exit status for
+// each kind of bad command line and for sizes the machine's limits rule out.
+//
+// Invariant: every runtime the suite measures here (--list-runtimes) is exercised,
+// Boost.Fiber's work_stealing included, each measurement in a process of its own.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "suite_programs.h"
+
+namespace greenbench::testing {
+namespace {
+
+const std::string& kProbe = kProbeProgram;
+
+// The one entry of the document a successful probe printed.
+nlohmann::json only_entry(const ProgramResult& r) {
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json doc = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(doc.at("context").at("greenbench").at("limits").is_object());
+  EXPECT_EQ(doc.at("benchmarks").size(), 1u);
+  const nlohmann::json entry = doc.at("benchmarks").at(0);
+  EXPECT_EQ(entry.at("run_name"), entry.at("name"));
+  EXPECT_EQ(entry.at("run_type"), "iteration");
+  EXPECT_EQ(entry.at("threads"), 1);
+  return entry;
+}
+
+TEST(ProbeMemory, EveryTaskIsAliveAtTheReading) {
+  for (const std::string& runtime : suite_runtimes()) {
+    SCOPED_TRACE(runtime);
+    const nlohmann::json entry = only_entry(run_program(
+        kProbe, {"memory", "--runtime", runtime, "--n", "300", "--rep", "1", "--reps", "2"}));
+    EXPECT_EQ(entry.at("name"), "memory/" + runtime + "/n:300");
+    EXPECT_EQ(entry.at("repetition_index"), 1);
+    EXPECT_EQ(entry.at("repetitions"), 2);
+    EXPECT_EQ(entry.at("tasks_alive"), 300);
+    EXPECT_GT(entry.at("rss_bytes_per_task").get<double>(), 0);
+    EXPECT_GT(entry.at("vsz_bytes_per_task").get<double>(), 0);
+    for (const char* counter : {"pss_bytes_per_task", "kernel_bytes_per_task"}) {
+      EXPECT_TRUE(entry.at(counter).is_number()) << counter;
+    }
+  }
+}
+
+TEST(ProbeMaxCount, TinyCapBinds) {
+  for (const std::string& runtime : suite_runtimes()) {
+    SCOPED_TRACE(runtime);
+    const nlohmann::json entry =
+        only_entry(run_program(kProbe, {"max_count", "--runtime", runtime, "--cap", "500"}));
+    EXPECT_EQ(entry.at("name"), "max_count/" + runtime);
+    EXPECT_EQ(entry.at("label"), "bound:cap");
+    EXPECT_EQ(entry.at("max_tasks"), 500);
+    EXPECT_GT(entry.at("bytes_per_task").get<double>(), 0);
+    EXPECT_GT(entry.at("tasks_in_8GiB").get<double>(), 0);
+    EXPECT_GT(entry.at("map_count").get<double>(), 0);
+    EXPECT_GE(entry.at("seconds").get<double>(), 0);
+  }
+}
+
+TEST(ProbeMaxCount, TinyBudgetBindsFirst) {
+  const std::int64_t budget = 48 << 20;
+  for (const std::string runtime : {"fiber/workers:1", "std_thread", "pthread/stack:64KiB",
+                                    "boost_fiber/sched:round_robin/workers:1/alloc:default"}) {
+    SCOPED_TRACE(runtime);
+    const nlohmann::json entry = only_entry(run_program(
+        kProbe, {"max_count", "--runtime", runtime, "--budget-bytes", std::to_string(budget)}));
+    EXPECT_EQ(entry.at("label"), "bound:memory_budget");
+    EXPECT_GT(entry.at("max_tasks").get<double>(), 0);
+    EXPECT_LT(entry.at("max_tasks").get<double>() * entry.at("bytes_per_task").get<double>(),
+              budget);
+  }
+}
+
+TEST(ProbeExit, BadCommandLineExits2WithAMessage) {
+  const std::vector<std::vector<std::string>> bad = {
+      {"memory", "--runtime", "fiber/workers:1", "--n", "10", "--no-such-flag"},
+      {"memory", "--runtime", "fiber/workers:1"},              // no --n
+      {"memory", "--runtime", "fiber/workers:1", "--n", "0"},  // out of range
+      {"memory", "--runtime", "no_such_runtime", "--n", "10"},
+      {"memory", "--runtime", "fiber/workers:0", "--n", "10"},
+      {"memory", "--runtime", "boost_fiber/sched:round_robin/workers:2/alloc:default", "--n", "10"},
+      {"memory", "--runtime", "fiber/workers:1", "--n", "10", "--rep", "2", "--reps", "2"},
+      {"fly", "--runtime", "fiber/workers:1"},  // unknown workload
+      {},                                       // no workload
+  };
+  for (const std::vector<std::string>& args : bad) {
+    std::string command;
+    for (const std::string& arg : args) command += arg + " ";
+    SCOPED_TRACE(command);
+    const ProgramResult r = run_program(kProbe, args);
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_FALSE(r.err.empty());
+    EXPECT_TRUE(r.out.empty() || r.out.find("\"benchmarks\"") == std::string::npos);
+  }
+  const ProgramResult unknown =
+      run_program(kProbe, {"memory", "--runtime", "no_such_runtime", "--n", "10"});
+  EXPECT_NE(unknown.err.find("unknown runtime 'no_such_runtime'"), std::string::npos)
+      << unknown.err;
+}
+
+TEST(ProbeExit, SizesBeyondTheLimitsExit3) {
+  const ProgramResult threads =
+      run_program(kProbe, {"memory", "--runtime", "std_thread", "--n", "100000000"});
+  EXPECT_EQ(threads.exit_code, 3);
+  EXPECT_NE(threads.err.find("threads cannot be alive at once"), std::string::npos) << threads.err;
+  const ProgramResult fibers =
+      run_program(kProbe, {"memory", "--runtime", "fiber/workers:1", "--n", "1000000000000"});
+  EXPECT_EQ(fibers.exit_code, 3);
+  EXPECT_NE(fibers.err.find("MemAvailable"), std::string::npos) << fibers.err;
+}
+
+TEST(ProbeExit, BuildInfoIsJson) {
+  const ProgramResult r = run_program(kProbe, {"--build-info"});
+  ASSERT_EQ(r.exit_code, 0);
+  const nlohmann::json info = nlohmann::json::parse(r.out);
+  for (const char* key : {"compiler", "cxx_flags", "build_type"})
+    EXPECT_TRUE(info.at(key).is_string()) << key;
+}
+
+}  // namespace
+}  // namespace greenbench::testing

@@ -1,0 +1,52 @@
+// procfs_test.cpp: the /proc parsers on fixed text, and the readers on this process:
+// figures come out in bytes and counts, never kB or pages.
+#include "procfs.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "system_limits.h"
+
+namespace greenbench {
+namespace {
+
+TEST(Procfs, KbTableIsInBytesAndSkipsOtherLines) {
+  const auto table = parse_kb_table(
+      "55d0c0a00000-7ffd5a1ff000 ---p 00000000 00:00 0                          [rollup]\n"
+      "Rss:                1620 kB\n"
+      "Pss:                 215 kB\n"
+      "HugePages_Total:       0\n"
+      "garbage line\n");
+  EXPECT_EQ(table.at("Rss"), 1620 * 1024);
+  EXPECT_EQ(table.at("Pss"), 215 * 1024);
+  EXPECT_EQ(table.at("HugePages_Total"), 0);
+  EXPECT_EQ(table.size(), 3u);
+}
+
+TEST(Procfs, ReadingsOfThisProcessAreSane) {
+  const MemoryReading before = read_memory();
+  EXPECT_GT(before.rss_bytes, 0);
+  EXPECT_GE(before.vsz_bytes, before.rss_bytes);
+  EXPECT_GT(before.kernel_bytes, 0);
+  std::vector<char> touched(64 << 20, 1);  // 64 MiB, written: resident
+  const MemoryReading after = read_memory();
+  EXPECT_GE(after.rss_bytes - before.rss_bytes, 60 << 20);
+  EXPECT_GT(map_count(), 0);
+  EXPECT_GT(system_thread_count(), 0);
+  EXPECT_EQ(touched[12345], 1);
+}
+
+TEST(SystemLimits, ThreadHeadroomNamesALimit) {
+  const SystemLimits limits = read_system_limits();
+  EXPECT_GT(limits.pid_max, 0);
+  EXPECT_GT(limits.max_map_count, 0);
+  const Headroom headroom = thread_headroom();
+  ASSERT_TRUE(headroom.tasks.has_value());
+  EXPECT_GT(*headroom.tasks, 0);
+  EXPECT_FALSE(headroom.bound.empty());
+  EXPECT_EQ(spawn_failure_bound(TaskKind::user_space, ENOMEM), "errno:ENOMEM");
+}
+
+}  // namespace
+}  // namespace greenbench

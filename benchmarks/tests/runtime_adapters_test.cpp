@@ -1,0 +1,169 @@
+// runtime_adapters_test.cpp: every adapter of baselines/ keeps the TaskRuntime contract
+// (one typed test, written once against the concept, as the workloads are), and runtime
+// prefixes round-trip through runtime_named().
+//
+// Invariant: only Boost.Fiber's round_robin runs in this process: work_stealing fixes the
+// process's scheduler, and is exercised by the probe and timing tests in processes of
+// their own.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "runtime_set.h"
+
+namespace greenbench {
+namespace {
+
+template <class RT>
+RT make_runtime();
+template <>
+FiberRuntime make_runtime() {
+  return FiberRuntime{2};
+}
+template <>
+StdThreadRuntime make_runtime() {
+  return StdThreadRuntime{};
+}
+template <>
+PthreadRuntime make_runtime() {
+  return PthreadRuntime{kSmallPthreadStack};
+}
+template <>
+BoostFiberRuntime make_runtime() {
+  return BoostFiberRuntime{BoostFiberRuntime::Scheduler::round_robin, 1,
+                           BoostFiberRuntime::Stacks::pooled};
+}
+
+template <class RT>
+class TaskRuntimeContract : public ::testing::Test {};
+using Adapters =
+    ::testing::Types<FiberRuntime, StdThreadRuntime, PthreadRuntime, BoostFiberRuntime>;
+TYPED_TEST_SUITE(TaskRuntimeContract, Adapters);
+
+TYPED_TEST(TaskRuntimeContract, SpawnedTasksRunBeforeJoinReturns) {
+  const TypeParam rt = make_runtime<TypeParam>();
+  std::atomic<int> ran{0};
+  rt.run([&] {
+    std::vector<typename TypeParam::Handle> handles(64);
+    for (auto& handle : handles) handle = rt.spawn([&] { ran.fetch_add(1); });
+    for (auto& handle : handles) handle.join();
+    EXPECT_EQ(ran.load(), 64);
+  });
+  EXPECT_EQ(ran.load(), 64);
+}
+
+TYPED_TEST(TaskRuntimeContract, EventHandsOffBothWays) {
+  const TypeParam rt = make_runtime<TypeParam>();
+  rt.run([&] {
+    typename TypeParam::Event ping, pong;
+    std::int64_t token = 0;
+    auto peer = rt.spawn([&] {
+      for (int i = 0; i < 1000; ++i) {
+        ping.wait();
+        ++token;
+        pong.signal();
+      }
+    });
+    for (int i = 0; i < 1000; ++i) {
+      ping.signal();
+      pong.wait();
+    }
+    peer.join();
+    EXPECT_EQ(token, 1000);
+  });
+}
+
+TYPED_TEST(TaskRuntimeContract, EventSignalledTwiceWakesOnce) {
+  const TypeParam rt = make_runtime<TypeParam>();
+  rt.run([&] {
+    typename TypeParam::Event event;
+    event.signal();
+    event.signal();  // binary: stays at one
+    event.wait();
+    std::atomic<bool> woke{false};
+    auto waiter = rt.spawn([&] {
+      event.wait();
+      woke = true;
+    });
+    TypeParam::yield();
+    EXPECT_FALSE(woke.load());
+    event.signal();
+    waiter.join();
+    EXPECT_TRUE(woke.load());
+  });
+}
+
+TYPED_TEST(TaskRuntimeContract, WaitGroupGateParksManyAndReleasesAll) {
+  const TypeParam rt = make_runtime<TypeParam>();
+  rt.run([&] {
+    typename TypeParam::WaitGroup gate, ready;
+    gate.add(1);
+    std::atomic<int> released{0};
+    std::vector<typename TypeParam::Handle> handles(100);
+    ready.add(100);
+    for (auto& handle : handles) {
+      handle = rt.spawn([&] {
+        ready.done();
+        gate.wait();
+        released.fetch_add(1);
+      });
+    }
+    ready.wait();
+    EXPECT_EQ(released.load(), 0);
+    gate.done();
+    for (auto& handle : handles) handle.join();
+    EXPECT_EQ(released.load(), 100);
+  });
+}
+
+TYPED_TEST(TaskRuntimeContract, YieldLetsTheOtherTaskTakeItsTurn) {
+  const TypeParam rt = make_runtime<TypeParam>();
+  rt.run([&] {
+    std::atomic<int> turn{0};
+    std::int64_t passes = 0;
+    auto player = [&](int me) {
+      for (int i = 0; i < 100; ++i) {
+        while (turn.load() != me) TypeParam::yield();
+        ++passes;
+        turn = 1 - me;
+      }
+    };
+    auto a = rt.spawn([&] { player(0); });
+    auto b = rt.spawn([&] { player(1); });
+    a.join();
+    b.join();
+    EXPECT_EQ(passes, 200);
+  });
+}
+
+TEST(RuntimeSet, EverySuitePrefixRoundTrips) {
+  const std::vector<std::string> prefixes = suite_runtime_prefixes();
+  ASSERT_GE(prefixes.size(), 6u);
+  for (const std::string& prefix : prefixes) {
+    const auto rt = runtime_named(prefix);
+    ASSERT_TRUE(rt.has_value()) << prefix;
+    EXPECT_EQ(std::visit([](const auto& adapter) { return adapter.prefix(); }, *rt), prefix);
+  }
+  EXPECT_EQ(std::visit([](const auto& a) { return a.prefix(); }, *runtime_named("fiber/workers:7")),
+            "fiber/workers:7");
+  EXPECT_EQ(
+      std::visit([](const auto& a) { return a.prefix(); }, *runtime_named("pthread/stack:256KiB")),
+      "pthread/stack:256KiB");
+}
+
+TEST(RuntimeSet, MalformedPrefixesNameNothing) {
+  for (const char* prefix :
+       {"", "fiber", "fiber/workers:0", "fiber/workers:x", "fiber/workers:1/x:1", "std_thread/x",
+        "pthread", "pthread/stack:10KiB", "pthread/stack:64K", "go/procs:2",
+        "boost_fiber/sched:round_robin/workers:2/alloc:default",
+        "boost_fiber/sched:work_stealing/workers:2/alloc:malloc",
+        "boost_fiber/sched:work_stealing/alloc:pooled/workers:2"}) {
+    EXPECT_FALSE(runtime_named(prefix).has_value()) << prefix;
+  }
+}
+
+}  // namespace
+}  // namespace greenbench

@@ -1,0 +1,216 @@
+// timing_main.cpp: greenbench_timing, the suite's timing workloads (create, switch,
+// skynet, gil), each registered for every runtime, in one Google Benchmark binary.
+//
+//   greenbench_timing [--list] [--build-info] [--sizes=full|smoke] [Google Benchmark flags]
+//     --list          print the selected entry names, one per line, and exit
+//                     (--benchmark_filter applies; --benchmark_list_tests does the same)
+//     --build-info    print {"compiler", "cxx_flags", "build_type"} as JSON and exit
+//     --sizes=smoke   tiny sizes, for the suite's own tests: the n:N in the names differs
+//                     from a full run's, so smoke rows never compare with real ones
+//                     (profiles must differ through Google Benchmark's flags only)
+//   --benchmark_filter matches the exact entry names (timing_entries.h);
+//   --benchmark_out=FILE writes Google Benchmark's JSON under the exact names (the file
+//   is always JSON: --benchmark_out_format is ignored); the display is always Google
+//   Benchmark's console reporter (--benchmark_format is ignored).
+//
+// Exit status: 0 every selected entry ran; 1 an entry failed (a wrong count or sum, an
+// exception: its JSON entry says error_occurred) or the filter selected nothing; 2 a bad
+// command line. Google Benchmark's stock main would exit 0 in every one of these cases.
+//
+// Sizes (full): OS threads create n:10000 and run skynet at n:10000 (11,111 threads: the
+// largest tree pid_max allows here); fibers (ours and Boost's) create n:10000 and
+// n:100000 and run skynet at n:10000 and n:1000000, so every runtime has a row at
+// n:10000; switch times 50,000 one-way switches per iteration. M:N runtimes run on 1
+// worker and on all usable CPUs. Boost.Fiber's work_stealing entries need a process of
+// their own (boost_fiber_runtime.h): the driver runs every entry in its own process.
+#include <benchmark/benchmark.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "build_info.h"
+#include "cpu_affinity.h"
+#include "entry_name.h"
+#include "runtime_set.h"
+#include "timing_entries.h"
+#include "workload_create.h"
+#include "workload_gil.h"
+#include "workload_skynet.h"
+#include "workload_switch.h"
+
+namespace greenbench {
+namespace {
+
+struct SuiteSizes {
+  std::int64_t thread_create_n;
+  std::array<std::int64_t, 2> fiber_create_n;
+  std::int64_t thread_skynet_n;
+  std::array<std::int64_t, 2> fiber_skynet_n;
+  std::int64_t switches;  // one-way, per iteration
+};
+constexpr SuiteSizes kFullSizes = {10'000, {10'000, 100'000}, 10'000, {10'000, 1'000'000}, 50'000};
+constexpr SuiteSizes kSmokeSizes = {100, {100, 1'000}, 100, {100, 1'000}, 2'000};
+constexpr std::array<unsigned, 2> kGilWorkers = {1, 2};
+
+void register_create(TimingEntries& entries, const SuiteSizes& sizes) {
+  const auto add = [&](const auto& rt, std::int64_t n) {
+    for (CreateMode mode : {CreateMode::sequential, CreateMode::batch}) {
+      entries.add(
+          entry_name("create", rt.prefix(),
+                     {std::string("mode:") + create_mode_name(mode), "n:" + std::to_string(n)}),
+          [rt, mode, n](benchmark::State& state) { create_workload(state, rt, mode, n); });
+    }
+  };
+  for_each_os_thread_runtime([&](const auto& rt) { add(rt, sizes.thread_create_n); });
+  for (unsigned workers : suite_worker_counts()) {
+    for_each_m_to_n_runtime(workers, [&](const auto& rt) {
+      for (std::int64_t n : sizes.fiber_create_n) add(rt, n);
+    });
+  }
+}
+
+void register_switch(TimingEntries& entries, const SuiteSizes& sizes) {
+  const unsigned usable = static_cast<unsigned>(allowed_cpus().size());
+  for (unsigned cpus : {1u, 2u}) {
+    if (cpus > usable) continue;
+    const auto add = [&](const auto& rt) {
+      for (SwitchVia via : {SwitchVia::yield, SwitchVia::handoff}) {
+        if (via == SwitchVia::yield && cpus != 1)
+          continue;  // workload_switch.h: yield is cpus:1 only
+        entries.add(entry_name("switch", rt.prefix(),
+                               {std::string("via:") + switch_via_name(via),
+                                "cpus:" + std::to_string(cpus)}),
+                    [rt, via, cpus, switches = sizes.switches](benchmark::State& state) {
+                      switch_workload(state, rt, via, cpus, switches);
+                    });
+      }
+    };
+    for_each_os_thread_runtime(add);
+    for_each_m_to_n_runtime(cpus, add);
+  }
+}
+
+void register_skynet(TimingEntries& entries, const SuiteSizes& sizes) {
+  const auto add = [&](const auto& rt, std::int64_t n) {
+    entries.add(entry_name("skynet", rt.prefix(), {"n:" + std::to_string(n)}),
+                [rt, n](benchmark::State& state) { skynet_workload(state, rt, n); });
+  };
+  for_each_os_thread_runtime([&](const auto& rt) { add(rt, sizes.thread_skynet_n); });
+  for (unsigned workers : suite_worker_counts()) {
+    for_each_m_to_n_runtime(workers, [&](const auto& rt) {
+      for (std::int64_t n : sizes.fiber_skynet_n) add(rt, n);
+    });
+  }
+}
+
+void register_gil(TimingEntries& entries) {
+  for (unsigned workers : kGilWorkers) {
+    const FiberRuntime rt{workers};
+    entries.add(entry_name("gil", rt.prefix(), {"job:cpu"}),
+                [rt, workers](benchmark::State& state) { gil_workload(state, rt, workers); });
+  }
+}
+
+void print_usage() {
+  std::printf(
+      "greenbench_timing: the suite's timing workloads (create, switch, skynet, gil) for every "
+      "runtime\n"
+      "  --list          print the entry names --benchmark_filter selects, one per line\n"
+      "  --build-info    print how this binary was built, as JSON\n"
+      "  --sizes=smoke   tiny sizes for the suite's own tests (default --sizes=full)\n"
+      "Exit status: 0 all ran, 1 an entry failed or none was selected, 2 bad command line.\n\n"
+      "Google Benchmark's flags (--benchmark_filter matches the exact entry names):\n");
+  benchmark::PrintDefaultHelp();
+}
+
+int timing_main(int argc, char** argv) {
+  bool list = false;
+  bool show_build_info = false;
+  bool file_output = false;
+  bool tabular = false;
+  const SuiteSizes* sizes = &kFullSizes;
+  std::vector<char*> passed{argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--list" || arg == "--benchmark_list_tests" ||
+        arg == "--benchmark_list_tests=true") {
+      list = true;
+    } else if (arg == "--build-info") {
+      show_build_info = true;
+    } else if (arg == "--sizes=full" || arg == "--sizes=smoke") {
+      sizes = arg == "--sizes=full" ? &kFullSizes : &kSmokeSizes;
+    } else if (arg.substr(0, 8) == "--sizes=") {
+      std::cerr << "greenbench_timing: --sizes takes full or smoke, not " << arg.substr(8) << '\n';
+      return 2;
+    } else {
+      // Flags of Google Benchmark's that decide how our reporters are set up: noted here,
+      // then passed on, since Google Benchmark offers no way to read them back.
+      constexpr std::string_view out_flag = "--benchmark_out=";
+      if (arg.size() > out_flag.size() && arg.substr(0, out_flag.size()) == out_flag)
+        file_output = true;
+      if (arg == "--benchmark_counters_tabular" || arg == "--benchmark_counters_tabular=true")
+        tabular = true;
+      passed.push_back(argv[i]);
+    }
+  }
+  int passed_count = static_cast<int>(passed.size());
+  passed.push_back(nullptr);
+  benchmark::Initialize(&passed_count, passed.data(), print_usage);
+  if (benchmark::ReportUnrecognizedArguments(passed_count, passed.data())) return 2;
+  if (show_build_info) {
+    std::cout << build_info().dump(2) << '\n';
+    return 0;
+  }
+
+  TimingEntries entries;
+  register_create(entries, *sizes);
+  register_switch(entries, *sizes);
+  register_skynet(entries, *sizes);
+  register_gil(entries);
+
+  const std::string filter = benchmark::GetBenchmarkFilter();
+  std::vector<std::string> selected;
+  try {
+    selected = entries.matching(filter);
+  } catch (const std::invalid_argument& error) {
+    std::cerr << "greenbench_timing: " << error.what() << '\n';
+    return 2;
+  }
+  if (selected.empty()) {
+    std::cerr << "greenbench_timing: --benchmark_filter=" << filter
+              << " selects no entry (--list shows them all)\n";
+    return 1;
+  }
+  if (list) {
+    for (const std::string& name : selected) std::cout << name << '\n';
+    return 0;
+  }
+
+  // Google Benchmark's defaults: colour on a terminal, counters tabular when asked.
+  int options = ::isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Color
+                                        : benchmark::ConsoleReporter::OO_None;
+  if (tabular) options |= benchmark::ConsoleReporter::OO_Tabular;
+  EntryNameReporter<benchmark::ConsoleReporter> display(
+      static_cast<benchmark::ConsoleReporter::OutputOptions>(options));
+  EntryNameReporter<benchmark::JSONReporter> file;
+  benchmark::RunSpecifiedBenchmarks(&display, file_output ? &file : nullptr,
+                                    entries.run_spec(selected));
+  benchmark::Shutdown();
+  if (display.failed() > 0) {
+    std::cerr << "greenbench_timing: " << display.failed()
+              << " run(s) failed (see error_message)\n";
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace greenbench
+
+int main(int argc, char** argv) { return greenbench::timing_main(argc, argv); }

@@ -1,0 +1,53 @@
+// timing_support.h: what every timing workload shares: the wall clock it measures with,
+// counters reported as plain per-iteration values, and failing an entry (rather than the
+// process) when a run goes wrong.
+//
+// Invariant: every counter is the mean over an entry's iterations of a value measured in
+// one iteration (benchmark::Counter::kAvgIterations), so Google Benchmark's aggregates
+// over repetitions are aggregates of per-iteration figures; the iteration time handed to
+// Google Benchmark is what the workload measured with steady_clock (UseManualTime), never
+// the benchmark thread's CPU time: joins and hand-offs block.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <exception>
+#include <map>
+#include <string>
+
+namespace greenbench {
+
+using Clock = std::chrono::steady_clock;
+
+inline double seconds_between(Clock::time_point begin, Clock::time_point end) {
+  return std::chrono::duration<double>(end - begin).count();
+}
+
+class IterationCounters {
+ public:
+  void add(const std::string& name, double value) { sums_[name] += value; }
+
+  // Sets every counter on `state` as its mean per iteration.
+  void publish(benchmark::State& state) const {
+    for (const auto& [name, sum] : sums_) {
+      state.counters[name] = benchmark::Counter(sum, benchmark::Counter::kAvgIterations);
+    }
+  }
+
+ private:
+  std::map<std::string, double> sums_;
+};
+
+// Runs body(); an exception it throws marks the entry as failed (the timing binary then
+// exits non-zero) instead of ending the process.
+template <class Body>
+void fail_entry_on_exception(benchmark::State& state, Body&& body) {
+  try {
+    body();
+  } catch (const std::exception& error) {
+    state.SkipWithError(error.what());
+  }
+}
+
+}  // namespace greenbench

@@ -1,0 +1,50 @@
+// workload_memory.h: the memory workload (a probe, run in a fresh process each time): what
+// N tasks cost while all of them are alive and parked (parked_tasks.h). Readings are
+// taken inside the runtime before the first spawn and again once every task has counted
+// itself alive; per-task figures are the deltas over N:
+//   rss, pss   /proc/self/smaps_rollup Rss and Pss (exact)
+//   vsz        /proc/self/statm size: address space reserved (thread stacks reserve 8 MiB)
+//   kernel     KernelStack + PageTables + SecPageTables + SUnreclaim from /proc/meminfo:
+//              system-wide (the kernel keeps no per-process figure), so anything else
+//              running moves it; it is where an OS thread's kernel stack and task_struct go
+// There is no warm-up: pools a runtime fills on first use are part of what N tasks cost,
+// and a warm-up would leave freed stacks in them that the measured tasks then reuse.
+//
+// Invariant: the second reading is taken while all N tasks are alive (counted by
+// themselves), and the measurement ends only after every task was released and joined.
+#pragma once
+
+#include <cstdint>
+
+#include "parked_tasks.h"
+#include "procfs.h"
+#include "task_runtime.h"
+#include "timing_support.h"
+
+namespace greenbench {
+
+struct MemoryResult {
+  MemoryReading before;
+  MemoryReading after;
+  std::int64_t alive = 0;       // tasks alive at the second reading
+  std::int64_t left_alive = 0;  // tasks alive after release and join (0)
+  double spawn_seconds = 0;     // spawning N until all were alive
+};
+
+template <TaskRuntime RT>
+MemoryResult measure_memory(const RT& rt, std::int64_t n) {
+  MemoryResult result;
+  rt.run([&] {
+    ParkedTasks<RT> parked(rt, static_cast<std::size_t>(n));
+    result.before = read_memory();
+    const auto began = Clock::now();
+    for (std::int64_t i = 0; i < n; ++i) parked.spawn();
+    result.alive = parked.wait_alive();
+    result.spawn_seconds = seconds_between(began, Clock::now());
+    result.after = read_memory();
+    result.left_alive = parked.release_all();
+  });
+  return result;
+}
+
+}  // namespace greenbench

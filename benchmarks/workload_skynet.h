@@ -1,0 +1,100 @@
+// workload_skynet.h: the skynet benchmark (github.com/atemerev/skynet): a tree of tasks,
+// each with 10 children, down to n leaves; leaf k returns its ordinal k, every inner task
+// returns the sum of its children's results, so the root's result is n(n-1)/2. Every task
+// of the tree is spawned and joined: for n = 1,000,000 that is 1,111,111 tasks.
+// A child writes its result into its parent's frame, which then joins it: no channel, no
+// allocation beyond what spawning costs, the same for every runtime.
+//   ms_wall      wall time from spawning the root task to joining it
+//   ns_per_task  ms_wall per task created (1,111,111 for n = 1M)
+//   sum, tasks   the result and the tasks counted by the tree itself (each task adds one
+//                to its children's count)
+// One unreported warm-up run comes first, as in create.
+// OS threads run it at n:10000 (11,111 threads): the largest power of ten whose tree fits
+// under pid_max here (32,768); n:100000 would need up to 111,111 threads alive at once.
+//
+// Invariant: an iteration whose sum is not n(n-1)/2, or whose task count is not
+// (10n-1)/9, fails the entry with both numbers in the message.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+#include "task_runtime.h"
+#include "timing_support.h"
+
+namespace greenbench {
+
+struct SkynetResult {
+  std::int64_t sum = 0;
+  std::int64_t tasks = 0;
+};
+
+inline constexpr int kSkynetFanOut = 10;
+
+// Tasks in the tree for n leaves (n a power of 10): n + n/10 + ... + 1.
+constexpr std::int64_t skynet_tasks(std::int64_t n) {
+  return (kSkynetFanOut * n - 1) / (kSkynetFanOut - 1);
+}
+constexpr std::int64_t skynet_sum(std::int64_t n) { return n * (n - 1) / 2; }
+
+// The task for the `size` leaves starting at `ordinal`.
+template <TaskRuntime RT>
+void skynet_task(const RT& rt, std::int64_t ordinal, std::int64_t size, SkynetResult& out) {
+  if (size == 1) {
+    out = {ordinal, 1};
+    return;
+  }
+  const std::int64_t child_size = size / kSkynetFanOut;
+  std::array<SkynetResult, kSkynetFanOut> results;
+  std::array<typename RT::Handle, kSkynetFanOut> children;
+  for (int i = 0; i < kSkynetFanOut; ++i) {
+    children[i] = rt.spawn([&rt, &result = results[i], first = ordinal + i * child_size,
+                            child_size] { skynet_task(rt, first, child_size, result); });
+  }
+  for (auto& child : children) child.join();
+  out = {0, 1};
+  for (const SkynetResult& r : results) {
+    out.sum += r.sum;
+    out.tasks += r.tasks;
+  }
+}
+
+template <TaskRuntime RT>
+void skynet_workload(benchmark::State& state, const RT& rt, std::int64_t n) {
+  fail_entry_on_exception(state, [&] {
+    rt.run([&] {
+      SkynetResult result;
+      const auto run_tree = [&] {
+        result = {};
+        const auto began = Clock::now();
+        rt.spawn([&] { skynet_task(rt, 0, n, result); }).join();
+        return seconds_between(began, Clock::now());
+      };
+      run_tree();  // warm-up, unreported, as in create
+      IterationCounters counters;
+      for (auto _ : state) {
+        const double seconds = run_tree();
+        benchmark::DoNotOptimize(result);
+        state.SetIterationTime(seconds);
+        if (result.sum != skynet_sum(n) || result.tasks != skynet_tasks(n)) {
+          state.SkipWithError(("skynet: sum " + std::to_string(result.sum) + " (want " +
+                               std::to_string(skynet_sum(n)) + "), tasks " +
+                               std::to_string(result.tasks) + " (want " +
+                               std::to_string(skynet_tasks(n)) + ")")
+                                  .c_str());
+          break;
+        }
+        counters.add("ms_wall", seconds * 1e3);
+        counters.add("ns_per_task", seconds * 1e9 / static_cast<double>(result.tasks));
+        counters.add("sum", static_cast<double>(result.sum));
+        counters.add("tasks", static_cast<double>(result.tasks));
+      }
+      counters.publish(state);
+    });
+  });
+}
+
+}  // namespace greenbench
