@@ -8,11 +8,12 @@
 //                  exiting, counts as zero). It is read at checkpoints, once every task
 //                  spawned so far is alive (fibers get their stacks when they first run,
 //                  threads touch theirs when they start), and the next checkpoint is
-//                  never further than half of what the average cost so far says still
-//                  fits (nor kCheckEvery spawns), so the run stops before the budget is
-//                  exceeded, not after (an allocator that grows in blocks bigger than
-//                  that margin, as boost::pool does by doubling, can still step past it
-//                  in one spawn: the probe then says so in the context's warnings);
+//                  never further than a quarter of what the average cost so far says
+//                  still fits (nor kCheckEvery spawns), so the run stops before the
+//                  budget is exceeded, not after (an allocator that grows in blocks
+//                  bigger than that margin, as boost::pool does by doubling, can still
+//                  step past it in one spawn: the probe then says so in the context's
+//                  warnings);
 //   cap            the cap on tasks is reached;
 //   time           the time limit has passed (looked at on each checkpoint);
 //   a limit        a spawn fails: system_limits.h names the limit that bound
@@ -43,6 +44,10 @@ namespace greenbench {
 // Most spawns between two checkpoints: a reading costs well under a millisecond, 4096
 // threads tens of milliseconds (the Go peer checks every 4096 spawns too).
 inline constexpr std::int64_t kCheckEvery = 4096;
+// The budget is spent in steps of a quarter of what the average cost says still fits, and
+// the run stops once room for fewer than this many tasks is left: the marginal cost of a
+// few threads runs up to twice the average (slab and page-table pages come in lumps).
+inline constexpr double kStopWhenRoomFor = 64;
 
 struct MaxCountLimits {
   std::int64_t budget_bytes = 0;
@@ -86,7 +91,7 @@ MaxCountResult measure_max_count(const RT& rt, const MaxCountLimits& limits) {
         const double fits = per_task > 0
                                 ? static_cast<double>(limits.budget_bytes - used) / per_task
                                 : static_cast<double>(kCheckEvery);
-        if (used >= limits.budget_bytes || fits < 2) {
+        if (used >= limits.budget_bytes || fits < kStopWhenRoomFor) {
           result.bound = "memory_budget";
           break;
         }
@@ -96,7 +101,7 @@ MaxCountResult measure_max_count(const RT& rt, const MaxCountLimits& limits) {
         }
         // Few spawns while the average is unknown, then doubling up to kCheckEvery.
         const std::int64_t step =
-            std::clamp<std::int64_t>(static_cast<std::int64_t>(fits / 2), 1,
+            std::clamp<std::int64_t>(static_cast<std::int64_t>(fits / 4), 1,
                                      std::min(kCheckEvery, std::max<std::int64_t>(spawned, 1)));
         next_checkpoint = spawned + step;
       }

@@ -55,11 +55,17 @@ def run_create(n):
     return time.perf_counter_ns() - start, ran[0]
 
 
+# The job is the same as the C++ suite's (benchmarks/workload_gil.h): the sum of
+# i*i % 1_000_003 over range(size); for the default size it is 9_997_949_919_950.
+JOB_MODULUS = 1_000_003
+DEFAULT_JOB_SUM = 9_997_949_919_950
+
+
 def cpu_job(start, stop):
     """The GIL workload's unit of work: a pure-Python loop, no C fast path."""
     total = 0
     for i in range(start, stop):
-        total += i
+        total += i * i % JOB_MODULUS
     return total
 
 
@@ -152,7 +158,7 @@ def measure_create(args):
 
 
 def measure_gil(args):
-    want = args.job_size * (args.job_size - 1) // 2
+    want = DEFAULT_JOB_SUM if args.job_size == DEFAULT_JOB_SIZE else cpu_job(0, args.job_size)
     kinds = {"python_thread": run_on_threads, "python_process": run_on_processes}
     entries = {kind: [] for kind in kinds}
     for index in range(args.reps):

@@ -36,14 +36,17 @@ TEST(ProbeMemory, EveryTaskIsAliveAtTheReading) {
   for (const std::string& runtime : suite_runtimes()) {
     SCOPED_TRACE(runtime);
     const nlohmann::json entry = only_entry(run_program(
-        kProbe, {"memory", "--runtime", runtime, "--n", "300", "--rep", "1", "--reps", "2"}));
-    EXPECT_EQ(entry.at("name"), "memory/" + runtime + "/n:300");
+        kProbe, {"memory", "--runtime", runtime, "--n", "1000", "--rep", "1", "--reps", "2"}));
+    EXPECT_EQ(entry.at("name"), "memory/" + runtime + "/n:1000");
     EXPECT_EQ(entry.at("repetition_index"), 1);
     EXPECT_EQ(entry.at("repetitions"), 2);
-    EXPECT_EQ(entry.at("tasks_alive"), 300);
-    EXPECT_GT(entry.at("rss_bytes_per_task").get<double>(), 0);
-    EXPECT_GT(entry.at("vsz_bytes_per_task").get<double>(), 0);
-    for (const char* counter : {"pss_bytes_per_task", "kernel_bytes_per_task"}) {
+    EXPECT_EQ(entry.at("tasks_alive"), 1000);
+    // Every parked task has touched at least one stack page. The other deltas are not
+    // checked for sign: at a small N the runtime's own mappings (a worker's malloc arena,
+    // a pool trimmed) and the rest of the machine (kernel memory) can outweigh the tasks.
+    EXPECT_GT(entry.at("rss_bytes_per_task").get<double>(), 1000);
+    for (const char* counter :
+         {"pss_bytes_per_task", "vsz_bytes_per_task", "kernel_bytes_per_task"}) {
       EXPECT_TRUE(entry.at(counter).is_number()) << counter;
     }
   }
@@ -53,10 +56,10 @@ TEST(ProbeMaxCount, TinyCapBinds) {
   for (const std::string& runtime : suite_runtimes()) {
     SCOPED_TRACE(runtime);
     const nlohmann::json entry =
-        only_entry(run_program(kProbe, {"max_count", "--runtime", runtime, "--cap", "500"}));
+        only_entry(run_program(kProbe, {"max_count", "--runtime", runtime, "--cap", "2000"}));
     EXPECT_EQ(entry.at("name"), "max_count/" + runtime);
     EXPECT_EQ(entry.at("label"), "bound:cap");
-    EXPECT_EQ(entry.at("max_tasks"), 500);
+    EXPECT_EQ(entry.at("max_tasks"), 2000);
     EXPECT_GT(entry.at("bytes_per_task").get<double>(), 0);
     EXPECT_GT(entry.at("tasks_in_8GiB").get<double>(), 0);
     EXPECT_GT(entry.at("map_count").get<double>(), 0);
