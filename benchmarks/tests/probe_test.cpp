@@ -120,11 +120,7 @@ TEST(ProbeExit, SizesBeyondTheLimitsExit3) {
 }
 
 TEST(ProbeExit, BuildInfoIsJson) {
-  const ProgramResult r = run_program(kProbe, {"--build-info"});
-  ASSERT_EQ(r.exit_code, 0);
-  const nlohmann::json info = nlohmann::json::parse(r.out);
-  for (const char* key : {"compiler", "cxx_flags", "build_type"})
-    EXPECT_TRUE(info.at(key).is_string()) << key;
+  expect_build_info_json(kProbe);
 }
 
 }  // namespace

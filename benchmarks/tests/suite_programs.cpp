@@ -4,6 +4,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,6 +75,13 @@ std::vector<std::string> suite_runtimes() {
   const std::vector<std::string> prefixes = output_lines(r.out);
   EXPECT_GE(prefixes.size(), 6u);
   return prefixes;
+}
+
+void expect_build_info_json(const std::string& program) {
+  const ProgramResult r = run_program(program, {"--build-info"});
+  ASSERT_EQ(r.exit_code, 0);
+  const nlohmann::json info = nlohmann::json::parse(r.out);
+  for (const char* key : {"compiler", "cxx_flags", "build_type"}) EXPECT_TRUE(info.at(key).is_string()) << key;
 }
 
 }  // namespace greenbench::testing

@@ -28,6 +28,9 @@ ProgramResult run_program(const std::string& program, const std::vector<std::str
 // The lines of a program's output.
 std::vector<std::string> output_lines(const std::string& text);
 
+// Checks that `program --build-info` prints {compiler, cxx_flags, build_type} as JSON.
+void expect_build_info_json(const std::string& program);
+
 // The runtime prefixes the suite measures on this machine (greenbench_probe --list-runtimes).
 std::vector<std::string> suite_runtimes();
 

@@ -214,11 +214,7 @@ TEST(TimingExit, BadCommandLineExits2) {
 }
 
 TEST(TimingExit, BuildInfoIsJson) {
-  const ProgramResult r = run_program(kTiming, {"--build-info"});
-  ASSERT_EQ(r.exit_code, 0);
-  const nlohmann::json info = nlohmann::json::parse(r.out);
-  for (const char* key : {"compiler", "cxx_flags", "build_type"})
-    EXPECT_TRUE(info.at(key).is_string()) << key;
+  expect_build_info_json(kTiming);
 }
 
 }  // namespace

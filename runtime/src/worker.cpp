@@ -166,17 +166,6 @@ void Worker::start(Task* t) {
   make_context(t->ctx, t->stack, &Worker::fiber_entry);
 }
 
-void Worker::switch_away(ContextState* from, Worker& w, Task* next) {
-  ContextState* to = &w.sched_ctx;
-  if (next) {
-    if (!next->stack) w.start(next);
-    to = &next->ctx;
-  }
-  w.current = next;
-  // We may land on another worker's thread: use the worker the switch hands us.
-  static_cast<Worker*>(switch_context(from, *to, &w))->run_post();
-}
-
 void Worker::fiber_entry(fctx::transfer_t t) {
   auto* w = static_cast<Worker*>(static_cast<Hop*>(t.data)->carry);
   Task* self = w->current;
