@@ -6,12 +6,15 @@
 // Stacks: the runtime's defaults (128 KiB reserved per fiber, committed lazily, guard page
 // by MADV_GUARD_INSTALL where the kernel has it). A woken fiber is queued on the waker's
 // worker, so with two workers a ping-pong pair stays on one worker (workload_switch.h).
+// Sockets (Net, for the echo workload): green::net's, whose calls park the fiber on the
+// runtime's netpoller, not its worker.
 //
 // Invariant: run() fails (std::logic_error) if the root returned while tasks were still
 // alive: the runtime abandons them, and a workload that leaves tasks behind measured
 // something other than what it claims.
 #pragma once
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -63,6 +66,13 @@ class FiberRuntime {
   };
 
   using WaitGroup = green::WaitGroup;
+
+  struct Net {
+    using Listener = green::net::Listener;
+    using Conn = green::net::Conn;
+    // Waits before retrying an accept that failed for want of a resource (EMFILE).
+    static void back_off(std::chrono::milliseconds pause) { green::this_task::sleep_for(pause); }
+  };
 
  private:
   unsigned workers_;

@@ -3,6 +3,9 @@
 // 8 MiB reserved, committed as touched, one guard page); hand-offs are futexes
 // (futex_sync.h); yield is sched_yield.
 //
+// Sockets (Net, for the echo workload): blocking ones, a thread per connection blocked in
+// the kernel (blocking_socket.h).
+//
 // Invariant: run() is the calling thread itself; spawn throws std::system_error (EAGAIN
 // when a thread limit binds) and leaves nothing behind when it does.
 #pragma once
@@ -11,6 +14,7 @@
 #include <thread>
 #include <utility>
 
+#include "blocking_socket.h"
 #include "futex_sync.h"
 #include "task_runtime.h"
 
@@ -39,6 +43,7 @@ class StdThreadRuntime {
 
   using Event = FutexEvent;
   using WaitGroup = FutexWaitGroup;
+  using Net = BlockingSockets;
 };
 
 static_assert(TaskRuntime<StdThreadRuntime>);

@@ -4,6 +4,7 @@
 // format (docs/results-format.md).
 //
 //	greenbench-go <workload> [flags]     (greenbench-go <workload> -h lists them)
+//	greenbench-go echo-server [flags]    (the echo benchmark's server, echo_server.go)
 //
 // Design. Every repetition runs in a fresh child process: the parent re-runs
 // this executable with the same arguments and GREENBENCH_GO_REPETITION set,
@@ -90,8 +91,10 @@ func topUsage(w io.Writer) {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		fmt.Fprintf(w, "  %-10s %s\n", name, workloads[name].summary)
+		fmt.Fprintf(w, "  %-11s %s\n", name, workloads[name].summary)
 	}
+	fmt.Fprintln(w, "server (no results, no repetitions; see docs/echo-protocol.md):")
+	fmt.Fprintf(w, "  %-11s %s\n", echoServerCommand, "goroutine-per-connection echo and HTTP server: -procs P -addr HOST:PORT")
 }
 
 // parseCommand turns the arguments after the program name into a plan.
@@ -199,6 +202,9 @@ func writeResults(path string, p plan, started time.Time, ms []measurement) erro
 }
 
 func run(args []string) int {
+	if len(args) > 0 && args[0] == echoServerCommand {
+		return runEchoServer(args[1:], os.Stdin, os.Stdout, os.Stderr)
+	}
 	p, common, err := parseCommand(args, os.Stderr)
 	var usage usageError
 	switch {

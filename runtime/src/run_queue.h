@@ -86,6 +86,10 @@ class RunQueue {
     }
   }
 
+  // Exact for the owner, up to thieves' concurrent takes.
+  std::uint32_t size() const noexcept {
+    return tail_.load(std::memory_order_acquire) - head_.load(std::memory_order_acquire);
+  }
   bool empty() const noexcept {
     return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
   }

@@ -17,6 +17,7 @@ namespace green::detail {
 namespace {
 
 std::atomic<Scheduler*> g_active{nullptr};
+std::atomic<std::uint64_t> g_runs{0};
 
 void futex_wake_one(std::atomic<std::uint32_t>& word) {
   ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr,
@@ -45,7 +46,8 @@ Scheduler* active_scheduler() noexcept { return g_active.load(std::memory_order_
 
 Scheduler::Scheduler(const Config& config)
     : config_(config),
-      pool_(config.stack_size, config.guard_pages, config.pool_keep_stacks) {
+      pool_(config.stack_size, config.guard_pages, config.pool_keep_stacks),
+      run_id_(g_runs.fetch_add(1, std::memory_order_relaxed) + 1) {
   if (config_.workers == 0) config_.workers = std::max(1u, std::thread::hardware_concurrency());
   workers_.reserve(config_.workers);
   for (unsigned i = 0; i < config_.workers; ++i) {
@@ -91,19 +93,25 @@ void Scheduler::notify_work() {
   // increments orders the two sides (and, unlike a fence, TSan understands it).
   if (idle_count_.fetch_add(0, std::memory_order_acq_rel) == 0) return;
   Worker* w = nullptr;
+  bool in_poll = false;
   {
     std::lock_guard lk(idle_mu_);
     if (idle_.empty()) return;
-    w = idle_.back();
-    idle_.pop_back();
+    // Prefer a futex sleeper: the one worker in epoll_wait had better stay there.
+    auto it = idle_.end() - 1;
+    if ((*it)->idle_in_poll && idle_.size() > 1) --it;
+    w = *it;
+    in_poll = w->idle_in_poll;
+    idle_.erase(it);
     idle_count_.fetch_sub(1, std::memory_order_relaxed);
   }
-  wake_idle(w);
+  in_poll ? poller_.interrupt() : wake_idle(w);
 }
 
-void Scheduler::idle_enter(Worker& w) {
+void Scheduler::idle_enter(Worker& w, bool in_poll) {
   w.wake_word.store(0, std::memory_order_relaxed);
   std::lock_guard lk(idle_mu_);
+  w.idle_in_poll = in_poll;
   idle_.push_back(&w);
   idle_count_.fetch_add(1, std::memory_order_acq_rel);  // Dekker: register, then look
 }
@@ -130,12 +138,15 @@ bool Scheduler::any_work() const noexcept {
 void Scheduler::stop() {
   stopping_.store(true, std::memory_order_seq_cst);
   std::vector<Worker*> sleepers;
+  bool poller_asleep = false;
   {
     std::lock_guard lk(idle_mu_);
     sleepers.swap(idle_);
     idle_count_.store(0, std::memory_order_relaxed);
+    for (Worker* w : sleepers) poller_asleep |= w->idle_in_poll;
   }
   for (Worker* w : sleepers) wake_idle(w);
+  if (poller_asleep) poller_.interrupt();
 }
 
 RunReport Scheduler::run(std::function<void()> root) {
@@ -169,6 +180,7 @@ RunReport Scheduler::run(std::function<void()> root) {
     finished += w->finished;
     r.steals += w->steals;
     r.stack_allocations += w->stack_allocations;
+    r.timers_peak = std::max<std::uint64_t>(r.timers_peak, w->timers_peak());
   }
   r.tasks_spawned += 1;  // the root task
   r.tasks_abandoned = r.tasks_spawned - finished;

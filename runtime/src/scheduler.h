@@ -7,7 +7,8 @@
 //   * Work stealing: a worker whose queue is empty looks at its timers, then the global
 //     queue, then steals half of a random other worker's queue, spinning a little before
 //     it gives up.
-//   * Idle workers sleep on a futex and cost no CPU. Whoever makes work runnable while
+//   * Idle workers sleep on a futex and cost no CPU (one of them in epoll_wait instead,
+//     while tasks wait on descriptors: poller.h). Whoever makes work runnable while
 //     some worker sleeps wakes one. Sleeper and waker follow Dekker's pattern: the sleeper
 //     registers as idle then re-checks every queue; the waker publishes the task then
 //     checks for idle workers; a full fence on each side means one always sees the other,
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "green/runtime.h"
+#include "poller.h"
 #include "stack_pool.h"
 #include "task_blocks.h"
 #include "worker.h"
@@ -52,7 +54,7 @@ class Scheduler {
   bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
 
   // The idle protocol (see above).
-  void idle_enter(Worker& w);
+  void idle_enter(Worker& w, bool in_poll);
   void idle_leave(Worker& w);
   bool any_work() const noexcept;
 
@@ -61,6 +63,9 @@ class Scheduler {
   std::vector<std::unique_ptr<Worker>>& workers() noexcept { return workers_; }
   StackPool& stack_pool() noexcept { return pool_; }
   TaskArena& arena() noexcept { return arena_; }
+  Poller& poller() noexcept { return poller_; }
+  // Distinguishes this run from every other in the process (descriptors belong to one).
+  std::uint64_t run_id() const noexcept { return run_id_; }
   const Config& config() const noexcept { return config_; }
   bool tearing_down() const noexcept { return tearing_down_; }
 
@@ -69,6 +74,8 @@ class Scheduler {
   StackPool pool_;
   TaskArena arena_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  Poller poller_{*this};
+  const std::uint64_t run_id_;
 
   mutable std::mutex global_mu_;
   IntrusiveFifo<Task> global_;              // guarded by global_mu_

@@ -1,8 +1,14 @@
-// timer_heap.h: a worker's sleeping tasks, earliest deadline first.
+// timer_heap.h: a worker's timers, earliest deadline first: sleeping tasks, and the
+// timeouts of tasks parked on descriptors (poller.h).
 //
-// Invariant: owned by one worker and touched only on its thread; a task is popped only
-// once its deadline has passed (never early), and tasks with equal deadlines come out in
-// the order they went to sleep.
+// An I/O timeout may outlive its wait (the descriptor became ready first). Such an entry
+// is stale: it is skipped when it fires, and dropped in bulk whenever stale entries could
+// make up half the heap, so a busy server with timeouts on every read keeps a heap the
+// size of its live waits, not of its past ones.
+//
+// Invariant: owned by one worker and touched only on its thread; an entry is popped only
+// once its deadline has passed (never early), and entries with equal deadlines come out
+// in the order they were pushed.
 #pragma once
 
 #include <algorithm>
@@ -15,37 +21,55 @@
 namespace green::detail {
 
 using Clock = std::chrono::steady_clock;
+struct PollDesc;
+
+struct TimerEntry {
+  Clock::time_point deadline;
+  std::uint64_t seq;
+  Task* task;
+  PollDesc* pd;          // an I/O timeout of pd's side `side`, or nullptr (a sleep)
+  std::uint32_t token;   // the side's wait sequence number when the task parked
+  int side;
+};
 
 class TimerHeap {
  public:
   bool empty() const noexcept { return heap_.empty(); }
+  std::size_t peak() const noexcept { return peak_; }
   Clock::time_point earliest() const noexcept { return heap_.front().deadline; }
 
-  void push(Clock::time_point deadline, Task* task) {
-    heap_.push_back({deadline, seq_++, task});
+  // `stale(entry)` says whether an I/O entry's wait has ended; used to drop such entries.
+  template <class Stale>
+  void push(Clock::time_point deadline, Task* task, PollDesc* pd, std::uint32_t token, int side,
+            Stale stale) {
+    if (heap_.size() >= compact_at_) {
+      std::erase_if(heap_, [&](const TimerEntry& e) { return e.pd && stale(e); });
+      std::make_heap(heap_.begin(), heap_.end(), later);
+      compact_at_ = std::max(kMinCompaction, 2 * heap_.size());
+    }
+    heap_.push_back({deadline, seq_++, task, pd, token, side});
     std::push_heap(heap_.begin(), heap_.end(), later);
+    peak_ = std::max(peak_, heap_.size());
   }
 
-  // Pops one task whose deadline is <= now, or returns nullptr.
-  Task* pop_due(Clock::time_point now) noexcept {
-    if (heap_.empty() || heap_.front().deadline > now) return nullptr;
+  // Pops one entry whose deadline is <= now into `out`; false when none is due.
+  bool pop_due(Clock::time_point now, TimerEntry& out) noexcept {
+    if (heap_.empty() || heap_.front().deadline > now) return false;
     std::pop_heap(heap_.begin(), heap_.end(), later);
-    Task* t = heap_.back().task;
+    out = heap_.back();
     heap_.pop_back();
-    return t;
+    return true;
   }
 
  private:
-  struct Entry {
-    Clock::time_point deadline;
-    std::uint64_t seq;
-    Task* task;
-  };
-  static bool later(const Entry& a, const Entry& b) noexcept {
+  static constexpr std::size_t kMinCompaction = 1024;
+  static bool later(const TimerEntry& a, const TimerEntry& b) noexcept {
     return a.deadline != b.deadline ? a.deadline > b.deadline : a.seq > b.seq;
   }
-  std::vector<Entry> heap_;
+  std::vector<TimerEntry> heap_;
   std::uint64_t seq_ = 0;
+  std::size_t compact_at_ = kMinCompaction;
+  std::size_t peak_ = 0;
 };
 
 }  // namespace green::detail

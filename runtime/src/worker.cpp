@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "poller.h"
 #include "scheduler.h"
 
 namespace green::detail {
@@ -66,7 +67,15 @@ void Worker::notify() { sched.notify_work(); }
 
 Task* Worker::pick_fair() {
   tick = 0;
-  poll_timers();
+  // Due timers, and the netpoller while tasks wait on descriptors and no worker blocks
+  // in epoll_wait, are served from the scheduling context: here a parking task may
+  // still hold a lock that serving them takes (its PollDesc's).
+  Poller& poller = sched.poller();
+  if ((!timers.empty() && timers.earliest() <= Clock::now()) ||
+      (poller.has_waiters() && !poller.blocker_active())) {
+    poll_due = true;
+    return nullptr;
+  }
   // Just one from the global queue, as Go does: a batch would overflow a busy local
   // queue straight back into the global one.
   Task* t = nullptr;
@@ -82,7 +91,31 @@ bool Worker::has_other_work_slow() {
 void Worker::poll_timers() {
   if (timers.empty()) return;
   Clock::time_point now = Clock::now();
-  while (Task* t = timers.pop_due(now)) make_runnable(t);
+  TimerEntry e;
+  while (timers.pop_due(now, e)) {
+    Task* t = e.pd ? sched.poller().expire(e.pd, e.side, e.token) : e.task;
+    if (t) make_runnable(t);
+  }
+}
+
+void Worker::add_io_timer(Clock::time_point deadline, PollDesc* pd, int side, std::uint32_t token) {
+  timers.push(deadline, current, pd, token, side,
+              [](const TimerEntry& e) { return e.pd->wait_ended(e.side, e.token); });
+}
+
+bool Worker::poll_network() {
+  Poller& poller = sched.poller();
+  if (!poller.has_waiters()) return false;
+  // Take no more than the local queue holds: an overflow would move its oldest tasks to
+  // the global queue, behind every later poll, and starve them. Events left in epoll's
+  // ready list keep their order for the next poll.
+  std::size_t max_events = (RunQueue::kCapacity - runq.size()) / 2;
+  if (max_events == 0) return false;
+  static constexpr timespec kNoWait{};
+  Task* woken[Poller::kMaxWoken];
+  std::size_t n = poller.poll(&kNoWait, woken, false, max_events);
+  for (std::size_t i = 0; i < n; ++i) make_runnable(woken[i]);
+  return n != 0;
 }
 
 Task* Worker::pull_global() {
@@ -112,11 +145,19 @@ Task* Worker::steal() {
 }
 
 Task* Worker::find_work() {
+  if (poll_due) {  // the fairness tick, served here (see pick_fair)
+    poll_due = false;
+    poll_timers();
+    poll_network();
+    Task* t = nullptr;
+    if (!sched.global_empty() && sched.take_global(&t, 1) == 1) return t;
+  }
   for (;;) {
     if (sched.stopping()) return nullptr;
     poll_timers();
     if (Task* t = runq.pop()) return t;
     if (Task* t = pull_global()) return t;
+    if (poll_network()) continue;
     if (multi_) {
       for (int round = 0; round < kSpinRounds; ++round) {
         if (Task* t = steal()) {
@@ -132,7 +173,13 @@ Task* Worker::find_work() {
 }
 
 void Worker::sleep_until_work() {
-  sched.idle_enter(*this);
+  // One idle worker at a time sleeps in epoll_wait while tasks wait on descriptors; it
+  // is woken like the others, through the poller's eventfd instead of its futex.
+  Poller& poller = sched.poller();
+  const bool blocker = poller.has_waiters() && poller.try_become_blocker();
+  sched.idle_enter(*this, blocker);
+  Task* woken[Poller::kMaxWoken];
+  std::size_t n = 0;
   if (!sched.stopping() && !sched.any_work() &&
       (timers.empty() || timers.earliest() > Clock::now())) {
     timespec ts{};
@@ -145,9 +192,16 @@ void Worker::sleep_until_work() {
       ts.tv_nsec = ns % 1'000'000'000;
       timeout = &ts;
     }
-    futex_wait(wake_word, 0, timeout);
+    if (blocker) {
+      n = poller.poll(timeout, woken, true, Poller::kMaxEvents);  // the queue is empty
+    } else {
+      futex_wait(wake_word, 0, timeout);
+    }
   }
   sched.idle_leave(*this);
+  if (blocker) poller.stop_blocking();
+  // Only now, off the idle list, so that the wake-ups these cause go to other workers.
+  for (std::size_t i = 0; i < n; ++i) make_runnable(woken[i]);
 }
 
 void Worker::main_loop() {

@@ -4,7 +4,8 @@
 // scheduling context on its thread's own stack. Fibers switch directly to the next
 // runnable fiber of their worker; only when the local queue is empty do they switch to
 // the scheduling context, which looks further (timers, the global queue, other workers'
-// queues) and sleeps on a futex when there is nothing at all.
+// queues, the netpoller) and sleeps when there is nothing at all: on its futex, or, when
+// tasks wait on descriptors and no other worker does, in epoll_wait (poller.h).
 //
 // Post-switch actions: whatever must happen to a task *after* it is off its stack (put
 // it back on a queue, release the lock of the wait queue it joined, free its stack) is
@@ -12,7 +13,8 @@
 // what makes park/wake race-free without a lock held across the switch.
 //
 // Invariant: every field below is touched only by the worker's own thread, except
-// runq (thieves), wake_word (wakers) and the counters read after the worker is joined.
+// runq (thieves), wake_word (wakers), idle_in_poll (under the idle lock) and the counters
+// read after the worker is joined.
 #pragma once
 
 #include <atomic>
@@ -58,6 +60,7 @@ class Worker {
     if (multi_) notify();
   }
   // Owner only: the next local task to switch to, or nullptr (go to the scheduler).
+  // Called while a parking task may still hold its wait queue's lock: takes no lock.
   GREEN_ALWAYS_INLINE Task* pick_next() {
     if (stopping_.load(std::memory_order_relaxed)) return nullptr;
     if (++tick == kFairnessTick) return pick_fair();
@@ -67,15 +70,19 @@ class Worker {
   TaskId next_id() { return id_next != id_end ? id_next++ : refill_ids(); }
   void* take_task_block() { return blocks.take(); }
   void give_task_block(Task* t) noexcept { blocks.give(TaskArena::block_of(t)); }
-  void add_timer(Clock::time_point deadline, Task* t) { timers.push(deadline, t); }
+  void add_timer(Clock::time_point deadline, Task* t) { timers.push(deadline, t, nullptr, 0, 0, no_stale); }
+  // The timeout of the running task's wait on `pd` (poller.h); `token` names the wait.
+  void add_io_timer(Clock::time_point deadline, PollDesc* pd, int side, std::uint32_t token);
   // For yield: is there anything else to run?
   GREEN_ALWAYS_INLINE bool has_other_work() { return !runq.empty() || has_other_work_slow(); }
   Task* running() const noexcept { return current; }
+  std::size_t timers_peak() const noexcept { return timers.peak(); }
 
   Scheduler& sched;
   const unsigned index;
   RunQueue runq;
   std::atomic<std::uint32_t> wake_word{0};  // futex: 1 = woken
+  bool idle_in_poll = false;  // guarded by the scheduler's idle lock: asleep in epoll_wait
 
   // Counters, summed into the RunReport after the worker is joined.
   std::uint64_t spawned = 0, finished = 0, steals = 0, stack_allocations = 0;
@@ -91,7 +98,9 @@ class Worker {
   Task* pick_fair();
   bool has_other_work_slow();
   void poll_timers();
+  bool poll_network();        // without blocking; true if it made tasks runnable
   void sleep_until_work();
+  static bool no_stale(const TimerEntry&) noexcept { return false; }
   void overflow(Task* t);
   void notify();
   TaskId refill_ids();
@@ -117,6 +126,7 @@ class Worker {
   Task* current = nullptr;
   PostAction post;
   std::uint32_t tick = 0;
+  bool poll_due = false;  // the fairness tick asks the scheduling context to poll I/O
   std::uint64_t rng;
   TaskId id_next = 0, id_end = 0;
 

@@ -50,6 +50,7 @@ struct RunReport {
   std::uint64_t unguarded_stacks = 0;     // stacks left without a guard page (map limit)
   const char* guard_mode = "";            // "madvise", "mprotect" or "off"
   std::uint64_t steals = 0;               // tasks taken from another worker's queue
+  std::uint64_t timers_peak = 0;          // most entries one worker's timer heap held
   unsigned workers = 0;
 };
 

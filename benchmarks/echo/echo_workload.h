@@ -1,0 +1,82 @@
+// echo_workload.h: the echo workload's two measurements, each against a fresh server child
+// (server_child.h) and with the load generator in this process, as results entries
+// (docs/results-format.md):
+//
+// echo/<server>/conns:C, one repetition: C connections, each verified by one round trip
+//   (setup, not measured), a warm-up, then the measured window. Counters:
+//   requests_per_second   replies in the window / its length
+//   ns_p50, ns_p99, ns_p999  latency of one request, send to the last byte of the reply
+//   server_rss_bytes_per_conn  (server Rss with C connections open, after the window
+//                         - its Rss once listening, before the first connection) / C
+//   server_cpu_ns_per_request  server user+system CPU over the window / requests
+//   client_cpu_ns_per_request  this process's CPU over the window / requests
+//   requests, conns, nofile_limit (the lower of the two processes' RLIMIT_NOFILE),
+//   request_bytes, client_threads
+//   label `client_saturated` when the load generator's threads were busy at least
+//   kClientSaturated of the window (a warning in the context says so too).
+// echo_max_conns/<server>: connections opened one after another, each counted once it
+//   has echoed one request, until something stops it: `cap`, `memory_budget` (the
+//   server's resident memory would pass the budget; a server found over it is killed),
+//   `mem_available` (the machine's MemAvailable fell below kMemAvailableFloor: kernel
+//   socket memory, which no process's RSS shows, grows with every connection), `nofile`
+//   (EMFILE or ENFILE on either side), `ports` (EADDRNOTAVAIL on every source address
+//   127.0.0.1-254), a thread limit the server names (`pid_max`, `threads_max`, ...),
+//   `time`, or `errno:<NAME>`. Counters: max_conns, server_rss_bytes_per_conn, nofile_limit,
+//   seconds; label `bound:<limit>`.
+//
+// Invariant: a figure comes only from a run whose every reply matched its request and
+// whose server was alive at the end; a size this machine's limits rule out raises
+// ImpossibleSize (the program's exit status 3: a skip, not a failure).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "blocking_socket.h"
+#include "echo_servers.h"
+#include "results_document.h"
+
+namespace greenbench::echo {
+
+inline constexpr double kClientSaturated = 0.9;
+
+// A size the limits of this machine rule out, with the limit (exit status 3).
+struct ImpossibleSize : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct ServerOptions {
+  ServerSpec spec;
+  Address listen{"127.0.0.1", 0};
+  std::string go_peer;  // greenbench-go, for go/procs:P
+};
+
+struct LoadOptions {
+  std::int64_t conns = 100;
+  double warmup_seconds = 1;
+  double duration_seconds = 2;
+  std::size_t request_bytes = 64;
+  unsigned client_threads = 1;
+};
+
+struct Repetition {
+  int index = 0;
+  int count = 1;
+};
+
+IterationEntry measure_echo(const ServerOptions& server, const LoadOptions& load, Repetition rep,
+                            std::vector<std::string>& warnings);
+
+struct MaxConnsLimits {
+  std::int64_t cap = 1'000'000;
+  std::int64_t memory_budget_bytes = std::int64_t{1} << 30;
+  double timeout_seconds = 60;
+};
+
+IterationEntry measure_max_conns(const ServerOptions& server, const MaxConnsLimits& limits,
+                                 std::vector<std::string>& warnings);
+
+}  // namespace greenbench::echo

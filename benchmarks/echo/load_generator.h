@@ -1,0 +1,87 @@
+// load_generator.h: the echo workload's client: C connections in a closed loop, each
+// sending one request, waiting for the whole reply, checking it byte for byte and sending
+// the next, spread over `threads` client threads that each run an epoll loop over their
+// share of non-blocking connections.
+//
+// The measured window is what lies between begin_window() and end_window(): only replies
+// that arrive in it count, as requests and as latency samples (send of the request to the
+// last byte of its reply, in nanoseconds, kept exactly: one 32-bit sample per request in
+// a per-thread vector, sorted once at the end; a sample past 4.29 s saturates). Connecting
+// (every connection completes one verified round trip before the load starts) and the
+// warm-up between start() and begin_window() are outside it. The client's CPU time
+// (CLOCK_PROCESS_CPUTIME_ID) is read at both ends of the window.
+//
+// Invariant: a reply that differs from its request, a connection the server closes or
+// resets, or a window without a single reply fails the run (finish() throws): a broken
+// server never produces a figure. Every thread is joined and every connection closed when
+// the generator is destroyed, whatever happened.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+#include "blocking_socket.h"
+
+namespace greenbench::echo {
+
+struct LoadSpec {
+  Address server;
+  std::int64_t conns = 1;
+  std::size_t request_bytes = 64;
+  unsigned threads = 1;
+};
+
+// A connection could not be made, for `error`: `bound` is the client-side limit
+// (client_side_bound) or "" when the server's side must say; `made` connections were
+// open before it.
+struct ConnectFailure : std::runtime_error {
+  ConnectFailure(const std::string& what, std::error_code error, std::string bound, std::int64_t made)
+      : std::runtime_error(what), error(error), bound(std::move(bound)), made(made) {}
+  std::error_code error;
+  std::string bound;
+  std::int64_t made;
+};
+
+struct LoadFigures {
+  std::int64_t requests = 0;              // replies that arrived in the window
+  double seconds = 0;                     // the window
+  double client_cpu_seconds = 0;          // this process, over the window
+  std::vector<std::uint32_t> latency_ns;  // one per request, sorted
+  // The nearest-rank percentile (q in (0, 1]) of the latencies.
+  double latency_percentile_ns(double q) const;
+};
+
+class LoadGenerator {
+ public:
+  // Opens spec.conns connections, one after another, each verified by one round trip;
+  // throws ConnectFailure when one cannot be made.
+  explicit LoadGenerator(const LoadSpec& spec);
+  LoadGenerator(const LoadGenerator&) = delete;
+  LoadGenerator& operator=(const LoadGenerator&) = delete;
+  ~LoadGenerator();
+
+  void start();         // the client threads begin the closed loop (warm-up)
+  void begin_window();  // replies count from now on
+  void end_window();    // and no longer; the threads stop
+  // Joins the threads; throws std::runtime_error naming what went wrong.
+  LoadFigures finish();
+
+ private:
+  struct ClientThread;
+  enum Phase : int { kWarmUp, kMeasuring, kStopped };
+
+  LoadSpec spec_;
+  std::vector<std::unique_ptr<ClientThread>> threads_;
+  std::atomic<int> phase_{kWarmUp};
+  double window_begin_ = 0, window_end_ = 0;  // steady clock, seconds
+  double cpu_begin_ = 0, cpu_end_ = 0;        // process CPU, seconds
+};
+
+}  // namespace greenbench::echo

@@ -1,0 +1,235 @@
+// poller.cpp: the netpoller: epoll registration, park/ready/timeout/close of descriptor
+// waits, and PollDesc recycling (design and invariant in poller.h).
+#include "poller.h"
+
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+
+#include "scheduler.h"
+#include "worker.h"
+
+namespace green::detail {
+namespace {
+
+constexpr std::size_t kChunk = 256;
+
+[[noreturn]] void fatal(const char* what) {
+  std::fprintf(stderr, "green: %s\n", what);
+  std::abort();
+}
+
+// Post-switch action of a parked waiter: publish it, then make sure some idle worker
+// blocks in epoll_wait for it (otherwise only polls between tasks would see its event).
+void unlock_desc(Worker& w, Task*, void* pd) {
+  static_cast<PollDesc*>(pd)->lock.unlock();
+  if (!w.sched.poller().blocker_active()) w.sched.notify_work();
+}
+
+}  // namespace
+
+Poller::Poller(Scheduler& sched) : sched_(sched) {
+  epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (epfd_ < 0 || wakefd_ < 0) fatal("cannot create the netpoller's epoll instance or eventfd");
+  epoll_event ev{};
+  ev.events = EPOLLIN;  // level-triggered: stays readable until a poll drains it
+  ev.data.ptr = nullptr;
+  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev) != 0) fatal("cannot register the netpoller's eventfd");
+}
+
+Poller::~Poller() {
+  close_all();
+  ::close(wakefd_);
+  ::close(epfd_);
+}
+
+PollDesc* Poller::take_desc() {
+  std::lock_guard lk(pool_mu_);
+  if (PollDesc* pd = free_) {
+    free_ = pd->next_free;
+    return pd;
+  }
+  if (chunks_.empty() || chunk_used_ == kChunk) {
+    chunks_.push_back(std::make_unique<PollDesc[]>(kChunk));
+    chunk_used_ = 0;
+  }
+  return &chunks_.back()[chunk_used_++];
+}
+
+PollDesc* Poller::open(int fd, std::error_code& error) {
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+    error.assign(errno, std::generic_category());
+    ::close(fd);
+    return nullptr;
+  }
+  int type = 0;
+  socklen_t len = sizeof type;
+  bool is_socket = ::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0;
+
+  PollDesc* pd = take_desc();
+  pd->lock.lock();  // a late event of the descriptor's previous user may still land here
+  pd->fd = fd;
+  pd->is_socket = is_socket;
+  for (auto& s : pd->side) {
+    s.waiter = nullptr;
+    s.ready = false;
+  }
+  pd->refs.store(0, std::memory_order_relaxed);
+  pd->lock.unlock();
+
+  epoll_event ev{};
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  ev.data.ptr = pd;
+  if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    error.assign(errno, std::generic_category());
+    pd->refs.store(1, std::memory_order_relaxed);
+    destroy(pd);
+    return nullptr;
+  }
+  return pd;
+}
+
+bool Poller::acquire(PollDesc* pd) noexcept {
+  std::uint32_t v = pd->refs.load(std::memory_order_relaxed);
+  do {
+    if (v & 1) return false;
+  } while (!pd->refs.compare_exchange_weak(v, v + 2, std::memory_order_acquire, std::memory_order_relaxed));
+  return true;
+}
+
+void Poller::release(PollDesc* pd) noexcept {
+  if (pd->refs.fetch_sub(2, std::memory_order_acq_rel) == 3) destroy(pd);  // last call of a closing one
+}
+
+void Poller::close(PollDesc* pd) noexcept {
+  std::uint32_t old = pd->refs.fetch_or(1, std::memory_order_acq_rel);
+  if (old & 1) return;
+  if (sched_.tearing_down()) {
+    // Workers are joined and the tasks holding references abandoned: close at once.
+    destroy(pd);
+    return;
+  }
+  Task* woken[2];
+  std::size_t n = 0;
+  pd->lock.lock();
+  for (int s : {PollDesc::kRead, PollDesc::kWrite}) take_waiter(pd, s, IoOutcome::closed, woken, n);
+  pd->lock.unlock();
+  for (std::size_t i = 0; i < n; ++i) wake(woken[i]);
+  if (old == 0) destroy(pd);  // no call in flight; otherwise the last one out destroys it
+}
+
+void Poller::destroy(PollDesc* pd) noexcept {
+  // Deregister explicitly: a forked child may hold the open file description, and then
+  // closing our descriptor alone would not remove it from the epoll set.
+  ::epoll_ctl(epfd_, EPOLL_CTL_DEL, pd->fd, nullptr);
+  ::close(pd->fd);
+  std::lock_guard lk(pool_mu_);
+  pd->fd = -1;
+  pd->next_free = free_;
+  free_ = pd;
+}
+
+void Poller::take_waiter(PollDesc* pd, int s, IoOutcome outcome, Task** out, std::size_t& n) noexcept {
+  PollDesc::Side& side = pd->side[s];
+  IoWaiter* w = side.waiter;
+  if (!w) {
+    if (outcome == IoOutcome::ready) side.ready = true;
+    return;
+  }
+  side.waiter = nullptr;
+  side.seq.fetch_add(1, std::memory_order_relaxed);
+  w->outcome = outcome;
+  out[n++] = w->task;  // `w` is on the waiter's stack: not touched after the lock drops
+  waiters_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+IoOutcome Poller::wait(PollDesc* pd, int s, const Clock::time_point* deadline) {
+  Worker* w = current_worker();
+  if (!w) fatal("a green::net call blocked outside a task");
+  PollDesc::Side& side = pd->side[s];
+  pd->lock.lock();
+  if (pd->refs.load(std::memory_order_relaxed) & 1) {
+    pd->lock.unlock();
+    return IoOutcome::closed;
+  }
+  if (side.ready) {
+    side.ready = false;
+    pd->lock.unlock();
+    return IoOutcome::ready;
+  }
+  if (deadline && *deadline <= Clock::now()) {
+    pd->lock.unlock();
+    return IoOutcome::timed_out;
+  }
+  if (side.waiter) fatal("two tasks wait to read (or to write) one descriptor at once");
+  IoWaiter me{w->running(), IoOutcome::ready};
+  side.waiter = &me;
+  waiters_.fetch_add(1, std::memory_order_relaxed);
+  // The heap is this worker's own and fires only on its thread, after the switch.
+  if (deadline) w->add_io_timer(*deadline, pd, s, side.seq.load(std::memory_order_relaxed));
+  Worker::park_current(*w, {&unlock_desc, nullptr, pd});
+  return me.outcome;
+}
+
+Task* Poller::expire(PollDesc* pd, int s, std::uint32_t token) noexcept {
+  Task* woken[1];
+  std::size_t n = 0;
+  pd->lock.lock();
+  if (!pd->wait_ended(s, token)) take_waiter(pd, s, IoOutcome::timed_out, woken, n);
+  pd->lock.unlock();
+  return n ? woken[0] : nullptr;
+}
+
+std::size_t Poller::poll(const timespec* timeout, Task** out, bool blocker, std::size_t max_events) {
+  epoll_event events[kMaxEvents];
+  int got = ::epoll_pwait2(epfd_, events, static_cast<int>(std::min(max_events, kMaxEvents)), timeout, nullptr);
+  if (got < 0) return 0;  // EINTR: the caller looks again
+  std::size_t n = 0;
+  for (int i = 0; i < got; ++i) {
+    auto* pd = static_cast<PollDesc*>(events[i].data.ptr);
+    if (!pd) {
+      // Only the blocker may consume an interrupt: meant for it, it would otherwise be
+      // lost to a worker polling in passing, and the blocker would sleep on.
+      if (blocker) {
+        std::uint64_t drained;
+        [[maybe_unused]] ssize_t r = ::read(wakefd_, &drained, sizeof drained);
+      }
+      continue;
+    }
+    std::uint32_t e = events[i].events;
+    pd->lock.lock();
+    if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) take_waiter(pd, PollDesc::kRead, IoOutcome::ready, out, n);
+    if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) take_waiter(pd, PollDesc::kWrite, IoOutcome::ready, out, n);
+    pd->lock.unlock();
+  }
+  return n;
+}
+
+void Poller::interrupt() noexcept {
+  std::uint64_t one = 1;
+  [[maybe_unused]] ssize_t r = ::write(wakefd_, &one, sizeof one);
+}
+
+void Poller::close_all() noexcept {
+  std::lock_guard lk(pool_mu_);
+  for (std::size_t c = 0; c < chunks_.size(); ++c) {
+    std::size_t used = c + 1 == chunks_.size() ? chunk_used_ : kChunk;
+    for (std::size_t i = 0; i < used; ++i) {
+      PollDesc& pd = chunks_[c][i];
+      if (pd.fd < 0) continue;
+      ::close(pd.fd);  // the epoll instance goes with the poller
+      pd.fd = -1;
+    }
+  }
+}
+
+}  // namespace green::detail

@@ -1,0 +1,127 @@
+// poller.h: the run's netpoller (Go's netpoll.go and netpoll_epoll.go): one epoll
+// instance, a PollDesc per registered descriptor, and the park/ready protocol between
+// tasks waiting on descriptors and whoever polls.
+//
+// Design:
+//   * Descriptors are registered once, edge-triggered, for input and output. An event
+//     that finds no waiter leaves its side `ready`; the next wait consumes that and the
+//     caller retries its system call. Spurious readiness is therefore harmless, which is
+//     why PollDescs are recycled without generation checks: a late event for a closed
+//     descriptor only makes the next user of the PollDesc retry once.
+//   * A waiting task parks holding the PollDesc's lock, released by the post-switch
+//     action, so a waker (an event, its timeout, a close) can never resume a task that is
+//     still on its own stack. Whoever takes the waiter out of its side owns the wake-up.
+//   * Timeouts are entries in the waiting worker's own timer heap, tagged with the side's
+//     wait sequence number; an entry whose wait already ended is stale and ignored.
+//   * Polling: a worker with nothing local polls without blocking before it steals; an
+//     idle worker, when tasks wait on descriptors, becomes the one blocker in epoll_wait
+//     (timeout: its next timer) instead of sleeping on its futex, and is woken through
+//     an eventfd. Busy workers poll every fairness tick while no one blocks.
+//   * PollDescs live in chunks that are freed only with the poller, so a pointer taken
+//     from an event stays valid for the whole run.
+//
+// Invariant: a descriptor is closed exactly once, when it is closing and no call holds a
+// reference (`refs`: 2 per call in flight, bit 0 = closing); a side has at most one
+// waiter, and it is woken exactly once.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <system_error>
+#include <vector>
+
+#include "green/detail/task.h"
+#include "timer_heap.h"
+
+struct timespec;
+
+namespace green::detail {
+
+class Scheduler;
+class Worker;
+
+enum class IoOutcome : int { ready, timed_out, closed };
+
+// A task parked on one side of a PollDesc; lives on that task's stack.
+struct IoWaiter {
+  Task* task;
+  IoOutcome outcome;
+};
+
+struct PollDesc {
+  static constexpr int kRead = 0, kWrite = 1;
+  struct Side {
+    IoWaiter* waiter = nullptr;           // guarded by lock
+    bool ready = false;                   // guarded by lock
+    std::atomic<std::uint32_t> seq{0};    // bumped (under lock) when a parked wait ends
+  };
+
+  SpinLock lock;
+  int fd = -1;
+  bool is_socket = false;
+  Side side[2];
+  std::atomic<std::uint32_t> refs{0};     // 2 per call in flight | 1 once closing
+  PollDesc* next_free = nullptr;          // guarded by the poller's pool lock
+
+  bool wait_ended(int s, std::uint32_t token) const noexcept {
+    return side[s].seq.load(std::memory_order_relaxed) != token;
+  }
+};
+
+class Poller {
+ public:
+  explicit Poller(Scheduler& sched);
+  ~Poller();  // closes every descriptor still registered (see close_all)
+
+  // Registers `fd` (made non-blocking). On failure closes fd and returns nullptr.
+  PollDesc* open(int fd, std::error_code& error);
+  // A call in flight: acquire fails once the descriptor is closing.
+  bool acquire(PollDesc* pd) noexcept;
+  void release(PollDesc* pd) noexcept;
+  // Marks pd closing, wakes its waiters with IoOutcome::closed, and closes the
+  // descriptor once no call holds it. Repeated calls do nothing.
+  void close(PollDesc* pd) noexcept;
+
+  // From a task holding a reference: parks until `side` is ready, the deadline passes
+  // (nullptr: none), or the descriptor is closed.
+  IoOutcome wait(PollDesc* pd, int side, const Clock::time_point* deadline);
+  // A timer entry of `pd` fired: the task to wake, if that wait is still the same one.
+  Task* expire(PollDesc* pd, int side, std::uint32_t token) noexcept;
+
+  // Collects the tasks of at most `max_events` ready descriptors (<= kMaxEvents) into
+  // `out` (room for 2 * max_events); timeout nullptr blocks until an event or
+  // interrupt(). Returns how many. `blocker`: the caller is the worker that sleeps
+  // here, the one that consumes interrupts.
+  static constexpr std::size_t kMaxEvents = 128, kMaxWoken = 2 * kMaxEvents;
+  std::size_t poll(const timespec* timeout, Task** out, bool blocker, std::size_t max_events);
+  // Ends a blocking poll (or the next one) at once.
+  void interrupt() noexcept;
+
+  bool has_waiters() const noexcept { return waiters_.load(std::memory_order_relaxed) != 0; }
+  bool blocker_active() const noexcept { return blocking_.load(std::memory_order_relaxed); }
+  bool try_become_blocker() noexcept { return !blocking_.exchange(true, std::memory_order_acquire); }
+  void stop_blocking() noexcept { blocking_.store(false, std::memory_order_release); }
+
+  // At teardown, with every worker joined: closes what abandoned tasks left open.
+  void close_all() noexcept;
+
+ private:
+  void take_waiter(PollDesc* pd, int side, IoOutcome outcome, Task** out, std::size_t& n) noexcept;
+  void destroy(PollDesc* pd) noexcept;
+  PollDesc* take_desc();
+
+  Scheduler& sched_;
+  int epfd_ = -1;
+  int wakefd_ = -1;
+  std::atomic<std::int64_t> waiters_{0};
+  std::atomic<bool> blocking_{false};
+
+  std::mutex pool_mu_;
+  std::vector<std::unique_ptr<PollDesc[]>> chunks_;  // guarded by pool_mu_
+  std::size_t chunk_used_ = 0;                       // guarded by pool_mu_
+  PollDesc* free_ = nullptr;                         // guarded by pool_mu_
+};
+
+}  // namespace green::detail

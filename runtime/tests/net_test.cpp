@@ -1,0 +1,349 @@
+// net_test.cpp: blocking I/O that parks the task: wake-ups reach the right reader and no
+// other, timeouts, closes that wake waiters, peers that vanish mid-message, TCP over
+// loopback, and no descriptor left open by any of it.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "green/green.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using green::net::Conn;
+
+green::Config workers(unsigned n) {
+  green::Config c;
+  c.workers = n;
+  return c;
+}
+
+std::size_t open_fds() {
+  std::size_t n = 0;
+  for ([[maybe_unused]] auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++n;
+  return n;
+}
+
+// A connected pair of stream sockets, both registered with the run.
+std::pair<Conn, Conn> conn_pair() {
+  int fds[2];
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw std::system_error(errno, std::generic_category());
+  auto a = green::net::Socket::adopt(fds[0]);
+  auto b = green::net::Socket::adopt(fds[1]);
+  EXPECT_TRUE(a && b);
+  return {Conn(std::move(a.value)), Conn(std::move(b.value))};
+}
+
+double cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return t.tv_sec + t.tv_nsec / 1e9;
+}
+
+TEST(Net, EachBlockedReaderIsWokenByItsOwnDataAndNoOther) {
+  constexpr int kPairs = 64;
+  std::size_t fds_before = open_fds();
+  green::run(workers(2), [] {
+    std::vector<std::pair<Conn, Conn>> pairs;
+    for (int i = 0; i < kPairs; ++i) pairs.push_back(conn_pair());
+    std::atomic<int> done{0};
+    std::vector<int> got(kPairs, -1);
+    std::vector<green::JoinHandle<void>> readers;
+    for (int i = 0; i < kPairs; ++i) {
+      readers.push_back(green::spawn([&, i] {
+        int value = -1;
+        auto r = pairs[i].first.read_full(&value, sizeof value);
+        EXPECT_TRUE(r) << r.error.message();
+        got[i] = value;
+        done.fetch_add(1);
+      }));
+    }
+    green::this_task::sleep_for(20ms);
+    EXPECT_EQ(done.load(), 0) << "a reader returned with no data";
+
+    std::vector<int> order(kPairs);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), std::mt19937(7));
+    // Feed half of them; only those may finish.
+    for (int k = 0; k < kPairs / 2; ++k) {
+      int i = order[k];
+      int value = 1000 + i;
+      ASSERT_TRUE(pairs[i].second.write(&value, sizeof value));
+    }
+    while (done.load() < kPairs / 2) green::this_task::sleep_for(1ms);
+    green::this_task::sleep_for(20ms);
+    EXPECT_EQ(done.load(), kPairs / 2) << "a reader woke without its data";
+    for (int k = kPairs / 2; k < kPairs; ++k) {
+      int i = order[k];
+      int value = 1000 + i;
+      ASSERT_TRUE(pairs[i].second.write(&value, sizeof value));
+    }
+    for (auto& h : readers) h.join();
+    for (int i = 0; i < kPairs; ++i) EXPECT_EQ(got[i], 1000 + i);
+  });
+  EXPECT_EQ(open_fds(), fds_before);
+}
+
+TEST(Net, ReadTimesOutWithoutData) {
+  green::run(workers(1), [] {
+    auto [a, b] = conn_pair();
+    char c;
+    auto start = std::chrono::steady_clock::now();
+    auto r = a.read_some(&c, 1, 50ms);
+    auto waited = std::chrono::steady_clock::now() - start;
+    EXPECT_EQ(r.error, std::errc::timed_out);
+    EXPECT_GE(waited, 50ms);
+    EXPECT_LT(waited, 2s);
+    // The descriptor still works after a timeout.
+    ASSERT_TRUE(b.write("x", 1));
+    r = a.read_some(&c, 1, 1s);
+    EXPECT_TRUE(r);
+    EXPECT_EQ(c, 'x');
+  });
+}
+
+TEST(Net, AnEndedWaitsTimeoutNeverFiresIntoALaterWait) {
+  green::run(workers(2), [] {
+    auto [a, b] = conn_pair();
+    auto writer = green::spawn([&b] {
+      green::this_task::sleep_for(10ms);
+      b.write("1", 1);
+      green::this_task::sleep_for(150ms);  // past the first read's 60 ms timeout
+      b.write("2", 1);
+    });
+    char c;
+    auto r = a.read_some(&c, 1, 60ms);  // ends by data, long before its timeout
+    ASSERT_TRUE(r);
+    r = a.read_some(&c, 1);  // no timeout: the stale one must not end it
+    EXPECT_TRUE(r) << r.error.message();
+    EXPECT_EQ(c, '2');
+    writer.join();
+  });
+}
+
+TEST(Net, TimeoutsThatNeverFireDoNotAccumulate) {
+  // 20k reads, each with an hour's timeout and each ended by data within microseconds:
+  // the timer heap must drop the stale entries rather than hold all 20k.
+  constexpr int kRounds = 20000;
+  auto report = green::run(workers(1), [] {
+    auto [a, b] = conn_pair();
+    auto echo = green::spawn([&a] {
+      char c;
+      while (a.read_full(&c, 1, 1h).value == 1) a.write(&c, 1);
+    });
+    char c = 'p';
+    for (int i = 0; i < kRounds; ++i) {
+      ASSERT_TRUE(b.write(&c, 1));
+      ASSERT_EQ(b.read_full(&c, 1, 1h).value, 1u);
+    }
+    b.shutdown_write();
+    echo.join();
+  });
+  EXPECT_GT(report.timers_peak, 100u) << "the reads never parked: the test tests nothing";
+  EXPECT_LE(report.timers_peak, 2048u);
+}
+
+TEST(Net, PeerClosingMidMessageIsAnErrorNotAHang) {
+  green::run(workers(2), [] {
+    auto [a, b] = conn_pair();
+    auto peer = green::spawn([b = std::move(b)]() mutable {
+      b.write("0123456789", 10);
+      b.close();
+    });
+    char buf[100];
+    auto r = a.read_full(buf, sizeof buf);
+    EXPECT_EQ(r.error, green::net::errc::unexpected_eof);
+    EXPECT_EQ(r.value, 10u);
+    // A clean end of stream between messages is not an error.
+    r = a.read_full(buf, sizeof buf);
+    EXPECT_TRUE(r);
+    EXPECT_EQ(r.value, 0u);
+    peer.join();
+  });
+}
+
+TEST(Net, CloseWakesTheTaskParkedOnTheDescriptor) {
+  std::size_t fds_before = open_fds();
+  green::run(workers(2), [] {
+    auto [a, b] = conn_pair();
+    std::atomic<bool> parked{false};
+    auto reader = green::spawn([&] {
+      char c;
+      parked = true;
+      auto r = a.read_some(&c, 1);
+      EXPECT_EQ(r.error, green::net::errc::closed);
+    });
+    while (!parked) green::this_task::yield();
+    green::this_task::sleep_for(10ms);
+    a.close();
+    reader.join();
+    char c;
+    EXPECT_EQ(a.read_some(&c, 1).error, green::net::errc::closed) << "a closed Conn must refuse calls";
+  });
+  EXPECT_EQ(open_fds(), fds_before);
+}
+
+TEST(Net, WritesParkWhileTheBufferIsFullAndAllBytesArrive) {
+  green::run(workers(2), [] {
+    auto [a, b] = conn_pair();
+    std::vector<char> out(8 << 20);
+    for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<char>(i * 131);
+    auto writer = green::spawn([&] {
+      auto r = a.write(out.data(), out.size());
+      EXPECT_TRUE(r);
+      EXPECT_EQ(r.value, out.size());
+      a.shutdown_write();
+    });
+    std::vector<char> in;
+    char buf[4096];
+    for (;;) {
+      auto r = b.read_some(buf, sizeof buf);
+      ASSERT_TRUE(r);
+      if (r.value == 0) break;
+      in.insert(in.end(), buf, buf + r.value);
+    }
+    writer.join();
+    EXPECT_TRUE(in == out);
+  });
+}
+
+TEST(Net, TcpEchoOverLoopbackLeavesNoDescriptorOpen) {
+  static constexpr int kClients = 200;
+  std::size_t fds_before = open_fds();
+  green::run(workers(2), [] {
+    auto listener = green::net::Listener::listen({"127.0.0.1", 0});
+    ASSERT_TRUE(listener) << listener.error.message();
+    green::net::Address at = listener.value.local_address();
+    EXPECT_EQ(at.host, "127.0.0.1");
+    ASSERT_NE(at.port, 0);
+    std::size_t fds_serving = open_fds();
+
+    auto server = green::spawn([&] {
+      green::WaitGroup conns;
+      for (int i = 0; i < kClients; ++i) {
+        auto c = listener.value.accept();
+        ASSERT_TRUE(c) << c.error.message();
+        conns.add(1);
+        green::go([&conns, conn = std::move(c.value)]() mutable {
+          char buf[256];
+          for (;;) {
+            auto r = conn.read_some(buf, sizeof buf);
+            if (!r || r.value == 0) break;
+            if (!conn.write(buf, r.value)) break;
+          }
+          conn.close();
+          conns.done();
+        });
+      }
+      conns.wait();
+    });
+
+    green::WaitGroup clients;
+    std::atomic<int> ok{0};
+    for (int i = 0; i < kClients; ++i) {
+      clients.add(1);
+      green::go([&, i] {
+        auto c = green::net::connect(at, 5s);
+        EXPECT_TRUE(c) << c.error.message();
+        if (c) {
+          std::string msg = "hello " + std::to_string(i);
+          std::string back(msg.size(), '\0');
+          for (int round = 0; round < 10; ++round) {
+            ASSERT_TRUE(c.value.write(msg.data(), msg.size()));
+            ASSERT_TRUE(c.value.read_full(back.data(), back.size(), 5s));
+            if (back != msg) break;
+          }
+          if (back == msg) ok.fetch_add(1);
+        }
+        clients.done();
+      });
+    }
+    clients.wait();
+    server.join();
+    EXPECT_EQ(ok.load(), kClients);
+    EXPECT_EQ(open_fds(), fds_serving) << "a connection's descriptor outlived its close()";
+  });
+  EXPECT_EQ(open_fds(), fds_before);
+}
+
+TEST(Net, ConnectErrorsAreReported) {
+  green::run(workers(1), [] {
+    // A port nobody listens on: take one, then close it.
+    auto l = green::net::Listener::listen({"127.0.0.1", 0});
+    ASSERT_TRUE(l);
+    green::net::Address at = l.value.local_address();
+    l.value.close();
+    auto c = green::net::connect(at, 1s);
+    EXPECT_EQ(c.error, std::errc::connection_refused);
+    EXPECT_EQ(green::net::connect({"not-an-address", 1}).error, std::errc::invalid_argument);
+  });
+}
+
+TEST(Net, AcceptTimesOut) {
+  green::run(workers(1), [] {
+    auto l = green::net::Listener::listen({"127.0.0.1", 0});
+    ASSERT_TRUE(l);
+    auto c = l.value.accept(20ms);
+    EXPECT_EQ(c.error, std::errc::timed_out);
+  });
+}
+
+TEST(Net, AWorkerWaitingOnlyForIoUsesNoCpu) {
+  double cpu = 0;
+  green::run(workers(2), [&] {
+    auto [a, b] = conn_pair();
+    auto late = green::spawn([&b] {
+      green::this_task::sleep_for(200ms);
+      b.write("x", 1);
+    });
+    double start = cpu_seconds();
+    char c;
+    EXPECT_TRUE(a.read_some(&c, 1));
+    cpu = cpu_seconds() - start;
+    late.join();
+  });
+  EXPECT_LT(cpu, 0.05) << "waiting 0.2 s for input cost " << cpu << " s of CPU: busy polling";
+}
+
+TEST(Net, ShutdownWithTasksStillWaitingOnIoClosesEverything) {
+  std::size_t fds_before = open_fds();
+  std::vector<Conn> survivors;
+  auto report = green::run(workers(2), [&] {
+    auto l = green::net::Listener::listen({"127.0.0.1", 0});
+    ASSERT_TRUE(l);
+    green::go([l = std::move(l.value)]() mutable { l.accept(); });
+    for (int i = 0; i < 50; ++i) {
+      auto [a, b] = conn_pair();
+      green::go([a = std::move(a)]() mutable {
+        char c;
+        a.read_some(&c, 1);
+      });
+      green::go([]() {
+        auto [x, y] = conn_pair();  // on the task's stack: never destroyed
+        char c;
+        x.read_some(&c, 1, 1h);
+      });
+      survivors.push_back(std::move(b));
+    }
+    green::this_task::sleep_for(20ms);
+  });
+  EXPECT_GT(report.tasks_abandoned, 100u);
+  EXPECT_EQ(open_fds(), fds_before) << "descriptors of abandoned tasks were left open";
+  EXPECT_FALSE(survivors[0].is_open()) << "a Conn that outlives its run must be inert";
+  EXPECT_EQ(survivors[0].fd(), -1);
+  survivors.clear();  // destroying inert Conns touches nothing
+  EXPECT_EQ(open_fds(), fds_before);
+}
+
+}  // namespace
