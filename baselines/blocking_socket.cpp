@@ -17,25 +17,7 @@ namespace {
 
 std::error_code last_error() { return {errno, std::generic_category()}; }
 
-// A sockaddr for a numeric address; false when the host is not numeric IPv4 or IPv6.
-bool to_sockaddr(const Address& address, sockaddr_storage& storage, socklen_t& length) {
-  std::memset(&storage, 0, sizeof storage);
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
-  if (::inet_pton(AF_INET, address.host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(address.port);
-    length = sizeof *v4;
-    return true;
-  }
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
-  if (::inet_pton(AF_INET6, address.host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(address.port);
-    length = sizeof *v6;
-    return true;
-  }
-  return false;
-}
+using green::net::to_sockaddr;
 
 void set_no_delay(int fd) {
   const int on = 1;

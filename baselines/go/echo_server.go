@@ -44,7 +44,7 @@ const (
 var (
 	headerEnd       = []byte("\r\n\r\n")
 	connectionClose = []byte("connection: close")
-	httpReply       = []byte("HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\n\r\nHello, world\n")
+	httpReply       = []byte("HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\nConnection: keep-alive\r\n\r\nHello, world\n")
 	httpReplies     = bytes.Repeat(httpReply, repliesPerWrite)
 )
 

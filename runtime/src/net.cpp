@@ -107,7 +107,21 @@ Result<std::size_t> read_once(InFlight& call, void* buf, std::size_t n, const De
   }
 }
 
-bool parse(const Address& a, sockaddr_storage& out, socklen_t& len) {
+// A fresh non-blocking stream socket for `family`, registered with the run.
+Result<Socket> stream_socket(int family) {
+  int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {{}, last_error()};
+  return Socket::adopt(fd);
+}
+
+void set_nodelay(int fd) {
+  int one = 1;
+  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
+}  // namespace
+
+bool to_sockaddr(const Address& a, sockaddr_storage& out, socklen_t& len) noexcept {
   std::memset(&out, 0, sizeof out);
   auto* v4 = reinterpret_cast<sockaddr_in*>(&out);
   if (::inet_pton(AF_INET, a.host.c_str(), &v4->sin_addr) == 1) {
@@ -125,20 +139,6 @@ bool parse(const Address& a, sockaddr_storage& out, socklen_t& len) {
   }
   return false;
 }
-
-// A fresh non-blocking stream socket for `family`, registered with the run.
-Result<Socket> stream_socket(int family) {
-  int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return {{}, last_error()};
-  return Socket::adopt(fd);
-}
-
-void set_nodelay(int fd) {
-  int one = 1;
-  ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-}
-
-}  // namespace
 
 const std::error_category& net_category() noexcept {
   static const NetCategory category;
@@ -233,7 +233,7 @@ std::error_code Conn::shutdown_write() noexcept {
 Result<Listener> Listener::listen(const Address& address, int backlog) {
   sockaddr_storage sa;
   socklen_t len;
-  if (!parse(address, sa, len)) return {{}, std::make_error_code(std::errc::invalid_argument)};
+  if (!to_sockaddr(address, sa, len)) return {{}, std::make_error_code(std::errc::invalid_argument)};
   Result<Socket> s = stream_socket(sa.ss_family);
   if (!s) return {{}, s.error};
   int fd = s.value.fd();
@@ -287,7 +287,7 @@ Address Listener::local_address() const {
 Result<Conn> connect(const Address& address, Timeout timeout, const Address* source) {
   sockaddr_storage sa;
   socklen_t len;
-  if (!parse(address, sa, len)) return {{}, std::make_error_code(std::errc::invalid_argument)};
+  if (!to_sockaddr(address, sa, len)) return {{}, std::make_error_code(std::errc::invalid_argument)};
   Result<Socket> s = stream_socket(sa.ss_family);
   if (!s) return {{}, s.error};
   Conn conn(std::move(s.value));
@@ -295,7 +295,7 @@ Result<Conn> connect(const Address& address, Timeout timeout, const Address* sou
   if (source) {
     sockaddr_storage local;
     socklen_t local_len;
-    if (!parse(*source, local, local_len)) return {{}, std::make_error_code(std::errc::invalid_argument)};
+    if (!to_sockaddr(*source, local, local_len)) return {{}, std::make_error_code(std::errc::invalid_argument)};
     if (::bind(fd, reinterpret_cast<sockaddr*>(&local), local_len) != 0) return {{}, last_error()};
   }
   set_nodelay(fd);

@@ -21,6 +21,8 @@
 // closes it), so a descriptor number is never reused under a running call.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -58,6 +60,10 @@ struct Address {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;
 };
+
+// The socket address of a numeric Address (for code that makes its own sockets); false
+// when the host is not a numeric IPv4 or IPv6 address.
+bool to_sockaddr(const Address& address, sockaddr_storage& out, socklen_t& length) noexcept;
 
 // An open, registered descriptor: the part Conn and Listener share. Move-only.
 class Socket {
