@@ -3,7 +3,9 @@
 Each claim names, per column (thread, fiber, goroutine, peers), the runs and counters
 that measure it, and how to judge it (the "about" lines of claims.json). Invariant: a
 verdict comes only from measured runs the claim names; a claim whose judged column has
-no such run, or only NaN, reads "not measured", never a guess.
+no such run, or only NaN, or only a run whose label says it measured something else
+(client_saturated), reads "not measured", never a guess; a count stopped by a limit of
+the set-up (nofile) is never read as the runtime's limit.
 """
 
 import fnmatch
@@ -19,6 +21,7 @@ DOES_NOT_HOLD = "does not hold here"
 NOT_MEASURED = "not measured"
 COLUMNS = ("thread", "fiber", "goroutine")  # the table's own columns; others are peers
 _KINDS = ("range", "reaches", "os_limit_below")
+_SIZE_PARAMETERS = ("n", "conns")  # a run's size: its tasks, its connections
 
 
 class ClaimsError(Exception):
@@ -32,12 +35,19 @@ class Measurement:
     unit: str                # of the counters, for format_quantity
     run_name: str
     counters: tuple          # the counters summed
-    bound: str               # the run's label without "bound:", '' when none
+    label: str               # the run's label ('bound:nofile', 'client_saturated'), '' when none
+    labels: frozenset        # every label any repetition of the run had
+    figures: dict            # counter -> median, every counter of the run
+
+    @property
+    def bound(self):
+        """The limit that stopped a max-count run (its label without "bound:"), or ''."""
+        return self.label[len("bound:"):] if self.label.startswith("bound:") else ""
 
     def text(self):
-        """The value for a table cell, with the bound that stopped a max-count run."""
+        """The value for a table cell, with the run's label (the bound that stopped it)."""
         shown = format_quantity(self.value, self.unit)
-        return f"{shown} (bound:{self.bound})" if self.bound else shown
+        return f"{shown} ({self.label})" if self.label else shown
 
 
 @dataclass
@@ -56,7 +66,7 @@ def load_claims(path):
             doc = json.load(f)
     except (OSError, ValueError) as e:
         raise ClaimsError(f"{path}: cannot read the claims: {e}") from None
-    for key in ("claims", "tolerance", "os_limit_bounds", "harness_bounds"):
+    for key in ("claims", "tolerance", "os_limit_bounds", "harness_bounds", "setup_bounds"):
         if not isinstance(doc, dict) or key not in doc:
             raise ClaimsError(f"{path}: no \"{key}\"")
     for i, claim in enumerate(doc["claims"]):
@@ -69,45 +79,71 @@ def load_claims(path):
 
 
 def judge_all(claims_doc, summaries):
-    """A Judgement for every claim, against {run_name: RunSummary} of one results file."""
-    return [_judge(claims_doc, claim, {column: measure(spec, summaries)
-                                       for column, spec in claim["measures"].items()})
-            for claim in claims_doc["claims"]]
+    """A Judgement for every claim, against {run_name: RunSummary} of one results file.
+    A claim on the ratio of two columns compares them at the largest size both measured."""
+    judgements = []
+    for claim in claims_doc["claims"]:
+        min_size = claim["judge"].get("min_size", 0)
+        on = claim["judge"]["on"]
+        size = None
+        if isinstance(on, list) and all(side in claim["measures"] for side in on):
+            common = set.intersection(*({_size_of(s) for s in _candidates(claim["measures"][side],
+                                                                          summaries, min_size)}
+                                        for side in on))
+            size = max(common, default=None)
+        judgements.append(_judge(claims_doc, claim, {
+            column: measure(spec, summaries, size, min_size)
+            for column, spec in claim["measures"].items()}))
+    return judgements
 
 
-def _n_of(summary):
-    """The run's n parameter as a number (0 when it has none)."""
-    n = results.parse_name(summary.run_name).param("n")
-    return int(n) if n and n.isdigit() else 0
+def _size_of(summary):
+    """The run's size: its n or conns parameter, else the connections a max-conns run held
+    (its max_conns), else 0."""
+    name = results.parse_name(summary.run_name)
+    for parameter in _SIZE_PARAMETERS:
+        value = name.param(parameter)
+        if value and value.isdigit():
+            return int(value)
+    held = summary.figures.get("max_conns")
+    return int(held.median) if held is not None and math.isfinite(held.median) else 0
 
 
-def measure(spec, summaries):
-    """The Measurement of one column's spec, or None where no run has its counters.
-    Among matching runs, the largest n wins, then the best median (a claim is about what
-    a runtime can do)."""
+def _measured(summary, counter):
+    """True when the run has the counter and its median is a finite number."""
+    figure = summary.figures.get(counter)
+    return figure is not None and math.isfinite(figure.median)
+
+
+def _candidates(spec, summaries, min_size=0):
+    """The runs a column's spec matches that measured all its counters, at min_size or more."""
+    return [s for s in results.select(summaries, spec["entries"])
+            if all(_measured(s, c) for c in spec["counters"]) and _size_of(s) >= min_size]
+
+
+def measure(spec, summaries, size=None, min_size=0):
+    """The Measurement of one column's spec, or None where no run of min_size or more has
+    its counters. Among matching runs, those of the given size where there are any, else
+    the largest size, win; then the best median (a claim is about what a runtime can do)."""
     counters = spec["counters"]
     optional = spec.get("and_if_measured", [])
-
-    def measured(summary, counter):
-        figure = summary.figures.get(counter)
-        return figure is not None and math.isfinite(figure.median)
-
-    candidates = [s for s in results.select(summaries, spec["entries"])
-                  if all(measured(s, c) for c in counters)]
+    candidates = _candidates(spec, summaries, min_size)
     if not candidates:
         return None
-    largest_n = max(_n_of(s) for s in candidates)
-    candidates = [s for s in candidates if _n_of(s) == largest_n]
+    sizes = {_size_of(s) for s in candidates}
+    chosen_size = size if size in sizes else max(sizes)
+    candidates = [s for s in candidates if _size_of(s) == chosen_size]
 
     def summed(summary):
-        names = tuple(counters) + tuple(c for c in optional if measured(summary, c))
+        names = tuple(counters) + tuple(c for c in optional if _measured(summary, c))
         return sum(summary.figures[c].median for c in names) * spec.get("scale", 1), names
 
     pick = max if results.counter_direction(counters[0]) == "higher" else min
     chosen = pick(candidates, key=lambda s: summed(s)[0])
     value, names = summed(chosen)
-    bound = chosen.label[len("bound:"):] if chosen.label.startswith("bound:") else ""
-    return Measurement(value, unit_of(counters[0]), chosen.run_name, names, bound)
+    return Measurement(value, unit_of(counters[0]), chosen.run_name, names, chosen.label,
+                       frozenset(label for label in chosen.labels + [chosen.label] if label),
+                       {counter: figure.median for counter, figure in chosen.figures.items()})
 
 
 def _judge(claims_doc, claim, measured):
@@ -121,6 +157,11 @@ def _judge(claims_doc, claim, measured):
             f"column{'s' if len(missing) > 1 else ''} "
             f"({', '.join(claim['measures'][s]['entries'] for s in missing if s in claim['measures'])})")
         return Judgement(claim, measured, NOT_MEASURED, why)
+    for side in sides:
+        for label, meaning in claim["judge"].get("not_if_label", {}).items():
+            if label in measured[side].labels:
+                why = f"{side}: {measured[side].run_name} was {label} ({meaning})"
+                return Judgement(claim, measured, NOT_MEASURED, why + ".")
     kind = claim["judge"]["kind"]
     if kind == "range":
         verdict, why = _judge_range(claims_doc, claim, [measured[s] for s in sides], sides)
@@ -164,22 +205,47 @@ def _is_bound(claims_doc, key, bound):
     return any(fnmatch.fnmatchcase(bound, pattern) for pattern in claims_doc[key])
 
 
+def _not_reached(column, m):
+    """'goroutine: not reached here: bound by nofile=20,000 (a limit of this machine's set-up,
+    not of the runtime) at 19,968 (RUN)': the setup bound that stopped m, with its value
+    where the run recorded it as the counter <bound>_limit."""
+    limit = m.figures.get(f"{m.bound}_limit")
+    shown = f"={format_quantity(limit, 'count')}" if limit is not None and math.isfinite(limit) else ""
+    return (f"{column}: not reached here: bound by {m.bound}{shown} (a limit of this machine's "
+            f"set-up, not of the runtime) at {format_quantity(m.value, 'count')} ({m.run_name})")
+
+
+def _extrapolated(claim, m, count):
+    """'; server memory per connection 7.38 KiB extrapolates to 7.03 GiB for 1,000,000', from
+    the claim's judge.extrapolate counter of the run, or '' where it has none."""
+    spec = claim["judge"].get("extrapolate")
+    per = m.figures.get(spec["counter"]) if spec else None
+    if per is None or not math.isfinite(per):
+        return ""
+    unit = unit_of(spec["counter"])
+    return (f"; {spec['what']} {format_quantity(per, unit)} extrapolates to "
+            f"{format_quantity(per * count, unit)} for {format_quantity(count, 'count')}")
+
+
 def _judge_reaches(claims_doc, claim, m, column):
     """holds when the column's max-count run reached the claim's low; below it, does not
-    hold where a limit of the machine stopped it, not measured where the harness did."""
+    hold where a limit of the machine stopped it, not measured where the harness or a limit
+    of the set-up (nofile) did."""
     low = claim["figure"]["low"]
     if m.value >= low:
         return HOLDS, f"{column}: {_describe(m)}"
     if _is_bound(claims_doc, "harness_bounds", m.bound):
         return NOT_MEASURED, (f"{column}: the harness stopped at {m.text()} before "
                               f"{format_quantity(low, 'count')}; raise its cap")
-    return DOES_NOT_HOLD, f"{column}: stopped at {m.text()} ({m.run_name})"
+    if _is_bound(claims_doc, "setup_bounds", m.bound):
+        return NOT_MEASURED, _not_reached(column, m) + _extrapolated(claim, m, low)
+    return DOES_NOT_HOLD, f"{column}: stopped at {m.text()} ({m.run_name})" + _extrapolated(claim, m, low)
 
 
 def _judge_os_limit(claims_doc, claim, m, column):
     """holds when an OS limit stopped the column's max-count run below the claim's high;
-    does not hold when the run got past high; not measured when something else stopped
-    it first."""
+    does not hold when the run got past high; not measured when something else (a limit
+    of the set-up, the harness) stopped it first."""
     high = claim["figure"]["high"]
     if m.value >= high:
         stopper = f"bound:{m.bound}" if m.bound else "anything"
@@ -188,5 +254,7 @@ def _judge_os_limit(claims_doc, claim, m, column):
                                f"before {stopper} stopped it")
     if _is_bound(claims_doc, "os_limit_bounds", m.bound):
         return HOLDS, f"{column}: the OS limit {m.bound} stopped it at {format_quantity(m.value, 'count')}"
+    if _is_bound(claims_doc, "setup_bounds", m.bound):
+        return NOT_MEASURED, _not_reached(column, m) + ", before any OS limit on tasks"
     return NOT_MEASURED, (f"{column}: stopped at {m.text()} before any OS limit; "
                           "the limit is not known")

@@ -2,8 +2,9 @@
 
 The report computes what to draw; this module only draws it. Invariants: matplotlib is
 imported here only, when a plot is asked for, with the Agg backend; axes turn
-logarithmic where the values span a decade or more; images are saved without the
-Software (matplotlib version) metadata, so the same results draw byte-identical PNGs.
+logarithmic where the values span a decade or more, or where the caller asks (log_x);
+images are saved without the Software (matplotlib version) metadata, so the same results
+draw byte-identical PNGs.
 """
 
 _RATIO_FOR_LOG = 10.0  # max/min from which an axis is drawn logarithmic: a decade
@@ -39,8 +40,9 @@ def _save(pyplot, figure, path):
     pyplot.close(figure)
 
 
-def line_plot(path, title, xlabel, ylabel, series):
-    """Lines of y against x, one per series: {label: [(x, y), ...]}."""
+def line_plot(path, title, xlabel, ylabel, series, log_x=False):
+    """Lines of y against x, one per series: {label: [(x, y), ...]}; x logarithmic when
+    log_x or when it spans a decade."""
     pyplot = _pyplot()
     figure, axes = pyplot.subplots(figsize=(8, 5))
     for label, points in series.items():
@@ -48,7 +50,7 @@ def line_plot(path, title, xlabel, ylabel, series):
         axes.plot(xs, ys, marker="o", label=label)
     xs = [x for points in series.values() for x, _ in points]
     ys = [y for points in series.values() for _, y in points]
-    if _spans_decades(xs):
+    if log_x or _spans_decades(xs):
         axes.set_xscale("log")
     if _spans_decades(ys):
         axes.set_yscale("log")

@@ -37,11 +37,14 @@ ENTRY_KEYS = frozenset({
     "error_message", "big_o", "rms", "complexity", "allocs_per_iter", "max_bytes_used",
 })
 
-# The Direction paragraph of the format doc. `bytes_per_task` (max_count) is a
-# bytes-per-task figure like the `*_bytes_*` ones, so "bytes" as a word of the name counts.
-HIGHER_IS_BETTER = frozenset({"max_tasks", "tasks_in_8GiB", "speedup"})
-FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "map_count"})
-_LOWER_IS_BETTER = re.compile(r"^(ns|ms)_|^seconds$|(^|_)bytes(_|$)")
+# The Direction paragraph of the format doc: `ns`, `ms` or `bytes` as a word of the name
+# (`ns_per_task`, `server_cpu_ns_per_request`, `bytes_per_task`) or `seconds` is a cost,
+# lower-is-better; the named ones below are higher-is-better, or facts whatever their name.
+HIGHER_IS_BETTER = frozenset({"max_tasks", "tasks_in_8GiB", "speedup", "requests_per_second",
+                              "max_conns"})
+FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "map_count", "requests",
+                           "conns", "request_bytes", "client_threads", "nofile_limit"})
+_LOWER_IS_BETTER = re.compile(r"(^|_)(ns|ms|bytes)(_|$)|^seconds$")
 
 # Runtime ids in the order of the format doc's table, with the parameters each takes.
 # A name lists runtime parameters first; the first parameter that is not one of its
@@ -52,6 +55,7 @@ RUNTIME_PARAMETERS = {
     "pthread": ("stack",),
     "boost_fiber": ("sched", "workers", "alloc"),
     "go": ("procs",),
+    "epoll": ("loops",),
     "python_thread": ("workers",),
     "python_process": ("workers",),
 }
@@ -336,12 +340,13 @@ class Figure:
 
 @dataclass
 class RunSummary:
-    """What a reader needs of one run: its counters' statistics, label and errors."""
+    """What a reader needs of one run: its counters' statistics, labels and errors."""
     run_name: str
     repetitions: int
-    label: str
+    label: str               # the run's label: one all its repetitions share, else ''
     figures: dict            # counter name -> Figure
     errors: list             # error messages of failed repetitions
+    labels: list = field(default_factory=list)  # each repetition's label ('' for none)
 
 
 def summarize(doc):
@@ -372,6 +377,7 @@ def summarize(doc):
             label=labelled.get("label", ""),
             figures=figures,
             errors=[e.get("error_message", "error") for e in iterations if e.get("error_occurred")],
+            labels=[e.get("label", "") for e in iterations],
         )
     return summaries
 

@@ -1,7 +1,7 @@
 """Units of greenbench's counters, and how their values are written for people.
 
-The unit is read from the counter's name, as the format doc's naming promises (ns_*,
-ms_*, seconds, *bytes*, task counts, speedup). Invariant: the report and compare write
+The unit is read from the counter's name, as the format doc's naming promises (`ns`,
+`ms` or `bytes` as a word of the name, seconds, counts, speedup, *_per_second rates). Invariant: the report and compare write
 every value through format_quantity() and every ratio through format_ratio(), so one
 figure reads the same everywhere; values keep three significant digits.
 """
@@ -12,21 +12,23 @@ _TIME_STEPS = ((1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1.0, "ns"))
 _BYTE_STEPS = ((2.0 ** 40, "TiB"), (2.0 ** 30, "GiB"), (2.0 ** 20, "MiB"), (2.0 ** 10, "KiB"),
                (1.0, "B"))
 _COUNTS = frozenset({"max_tasks", "tasks_in_8GiB", "tasks", "tasks_alive", "switches",
-                     "map_count", "sum"})
+                     "map_count", "sum", "max_conns", "requests", "conns", "client_threads",
+                     "nofile_limit"})
 
 
 def unit_of(counter):
-    """'ns', 'ms', 's', 'bytes', 'count', 'x' (a ratio) or '' (unknown) for a counter name."""
-    if counter.startswith("ns_"):
-        return "ns"
-    if counter.startswith("ms_"):
-        return "ms"
+    """'ns', 'ms', 's', 'bytes', 'count', '/s' (a rate), 'x' (a ratio) or '' (unknown) for a
+    counter name."""
+    words = counter.split("_")
+    for unit in ("ns", "ms", "bytes"):
+        if unit in words:
+            return unit
     if counter == "seconds":
         return "s"
-    if "bytes" in counter.split("_"):
-        return "bytes"
     if counter in _COUNTS:
         return "count"
+    if counter.endswith("_per_second"):
+        return "/s"
     if counter == "speedup":
         return "x"
     return ""
@@ -50,7 +52,8 @@ def _scaled(value, steps):
 
 
 def format_quantity(value, unit):
-    """A value of the given unit for people: '15.2 µs', '8.00 MiB', '32,749', '2.5×'."""
+    """A value of the given unit for people: '15.2 µs', '8.00 MiB', '32,749', '52,512/s',
+    '×2.5'."""
     if value is None:
         return "—"
     if math.isnan(value):
@@ -64,6 +67,8 @@ def format_quantity(value, unit):
         return _scaled(value, _BYTE_STEPS)
     if unit == "count":
         return f"{value:,.0f}"
+    if unit == "/s":
+        return f"{value:,.0f}/s"
     if unit == "x":
         return format_ratio(value)
     return f"{value:.4g}"

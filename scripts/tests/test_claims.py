@@ -1,5 +1,6 @@
 """Tests of scripts/claims.json and greenbench/claims.py: the file is well formed and
-names only counters the format has; verdicts follow the rules, and a claim without its
+names only counters the format has; verdicts follow the rules (echo's included: a count
+stopped by nofile, a client-bound row, ratios at a common size), and a claim without its
 runs reads "not measured"."""
 
 import os
@@ -15,7 +16,12 @@ FORMAT_COUNTERS = {
     "ns_per_task", "tasks", "ns_per_switch", "switches", "rss_bytes_per_task",
     "pss_bytes_per_task", "vsz_bytes_per_task", "kernel_bytes_per_task", "tasks_alive",
     "max_tasks", "seconds", "bytes_per_task", "tasks_in_8GiB", "map_count", "ms_wall", "sum",
-    "speedup"}
+    "speedup", "requests_per_second", "ns_p50", "ns_p99", "ns_p999", "server_rss_bytes_per_conn",
+    "server_cpu_ns_per_request", "client_cpu_ns_per_request", "requests", "conns", "nofile_limit",
+    "request_bytes", "client_threads", "max_conns"}
+ECHO_CLAIMS = ("million-connections-goroutine-each", "million-connections-2GB",
+               "million-thread-connections-2TB", "blocked-goroutine-parked",
+               "thread-per-connection-slows-at-thousands", "thread-per-connection-hits-os-limits")
 
 
 def summaries(*runs):
@@ -50,7 +56,11 @@ class ClaimsFileTest(unittest.TestCase):
             for spec in claim["measures"].values():
                 named = spec["counters"] + spec.get("and_if_measured", [])
                 self.assertLessEqual(set(named), FORMAT_COUNTERS, claim["id"])
-                self.assertTrue(re.match(r"^(create|switch|memory|max_count|skynet|gil)/", spec["entries"]))
+                self.assertTrue(re.match(r"^(create|switch|memory|max_count|skynet|gil|echo|echo_max_conns|echo\*)/",
+                                         spec["entries"]), spec["entries"])
+            extrapolate = claim["judge"].get("extrapolate")
+            if extrapolate:
+                self.assertIn(extrapolate["counter"], FORMAT_COUNTERS)
 
     def test_every_note_is_cited(self):
         cited = {s[:3] for c in self.doc["claims"] for s in c["sources"]}
@@ -62,12 +72,23 @@ class ClaimsFileTest(unittest.TestCase):
         self.assertTrue(all(j.why for j in judged))
 
 
-class VerdictTest(unittest.TestCase):
+class JudgeTestCase(unittest.TestCase):
+    """A test case that judges claims.json's claims against runs."""
+
     def setUp(self):
         self.doc = claims.load_claims(CLAIMS)
 
     def judge(self, claim_id, found):
         return next(j for j in claims.judge_all(self.doc, found) if j.claim["id"] == claim_id)
+
+    def assertJudged(self, claim_id, found, verdict, **runs):
+        """The claim's verdict on found is verdict, each column of runs measured by that run."""
+        judged = self.judge(claim_id, found)
+        self.assertEqual({column: judged.measured[column].run_name for column in runs}, runs)
+        self.assertEqual(judged.verdict, verdict)
+
+
+class VerdictTest(JudgeTestCase):
 
     def test_range_holds_within_tolerance_and_is_off_outside(self):
         def thread_switch(ns):
@@ -82,9 +103,8 @@ class VerdictTest(unittest.TestCase):
         found = summaries(("create/go/procs:1/mode:sequential/n:100", {"ns_per_task": 900}, ""),
                           ("create/go/procs:1/mode:sequential/n:10000", {"ns_per_task": 600}, ""),
                           ("create/go/procs:4/mode:sequential/n:10000", {"ns_per_task": 400}, ""))
-        judged = self.judge("goroutine-create-1us", found)
-        self.assertEqual(judged.measured["goroutine"].run_name, "create/go/procs:4/mode:sequential/n:10000")
-        self.assertEqual(judged.verdict, "off by ×2.5 (lower)")
+        self.assertJudged("goroutine-create-1us", found, "off by ×2.5 (lower)",
+                          goroutine="create/go/procs:4/mode:sequential/n:10000")
 
     def test_ratio_needs_both_sides(self):
         thread = ("create/std_thread/mode:sequential/n:1000", {"ns_per_task": 20000}, "")
@@ -112,6 +132,89 @@ class VerdictTest(unittest.TestCase):
         self.assertEqual(self.judge(claim, goroutines(2_000_000, "cap")).verdict, "holds")
         self.assertEqual(self.judge(claim, goroutines(500_000, "memory_budget")).verdict, "does not hold here")
         self.assertEqual(self.judge(claim, goroutines(500_000, "cap")).verdict, "not measured")
+
+
+class EchoVerdictTest(JudgeTestCase):
+    """The server claims, on the echo fixture (a real quick run and max-conns run on a
+    2-core VM whose RLIMIT_NOFILE is 20,000) and on runs made here."""
+
+    def test_fixture_verdicts(self):
+        found = results.summarize(results.load(support.fixture("echo.json")))
+        verdicts = {claim_id: self.judge(claim_id, found).verdict for claim_id in ECHO_CLAIMS}
+        self.assertEqual(verdicts, {
+            "million-connections-goroutine-each": "not measured",
+            "million-connections-2GB": "off by ×3.7 (higher)",
+            "million-thread-connections-2TB": "off by ×165 (lower)",
+            "blocked-goroutine-parked": "holds",
+            "thread-per-connection-slows-at-thousands": "holds",
+            "thread-per-connection-hits-os-limits": "does not hold here"})
+
+    def test_a_million_connections_stopped_by_nofile_says_so(self):
+        found = results.summarize(results.load(support.fixture("echo.json")))
+        why = self.judge("million-connections-goroutine-each", found).why
+        self.assertIn("goroutine: not reached here: bound by nofile=20,000 (a limit of this machine's "
+                      "set-up, not of the runtime) at 19,968 (echo_max_conns/go/procs:2); server memory "
+                      "per connection 7.38 KiB extrapolates to 7.03 GiB for 1,000,000", why)
+
+    def test_memory_per_connection_prefers_the_most_connections(self):
+        found = results.summarize(results.load(support.fixture("echo.json")))
+        self.assertJudged("million-connections-2GB", found, "off by ×3.7 (higher)",
+                          goroutine="echo_max_conns/go/procs:2", thread="echo_max_conns/std_thread")
+
+    def test_without_echo_runs_every_server_claim_is_not_measured(self):
+        found = results.summarize(results.load(support.fixture("run_a.json")))
+        for claim_id in ECHO_CLAIMS:
+            judged = self.judge(claim_id, found)
+            self.assertEqual(judged.verdict, "not measured", claim_id)
+            self.assertIn("no run in this file measures", judged.why)
+
+    def test_reaching_a_million_or_a_machine_limit(self):
+        def goroutines(count, bound):
+            return summaries(("echo_max_conns/go/procs:2", {"max_conns": count, "nofile_limit": 1048576,
+                                                            "server_rss_bytes_per_conn": 4096}, f"bound:{bound}"))
+        claim = "million-connections-goroutine-each"
+        self.assertEqual(self.judge(claim, goroutines(1_000_000, "cap")).verdict, "holds")
+        self.assertTrue(self.judge(claim, goroutines(1_000_000, "cap")).why.startswith(
+            "goroutine: 1,000,000 (bound:cap) from echo_max_conns/go/procs:2 (max_conns)."))
+        stopped = self.judge(claim, goroutines(400_000, "mem_available"))
+        self.assertEqual(stopped.verdict, "does not hold here")
+        self.assertIn("stopped at 400,000 (bound:mem_available) (echo_max_conns/go/procs:2); server memory "
+                      "per connection 4.00 KiB extrapolates to 3.81 GiB for 1,000,000", stopped.why)
+        self.assertEqual(self.judge(claim, goroutines(400_000, "time")).verdict, "not measured")
+        ports = self.judge(claim, goroutines(900_000, "ports"))
+        self.assertEqual(ports.verdict, "not measured")
+        self.assertIn("not reached here: bound by ports (a limit of this machine's set-up", ports.why)
+
+    def test_threads_per_connection_and_os_limits(self):
+        def threads(count, bound):
+            return summaries(("echo_max_conns/std_thread", {"max_conns": count, "nofile_limit": 1024},
+                              f"bound:{bound}"))
+        claim = "thread-per-connection-hits-os-limits"
+        self.assertEqual(self.judge(claim, threads(4090, "cgroup_pids")).verdict, "holds")
+        self.assertEqual(self.judge(claim, threads(30000, "pid_max")).verdict, "does not hold here")
+        nofile = self.judge(claim, threads(990, "nofile"))
+        self.assertEqual(nofile.verdict, "not measured")
+        self.assertIn("thread: not reached here: bound by nofile=1,024", nofile.why)
+
+    def test_ratios_compare_the_same_connection_count(self):
+        found = summaries(("echo/std_thread/conns:1000", {"server_cpu_ns_per_request": 20000}, ""),
+                          ("echo/go/procs:2/conns:1000", {"server_cpu_ns_per_request": 10000}, ""),
+                          ("echo/go/procs:2/conns:10000", {"server_cpu_ns_per_request": 40000}, ""))
+        self.assertJudged("blocked-goroutine-parked", found, "holds", goroutine="echo/go/procs:2/conns:1000")
+        slower = summaries(("echo/std_thread/conns:1000", {"server_cpu_ns_per_request": 10000}, ""),
+                           ("echo/go/procs:2/conns:1000", {"server_cpu_ns_per_request": 20000}, ""))
+        self.assertEqual(self.judge("blocked-goroutine-parked", slower).verdict, "off by ×2.0 (lower)")
+
+    def test_throughput_needs_thousands_of_connections_and_a_free_client(self):
+        def servers(conns, thread_label=""):
+            return summaries((f"echo/std_thread/conns:{conns}", {"requests_per_second": 40000}, thread_label),
+                             (f"echo/go/procs:2/conns:{conns}", {"requests_per_second": 50000}, ""))
+        claim = "thread-per-connection-slows-at-thousands"
+        self.assertEqual(self.judge(claim, servers(1000)).verdict, "holds")
+        self.assertEqual(self.judge(claim, servers(100)).verdict, "not measured")
+        saturated = self.judge(claim, servers(1000, "client_saturated"))
+        self.assertEqual(saturated.verdict, "not measured")
+        self.assertIn("thread: echo/std_thread/conns:1000 was client_saturated (the load generator", saturated.why)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Tests of scripts/compare run as CI runs it: two runs of one build pass, an injected
-2x slowdown fails, noise and changed facts are reported without failing, and bad input
-or flags exit 2 with a message."""
+2x slowdown fails (an echo server's halved requests/s too, not its doubled one), noise
+and changed facts are reported without failing, and bad input or flags exit 2 with a
+message."""
 
 import json
 import os
@@ -127,6 +128,39 @@ class CompareCraftedTest(support.ScratchTestCase):
         run = self.compare(base, new)
         self.assertEqual(run.returncode, 0, run.stdout)
         self.assertIn("ONLY IN NEW  memory/fiber/workers:1/n:1000  pss_bytes_per_task  — → 4.51 KiB", run.stdout)
+
+    def echo_scaled(self, name, run_name, counter, factor):
+        """The echo fixture with one counter of one run scaled in every repetition."""
+        doc = results.load(support.fixture("echo.json"))
+        doc["benchmarks"] = [e for e in doc["benchmarks"]
+                             if e["run_name"] != run_name or e["run_type"] == "iteration"]
+        for entry in doc["benchmarks"]:
+            if entry["run_name"] == run_name:
+                entry[counter] *= factor
+        path = os.path.join(self.tmp, name)
+        results.write_atomic(results.sort_entries(results.add_aggregates(doc)), path)
+        return path
+
+    def test_echo_requests_per_second_is_higher_is_better(self):
+        run_name = "echo/go/procs:2/conns:1000"
+        base = support.fixture("echo.json")
+        halved = support.run_script("compare", base, self.echo_scaled("halved.json", run_name,
+                                                                       "requests_per_second", 0.5))
+        self.assertEqual(halved.returncode, 1, halved.stdout)
+        self.assertEqual(verdict_lines(halved.stdout, "worse"), {(run_name, "requests_per_second")})
+        self.assertIn("53,967/s → 26,984/s  -50.0%", halved.stdout)
+        doubled = support.run_script("compare", base, self.echo_scaled("doubled.json", run_name,
+                                                                        "requests_per_second", 2))
+        self.assertEqual(doubled.returncode, 0, doubled.stdout)
+        self.assertEqual(verdict_lines(doubled.stdout, "better"), {(run_name, "requests_per_second")})
+        self.assertEqual(verdict_lines(doubled.stdout, "worse"), set())
+
+    def test_echo_cpu_per_request_is_lower_is_better(self):
+        run_name = "echo/std_thread/conns:100"
+        run = support.run_script("compare", support.fixture("echo.json"),
+                                 self.echo_scaled("costly.json", run_name, "server_cpu_ns_per_request", 2))
+        self.assertEqual(run.returncode, 1, run.stdout)
+        self.assertEqual(verdict_lines(run.stdout, "worse"), {(run_name, "server_cpu_ns_per_request")})
 
     def test_bad_and_foreign_json_exit_2(self):
         good = support.fixture("run_a.json")

@@ -1,6 +1,7 @@
 """Tests of scripts/report run as a user runs it, on the checked-in fixtures: the
-tables and verdicts it prints, several inputs side by side, plots with and without
-matplotlib, and exit status 2 with a message for bad input or flags."""
+tables and verdicts it prints (the echo servers' included), several inputs side by side,
+plots with and without matplotlib, and exit status 2 with a message for bad input or
+flags."""
 
 import os
 import pathlib
@@ -28,19 +29,31 @@ def row(rows, **match):
     return found[0]
 
 
-class ReportOnOneFileTest(unittest.TestCase):
+class ReportTestCase(unittest.TestCase):
+    """Runs the report once for the class on the fixtures named in `inputs`, without
+    plots: self.result, and self.text, the report.md it wrote."""
+    inputs = ()
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.TemporaryDirectory()
-        cls.result = support.run_script("report", support.fixture("run_a.json"), "--out", cls.tmp.name,
-                                     "--no-plots")
+        cls.result = support.run_script("report", *map(support.fixture, cls.inputs), "--out", cls.tmp.name,
+                                        "--no-plots")
         with open(os.path.join(cls.tmp.name, "report.md"), encoding="utf-8") as f:
             cls.text = f.read()
-        cls.claims = claim_rows(cls.text, "## Claims from the notes: alpha")
 
     @classmethod
     def tearDownClass(cls):
         cls.tmp.cleanup()
+
+
+class ReportOnOneFileTest(ReportTestCase):
+    inputs = ("run_a.json",)
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.claims = claim_rows(cls.text, "## Claims from the notes: alpha")
 
     def test_writes_and_prints_the_same_report(self):
         self.assertEqual(self.result.returncode, 0, self.result.stderr)
@@ -100,17 +113,72 @@ class ReportOnOneFileTest(unittest.TestCase):
         self.assertIn("before bound:max_map_count stopped it", limits["why"])
 
 
-class ReportOnSeveralFilesTest(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.TemporaryDirectory()
-        cls.result = support.run_script("report", support.fixture("run_a.json"), support.fixture("partial.json"),
-                                     "--out", cls.tmp.name, "--no-plots")
-        cls.text = cls.result.stdout
+class EchoReportTest(ReportTestCase):
+    inputs = ("echo.json",)
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
+    def test_servers_side_by_side_with_ratios(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+        rows = support.markdown_table(self.text, "### echo: conns:1000")
+        self.assertEqual([r["server"] for r in rows],
+                         ["fiber workers:1", "fiber workers:2", "std_thread", "go procs:2", "epoll loops:1"])
+        go = row(rows, server="go procs:2")
+        self.assertEqual(go["requests/s"], "53,967/s (×1.2, ×1.0)")
+        self.assertEqual(go["spread (requests/s)"], "cv 8.9% · 50,578/s–57,356/s")
+        self.assertEqual((go["p50"], go["p99"], go["p99.9"]),
+                         ("18.4 ms (×0.85, ×1.0)", "31.7 ms (×1.1, ×1.0)", "44.9 ms (×1.6, ×1.0)"))
+        self.assertEqual(go["server memory/conn"], "7.81 KiB (×0.63, ×1.0)")
+        self.assertEqual(go["server CPU/request"], "12.9 µs (×0.57, ×1.0)")
+        self.assertEqual(go["client CPU/request"], "9.24 µs (×0.61, ×1.0)")
+        self.assertEqual(row(rows, server="std_thread")["requests/s"], "44,774/s (×1.0, ×0.83)")
+
+    def test_client_saturated_rows_are_marked_and_explained(self):
+        rows = support.markdown_table(self.text, "### echo: conns:100")
+        servers = [r["server"] for r in rows]
+        self.assertIn("epoll loops:1 †", servers)
+        self.assertIn("fiber workers:1 † (1 of 2 runs)", servers)
+        self.assertIn("std_thread", servers)
+        section = self.text.split("### echo: conns:100")[1].split("### echo: conns:1000")[0]
+        self.assertIn("† client_saturated: the load generator's threads were busy at least 90%", section)
+        self.assertIn("the client's limit, not the server's", section)
+        after = self.text.split("### echo: conns:1000")[1].split("### echo_max_conns")[0]
+        self.assertNotIn("†", after)  # no row of C = 1000 was client-bound: no footnote
+
+    def test_max_conns_table_shows_what_stopped_each_server(self):
+        rows = support.markdown_table(self.text, "### echo_max_conns")
+        go = row(rows, server="go procs:2")
+        self.assertEqual((go["max_conns"], go["stopped by"], go["server memory/conn"], go["time"]),
+                         ("19,968 (×1.0, ×1.0)", "nofile (20,000)", "7.38 KiB (×0.59, ×1.0)", "7.63 s"))
+        self.assertEqual(len(rows), 5)
+
+    def test_echo_is_not_repeated_in_the_per_counter_tables(self):
+        self.assertNotIn("### echo: requests_per_second", self.text)
+        self.assertIn("No runs of these workloads; the echo servers are below.", self.text)
+
+    def test_server_claims_are_judged(self):
+        claims = claim_rows(self.text, "## Claims from the notes: vm")
+        self.assertEqual(claims["million-connections-goroutine-each"]["verdict"], "not measured")
+        self.assertIn("not reached here: bound by nofile=20,000",
+                      claims["million-connections-goroutine-each"]["why"])
+        self.assertEqual(claims["million-connections-goroutine-each"]["peers"], "epoll 19,968 (bound:nofile)")
+        self.assertEqual(claims["blocked-goroutine-parked"]["verdict"], "holds")
+        self.assertEqual(claims["thread-per-connection-hits-os-limits"]["verdict"], "does not hold here")
+
+    def test_a_file_without_echo_has_no_echo_section(self):
+        run = support.run_script("report", support.fixture("run_a.json"), "--out", self.tmp.name, "--no-plots")
+        self.assertNotIn("## Echo servers", run.stdout)
+        claims = claim_rows(run.stdout, "## Claims from the notes: alpha")
+        self.assertEqual(claims["million-connections-2GB"]["verdict"], "not measured")
+
+    def test_two_files_give_a_row_per_server_and_file(self):
+        run = support.run_script("report", support.fixture("echo.json"), support.fixture("run_a.json"),
+                                 "--out", self.tmp.name, "--no-plots")
+        rows = support.markdown_table(run.stdout, "### echo: conns:1000")
+        self.assertEqual(row(rows, server="go procs:2 · vm · echo.json")["requests/s"], "53,967/s (×1.2, ×1.0)")
+        self.assertIn("### create: ns_per_task (lower is better)", run.stdout)
+
+
+class ReportOnSeveralFilesTest(ReportTestCase):
+    inputs = ("run_a.json", "partial.json")
 
     def test_columns_are_labelled_by_host_and_file(self):
         self.assertEqual(self.result.returncode, 0, self.result.stderr)
@@ -186,6 +254,14 @@ class PlotsTest(unittest.TestCase):
                 images.append({name: pathlib.Path(tmp, name).read_bytes() for name in names})
         self.assertEqual(images[0], images[1])
         self.assertNotIn(b"Software", images[0]["create.png"])
+
+    def test_echo_plots(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            run = support.run_script("report", support.fixture("echo.json"), "--out", tmp)
+            self.assertEqual(run.returncode, 0, run.stderr)
+            self.assertEqual(sorted(f for f in os.listdir(tmp) if f.endswith(".png")),
+                             ["echo_p99.png", "echo_requests.png"])
+            self.assertIn("](echo_requests.png)", run.stdout)
 
 
 if __name__ == "__main__":

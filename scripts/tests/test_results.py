@@ -1,5 +1,5 @@
 """Tests of greenbench/results.py: loading and checking files, Google Benchmark's
-statistics and aggregates, sorting, merging, atomic writes, directions and names."""
+statistics and aggregates, sorting, merging, atomic writes, directions, units and names."""
 
 import copy
 import json
@@ -8,7 +8,7 @@ import os
 import unittest
 
 import support
-from greenbench import results
+from greenbench import results, units
 
 
 def iteration(run_name, index, repetitions, **figures):
@@ -145,7 +145,7 @@ class AggregatesTest(unittest.TestCase):
         self.assertEqual(mean["iterations"], 4)  # Google Benchmark counts every report
 
     def test_fixture_aggregates_match_their_repetitions(self):
-        for name in ("run_a.json", "run_b.json", "run_slow.json", "partial.json"):
+        for name in ("run_a.json", "run_b.json", "run_slow.json", "partial.json", "echo.json"):
             doc = results.load(support.fixture(name))
             for summary in results.summarize(doc).values():
                 for counter, figure in summary.figures.items():
@@ -219,6 +219,27 @@ class NamesAndDirectionsTest(unittest.TestCase):
         self.assertTrue(results.is_fact("sum"))
         self.assertFalse(results.is_fact("something_else"))
 
+    def test_echo_counter_directions_follow_the_format_doc(self):
+        expected = {"requests_per_second": "higher", "max_conns": "higher",
+                    "ns_p50": "lower", "ns_p99": "lower", "ns_p999": "lower",
+                    "server_rss_bytes_per_conn": "lower", "server_cpu_ns_per_request": "lower",
+                    "client_cpu_ns_per_request": "lower", "seconds": "lower",
+                    "requests": None, "conns": None, "request_bytes": None, "client_threads": None,
+                    "nofile_limit": None}
+        self.assertEqual({name: results.counter_direction(name) for name in expected}, expected)
+        for fact in ("requests", "conns", "request_bytes", "client_threads", "nofile_limit"):
+            self.assertTrue(results.is_fact(fact), fact)
+
+    def test_units_of_echo_counters(self):
+        shown = {name: units.format_quantity(value, units.unit_of(name)) for name, value in (
+            ("requests_per_second", 52512.03), ("ns_p99", 61_800_000), ("server_cpu_ns_per_request", 11489.2),
+            ("server_rss_bytes_per_conn", 8882.2), ("request_bytes", 64), ("max_conns", 19968),
+            ("nofile_limit", 20000))}
+        self.assertEqual(shown, {"requests_per_second": "52,512/s", "ns_p99": "61.8 ms",
+                                 "server_cpu_ns_per_request": "11.5 µs",
+                                 "server_rss_bytes_per_conn": "8.67 KiB", "request_bytes": "64.0 B",
+                                 "max_conns": "19,968", "nofile_limit": "20,000"})
+
     def test_parse_name(self):
         name = results.parse_name("create/boost_fiber/sched:work_stealing/workers:4/alloc:pooled/mode:batch/n:1000")
         self.assertEqual(name.config, "boost_fiber sched:work_stealing workers:4 alloc:pooled")
@@ -227,6 +248,13 @@ class NamesAndDirectionsTest(unittest.TestCase):
         gil = results.parse_name("gil/fiber/workers:4/job:cpu/workers:2")
         self.assertEqual((gil.config, gil.case), ("fiber workers:4", "job:cpu workers:2"))
         self.assertEqual(results.parse_name("max_count/std_thread").case, "")
+        echo = results.parse_name("echo/epoll/loops:1/conns:1000")
+        self.assertEqual((echo.config, echo.case), ("epoll loops:1", "conns:1000"))
+        self.assertEqual(results.parse_name("echo_max_conns/go/procs:2").config, "go procs:2")
+
+    def test_summary_keeps_each_repetitions_label(self):
+        summary = results.summarize(results.load(support.fixture("echo.json")))["echo/fiber/workers:1/conns:100"]
+        self.assertEqual((summary.label, summary.labels), ("", ["", "client_saturated"]))
 
     def test_summarize_reads_the_files_aggregates(self):
         doc = results.load(support.fixture("run_a.json"))
