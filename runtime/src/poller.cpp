@@ -191,7 +191,14 @@ Task* Poller::expire(PollDesc* pd, int s, std::uint32_t token) noexcept {
 
 std::size_t Poller::poll(const timespec* timeout, Task** out, bool blocker, std::size_t max_events) {
   epoll_event events[kMaxEvents];
-  int got = ::epoll_pwait2(epfd_, events, static_cast<int>(std::min(max_events, kMaxEvents)), timeout, nullptr);
+  const int max = static_cast<int>(std::min(max_events, kMaxEvents));
+  int got = ::epoll_pwait2(epfd_, events, max, timeout, nullptr);
+  if (got < 0 && errno == ENOSYS) {  // kernels before 5.11: milliseconds, rounded up
+    int ms = timeout ? static_cast<int>(std::min<long long>(
+                           timeout->tv_sec * 1000LL + (timeout->tv_nsec + 999'999) / 1'000'000, 1 << 30))
+                     : -1;
+    got = ::epoll_wait(epfd_, events, max, ms);
+  }
   if (got < 0) return 0;  // EINTR: the caller looks again
   std::size_t n = 0;
   for (int i = 0; i < got; ++i) {
