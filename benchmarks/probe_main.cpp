@@ -32,6 +32,7 @@
 
 #include "build_info.h"
 #include "entry_name.h"
+#include "program_exit.h"
 #include "results_document.h"
 #include "runtime_set.h"
 #include "system_limits.h"
@@ -41,19 +42,7 @@
 namespace greenbench {
 namespace {
 
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitImpossible = 3;
 constexpr double kEightGiB = 8.0 * 1024 * 1024 * 1024;
-
-// A command-line mistake found after parsing: exit 2.
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-// A size these limits make impossible: exit 3.
-struct ImpossibleSize : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct Repetition {
   int index = 0;
@@ -201,14 +190,7 @@ int probe_main(int argc, char** argv) {
                    "stop spawning after this many seconds (default 60)")
       ->check(CLI::PositiveNumber);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    const int rc = app.exit(error);  // prints the message (or the help)
-    return rc == 0 ? 0 : kExitUsage;
-  }
-
-  try {
+  return run_program("greenbench_probe", app, argc, argv, [&] {
     if (show_build_info) {
       std::cout << build_info().dump(2) << '\n';
       return 0;
@@ -242,16 +224,7 @@ int probe_main(int argc, char** argv) {
     }
     std::cout << results_document(results_context(argv[0], warnings), {entry});
     return 0;
-  } catch (const UsageError& error) {
-    std::cerr << "greenbench_probe: " << error.what() << '\n';
-    return kExitUsage;
-  } catch (const ImpossibleSize& error) {
-    std::cerr << "greenbench_probe: " << error.what() << '\n';
-    return kExitImpossible;
-  } catch (const std::exception& error) {
-    std::cerr << "greenbench_probe: " << error.what() << '\n';
-    return kExitFailed;
-  }
+  });
 }
 
 }  // namespace

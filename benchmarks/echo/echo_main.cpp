@@ -33,6 +33,7 @@
 #include "echo_servers.h"
 #include "echo_workload.h"
 #include "procfs.h"
+#include "program_exit.h"
 #include "results_document.h"
 #include "server_child.h"
 #include "server_process.h"
@@ -40,15 +41,8 @@
 namespace greenbench::echo {
 namespace {
 
-constexpr int kExitFailed = 1;
-constexpr int kExitUsage = 2;
-constexpr int kExitImpossible = 3;
 constexpr std::size_t kMaxRequestBytes = 16 * 1024;  // one send, one socket buffer
 constexpr unsigned kMaxClientThreads = 64;
-
-struct UsageError : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 ServerSpec server_or_usage_error(const std::string& text, unsigned loops) {
   std::optional<ServerSpec> spec = parse_server(text);
@@ -140,14 +134,7 @@ int echo_main(int argc, char** argv) {
       ->add_option("--timeout", limits.timeout_seconds, "stop after this many seconds (default 60)")
       ->check(CLI::PositiveNumber);
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    const int rc = app.exit(error);  // prints the message (or the help)
-    return rc == 0 ? 0 : kExitUsage;
-  }
-
-  try {
+  return run_program("greenbench_echo", app, argc, argv, [&] {
     ServerOptions server{server_or_usage_error(server_text, loops),
                          address_or_usage_error(address_text_value), go_peer};
     if (serve_command->parsed()) {
@@ -185,16 +172,7 @@ int echo_main(int argc, char** argv) {
     context["greenbench"]["program"] = "greenbench_echo";
     write_document(results_document(context, entries), out);
     return 0;
-  } catch (const UsageError& error) {
-    std::cerr << "greenbench_echo: " << error.what() << '\n';
-    return kExitUsage;
-  } catch (const ImpossibleSize& error) {
-    std::cerr << "greenbench_echo: " << error.what() << '\n';
-    return kExitImpossible;
-  } catch (const std::exception& error) {
-    std::cerr << "greenbench_echo: " << error.what() << '\n';
-    return kExitFailed;
-  }
+  });
 }
 
 }  // namespace

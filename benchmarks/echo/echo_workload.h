@@ -37,16 +37,12 @@
 
 #include "blocking_socket.h"
 #include "echo_servers.h"
+#include "program_exit.h"
 #include "results_document.h"
 
 namespace greenbench::echo {
 
 inline constexpr double kClientSaturated = 0.9;
-
-// A size the limits of this machine rule out, with the limit (exit status 3).
-struct ImpossibleSize : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct ServerOptions {
   ServerSpec spec;
