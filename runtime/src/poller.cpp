@@ -35,6 +35,8 @@ void unlock_desc(Worker& w, Task*, void* pd) {
 
 }  // namespace
 
+bool io_wait_ended(const TimerEntry& e) noexcept { return e.pd->wait_ended(e.side, e.token); }
+
 Poller::Poller(Scheduler& sched) : sched_(sched) {
   epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
   wakefd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

@@ -32,18 +32,19 @@ struct TimerEntry {
   int side;
 };
 
+// Whether an I/O entry's wait has already ended (defined with PollDesc, in poller.cpp).
+bool io_wait_ended(const TimerEntry& entry) noexcept;
+
 class TimerHeap {
  public:
   bool empty() const noexcept { return heap_.empty(); }
   std::size_t peak() const noexcept { return peak_; }
   Clock::time_point earliest() const noexcept { return heap_.front().deadline; }
 
-  // `stale(entry)` says whether an I/O entry's wait has ended; used to drop such entries.
-  template <class Stale>
-  void push(Clock::time_point deadline, Task* task, PollDesc* pd, std::uint32_t token, int side,
-            Stale stale) {
+  // A sleep (pd nullptr), or the timeout of a wait on pd's side `side` named by `token`.
+  void push(Clock::time_point deadline, Task* task, PollDesc* pd, std::uint32_t token, int side) {
     if (heap_.size() >= compact_at_) {
-      std::erase_if(heap_, [&](const TimerEntry& e) { return e.pd && stale(e); });
+      std::erase_if(heap_, [](const TimerEntry& e) { return e.pd && io_wait_ended(e); });
       std::make_heap(heap_.begin(), heap_.end(), later);
       compact_at_ = std::max(kMinCompaction, 2 * heap_.size());
     }

@@ -98,11 +98,6 @@ void Worker::poll_timers() {
   }
 }
 
-void Worker::add_io_timer(Clock::time_point deadline, PollDesc* pd, int side, std::uint32_t token) {
-  timers.push(deadline, current, pd, token, side,
-              [](const TimerEntry& e) { return e.pd->wait_ended(e.side, e.token); });
-}
-
 bool Worker::poll_network() {
   Poller& poller = sched.poller();
   if (!poller.has_waiters()) return false;

@@ -70,9 +70,11 @@ class Worker {
   TaskId next_id() { return id_next != id_end ? id_next++ : refill_ids(); }
   void* take_task_block() { return blocks.take(); }
   void give_task_block(Task* t) noexcept { blocks.give(TaskArena::block_of(t)); }
-  void add_timer(Clock::time_point deadline, Task* t) { timers.push(deadline, t, nullptr, 0, 0, no_stale); }
+  void add_timer(Clock::time_point deadline, Task* t) { timers.push(deadline, t, nullptr, 0, 0); }
   // The timeout of the running task's wait on `pd` (poller.h); `token` names the wait.
-  void add_io_timer(Clock::time_point deadline, PollDesc* pd, int side, std::uint32_t token);
+  void add_io_timer(Clock::time_point deadline, PollDesc* pd, int side, std::uint32_t token) {
+    timers.push(deadline, current, pd, token, side);
+  }
   // For yield: is there anything else to run?
   GREEN_ALWAYS_INLINE bool has_other_work() { return !runq.empty() || has_other_work_slow(); }
   Task* running() const noexcept { return current; }
@@ -100,7 +102,6 @@ class Worker {
   void poll_timers();
   bool poll_network();        // without blocking; true if it made tasks runnable
   void sleep_until_work();
-  static bool no_stale(const TimerEntry&) noexcept { return false; }
   void overflow(Task* t);
   void notify();
   TaskId refill_ids();

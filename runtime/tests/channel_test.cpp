@@ -7,22 +7,15 @@
 #include <vector>
 
 #include "green/green.h"
+#include "test_support.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr int kScale = 20;
-#else
-constexpr int kScale = 1;
-#endif
+constexpr int kScale = green_test::kSanitized ? 20 : 1;
 
-green::Config workers(unsigned n) {
-  green::Config c;
-  c.workers = n;
-  return c;
-}
+using green_test::workers;
 
 TEST(Channel, BufferedKeepsFifoOrder) {
   green::run(workers(1), [] {

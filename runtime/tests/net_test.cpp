@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "green/green.h"
+#include "test_support.h"
 
 namespace {
 
@@ -24,17 +25,9 @@ using namespace std::chrono_literals;
 using green::net::Conn;
 
 // Sanitizer builds run the largest test at a tenth of the size: same logic, bounded time.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr int kScale = 10;
-#else
-constexpr int kScale = 1;
-#endif
+constexpr int kScale = green_test::kSanitized ? 10 : 1;
 
-green::Config workers(unsigned n) {
-  green::Config c;
-  c.workers = n;
-  return c;
-}
+using green_test::workers;
 
 std::size_t open_fds() {
   std::size_t n = 0;

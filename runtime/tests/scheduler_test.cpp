@@ -9,23 +9,16 @@
 #include <vector>
 
 #include "green/green.h"
+#include "test_support.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-green::Config workers(unsigned n) {
-  green::Config c;
-  c.workers = n;
-  return c;
-}
+using green_test::workers;
 
 // Sanitizer builds run this at a tenth of the size: same logic, bounded time.
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr int kScale = 10;
-#else
-constexpr int kScale = 1;
-#endif
+constexpr int kScale = green_test::kSanitized ? 10 : 1;
 
 TEST(Scheduler, RunsTheRootTaskAndReturnsItsReport) {
   bool ran = false;

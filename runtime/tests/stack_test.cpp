@@ -11,14 +11,11 @@
 #include <vector>
 
 #include "green/green.h"
+#include "test_support.h"
 
 namespace {
 
-green::Config workers(unsigned n) {
-  green::Config c;
-  c.workers = n;
-  return c;
-}
+using green_test::workers;
 
 TEST(Stacks, AreReusedAndNoneLeak) {
   auto report = green::run(workers(1), [] {

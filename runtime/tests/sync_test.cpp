@@ -6,22 +6,15 @@
 #include <vector>
 
 #include "green/green.h"
+#include "test_support.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-constexpr int kScale = 10;
-#else
-constexpr int kScale = 1;
-#endif
+constexpr int kScale = green_test::kSanitized ? 10 : 1;
 
-green::Config workers(unsigned n) {
-  green::Config c;
-  c.workers = n;
-  return c;
-}
+using green_test::workers;
 
 // A plain (non-atomic) counter incremented by many tasks on several workers ends exact
 // only if the mutex excludes. The read-yield-write widens the window for a lost update.
