@@ -87,6 +87,7 @@ PollDesc* Poller::open(int fd, std::error_code& error) {
   }
   pd->refs.store(0, std::memory_order_relaxed);
   pd->lock.unlock();
+  registrations_.fetch_add(1, std::memory_order_release);
 
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
@@ -202,6 +203,7 @@ std::size_t Poller::poll(const timespec* timeout, Task** out, bool blocker, std:
     got = ::epoll_wait(epfd_, events, max, ms);
   }
   if (got < 0) return 0;  // EINTR: the caller looks again
+  if (got > 0) registrations_.load(std::memory_order_acquire);  // see poller.h
   std::size_t n = 0;
   for (int i = 0; i < got; ++i) {
     auto* pd = static_cast<PollDesc*>(events[i].data.ptr);

@@ -19,6 +19,11 @@
 //     an eventfd. Busy workers poll every fairness tick while no one blocks.
 //   * PollDescs live in chunks that are freed only with the poller, so a pointer taken
 //     from an event stays valid for the whole run.
+//   * epoll orders a registration before the events it delivers, but in the kernel,
+//     where the C++ memory model (and TSan) cannot see it. `registrations_` says it in
+//     C++: open() bumps it (release) before epoll_ctl, poll() loads it (acquire) after
+//     epoll_wait, and since every bump is a read-modify-write the load synchronises with
+//     all of them, so a fresh PollDesc's construction happens-before its first event.
 //
 // Invariant: a descriptor is closed exactly once, when it is closing and no call holds a
 // reference (`refs`: 2 per call in flight, bit 0 = closing); a side has at most one
@@ -117,6 +122,7 @@ class Poller {
   int wakefd_ = -1;
   std::atomic<std::int64_t> waiters_{0};
   std::atomic<bool> blocking_{false};
+  std::atomic<std::uint64_t> registrations_{0};  // see "epoll orders" above
 
   std::mutex pool_mu_;
   std::vector<std::unique_ptr<PollDesc[]>> chunks_;  // guarded by pool_mu_
