@@ -337,6 +337,13 @@ class Figure:
     cv: float                # a fraction, as Google Benchmark writes it
     values: list = field(default_factory=list)  # per repetition; empty if the file kept aggregates only
 
+    @property
+    def indistinguishable_from_zero(self):
+        """True where the figure cannot be told from zero: its median is not above zero,
+        or its repetitions reach zero or below (a delta of system-wide counters, say).
+        Such a figure has no meaningful cv and is no base for a ratio."""
+        return self.median <= 0 or (len(self.values) >= 2 and min(self.values) <= 0)
+
 
 @dataclass
 class RunSummary:

@@ -3,6 +3,7 @@ tables and verdicts it prints (the echo servers' included), several inputs side 
 plots with and without matplotlib, and exit status 2 with a message for bad input or
 flags."""
 
+import json
 import os
 import pathlib
 import re
@@ -209,6 +210,29 @@ class ReportFilesAndErrorsTest(support.ScratchTestCase):
         run = support.run_script("report", copy, "--no-plots")
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertTrue(os.path.exists(os.path.join(self.tmp, "report.md")))
+
+    def test_a_figure_within_noise_of_zero_gets_no_cv_and_no_ratio(self):
+        # A system-wide delta (kernel memory) whose repetitions straddle zero: the report
+        # must not print a negative cv or a ratio of one noise figure over another.
+        with open(support.fixture("run_a.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        run = "memory/fiber/workers:1/n:1000"
+        doc["benchmarks"] = [e for e in doc["benchmarks"] if not (e["run_name"] == run and e["run_type"] == "aggregate")]
+        straddling = iter([-406, 270, 135])
+        for entry in doc["benchmarks"]:
+            if entry["run_name"] == run:
+                entry["kernel_bytes_per_task"] = next(straddling)
+        path = self.write("noisy.json", json.dumps(doc))
+        run_report = support.run_script("report", path, "--out", self.tmp, "--no-plots")
+        self.assertEqual(run_report.returncode, 0, run_report.stderr)
+        with open(os.path.join(self.tmp, "report.md"), encoding="utf-8") as f:
+            rows = support.markdown_table(f.read(), KERNEL)
+        fiber = row(rows, case="n:1000", runtime="fiber workers:1")
+        self.assertEqual(fiber["median"], "≈ 0 (noise; median 135 B)")
+        self.assertEqual(fiber["spread"], "range -406 B–270 B")
+        self.assertEqual((fiber["× std_thread"], fiber["× go"]), ("—", "—"))
+        thread = row(rows, case="n:1000", runtime="std_thread")
+        self.assertTrue(thread["spread"].startswith("cv "), thread)
 
     def test_bad_json_exits_2_with_a_message(self):
         path = self.write("cut.json", '{"context": {}, "benchmarks": [{"name": ')
