@@ -136,11 +136,19 @@ func runEchoServer(args []string, stdin io.Reader, stdout, stderr io.Writer) int
 	return 0
 }
 
-// raiseNofile sets the soft RLIMIT_NOFILE to the hard limit.
+// raiseNofile raises RLIMIT_NOFILE as far as this process may, as the C++
+// servers do: privileged, both limits to fs.nr_open (this process's limit only);
+// otherwise the soft limit to the hard one.
 func raiseNofile() error {
 	var limit syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &limit); err != nil {
 		return err
+	}
+	if ceiling := readLimit("/proc/sys/fs/nr_open"); ceiling > 0 && uint64(ceiling) > limit.Max {
+		raised := syscall.Rlimit{Cur: uint64(ceiling), Max: uint64(ceiling)}
+		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &raised) == nil { // EPERM: not privileged
+			return nil
+		}
 	}
 	limit.Cur = limit.Max
 	return syscall.Setrlimit(syscall.RLIMIT_NOFILE, &limit)

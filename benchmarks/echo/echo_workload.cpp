@@ -73,7 +73,7 @@ void check_size_possible(const ServerSpec& spec, std::int64_t conns, const std::
   if (nofile > 0 && conns + kDescriptorSlack > nofile) {
     throw ImpossibleSize(name + ": bound:nofile: " + std::to_string(conns) +
                          " connections need as many descriptors in each process; RLIMIT_NOFILE is " +
-                         std::to_string(nofile) + " (raised to the hard limit)");
+                         std::to_string(nofile) + " (raised as far as this process may)");
   }
   if (spec.kind == ServerSpec::Kind::std_thread) {
     const Headroom headroom = thread_headroom();

@@ -13,6 +13,8 @@
 #include <system_error>
 #include <thread>
 
+#include "procfs.h"
+
 namespace greenbench::echo {
 namespace {
 
@@ -45,6 +47,13 @@ void watch(int signals) {
 std::int64_t raise_nofile_limit() {
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return -1;
+  // Privileged (CAP_SYS_RESOURCE, as under sudo): both limits up to fs.nr_open, the
+  // kernel's per-process ceiling. This process's limit only; no sysctl is changed.
+  const std::int64_t ceiling = read_count_or_unknown("/proc/sys/fs/nr_open");
+  if (ceiling > 0 && limit.rlim_max != RLIM_INFINITY && static_cast<rlim_t>(ceiling) > limit.rlim_max) {
+    const rlimit raised{static_cast<rlim_t>(ceiling), static_cast<rlim_t>(ceiling)};
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;  // EPERM: not privileged
+  }
   if (limit.rlim_cur != limit.rlim_max) {
     rlimit raised = limit;
     raised.rlim_cur = limit.rlim_max;

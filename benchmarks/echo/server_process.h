@@ -1,5 +1,5 @@
 // server_process.h: the echo server process contract (docs/echo-protocol.md) as every C++
-// server keeps it: RLIMIT_NOFILE raised and reported (`nofile N` on stderr), one
+// server keeps it: RLIMIT_NOFILE raised (to fs.nr_open where privileged) and reported (`nofile N` on stderr), one
 // `listening HOST:PORT` line on stdout once it accepts, and an end (exit status 0) when
 // stdin reaches end of file or SIGTERM or SIGINT arrives. Also what a C++ server says on
 // stderr when it has to turn a connection away: `refused: <bound>`, the limit that bound
@@ -23,7 +23,8 @@ inline constexpr int kListenBacklog = 4096;
 // How long a server waits before retrying an accept that failed with EMFILE or ENFILE.
 inline constexpr std::chrono::milliseconds kAcceptBackoff{10};
 
-// Raises the soft RLIMIT_NOFILE to the hard limit where it can; returns the soft limit now
+// Raises RLIMIT_NOFILE as far as this process may: privileged, both limits to
+// fs.nr_open; otherwise the soft limit to the hard one. Returns the soft limit now
 // (-1: unlimited).
 std::int64_t raise_nofile_limit();
 

@@ -3,11 +3,12 @@
 // server end to end on loopback, in both modes, started as the driver starts it
 // (greenbench_echo serve, a child process); the load generator failing on a server that
 // does not echo; greenbench_echo run and max_conns at tiny sizes, and their exit status
-// on bad command lines.
+// on bad command lines; every server raising its descriptor limit as far as it may.
 //
 // Invariant: every server these tests start is a child under ServerChild, so it is ended
 // and reaped when its test ends, passed or failed; runs are short (C = 8, 0.3 s windows).
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,8 +22,10 @@
 
 #include "blocking_socket.h"
 #include "echo_client.h"
+#include "echo_servers.h"
 #include "echo_session.h"
 #include "load_generator.h"
+#include "procfs.h"
 #include "server_child.h"
 #include "suite_programs.h"
 
@@ -213,6 +216,37 @@ TEST(EchoRun, GoServerWhereBuilt) {
   if (::access(kGoPeer.c_str(), X_OK) != 0) GTEST_SKIP() << "no Go peer at " << kGoPeer;
   for (const nlohmann::json& e : short_run("go/procs:1", 1, kGoPeer)) {
     EXPECT_EQ(e.at("name"), "echo/go/procs:1/conns:8");
+  }
+}
+
+// ---- the descriptor limit -------------------------------------------------------------
+
+// Whether this process has CAP_SYS_RESOURCE (bit 24 of CapEff), which lets it raise its
+// hard RLIMIT_NOFILE; its children inherit it.
+bool may_raise_hard_limits() {
+  const std::string status = read_file("/proc/self/status");
+  const auto at = status.find("CapEff:");
+  if (at == std::string::npos) return false;
+  return (std::stoull(status.substr(at + 7), nullptr, 16) >> 24) & 1;
+}
+
+TEST(EchoServers, RaiseTheDescriptorLimitAsFarAsAllowed) {
+  rlimit own{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &own), 0);
+  ASSERT_NE(own.rlim_max, RLIM_INFINITY);
+  const std::int64_t nr_open = read_count_or_unknown("/proc/sys/fs/nr_open");
+  std::int64_t expected = static_cast<std::int64_t>(own.rlim_max);
+  if (may_raise_hard_limits() && nr_open > expected) expected = nr_open;
+  std::vector<std::vector<std::string>> commands;
+  for (const std::string server : {"std_thread", "fiber/workers:1"}) {
+    commands.push_back({kEcho, "serve", "--server", server, "--addr", "127.0.0.1:0"});
+  }
+  if (::access(kGoPeer.c_str(), X_OK) == 0) {
+    commands.push_back(server_command(*parse_server("go/procs:1"), {"127.0.0.1", 0}, kGoPeer));
+  }
+  for (const auto& command : commands) {
+    ServerChild server(command, std::chrono::milliseconds(10'000));
+    EXPECT_EQ(server.nofile_limit(), expected) << command[0] << " " << command.back();
   }
 }
 
