@@ -39,6 +39,7 @@ class PthreadRuntime {
                                                  : std::to_string(stack_bytes_ / 1024) + "KiB");
   }
   unsigned workers() const { return 0; }
+  std::size_t stack_bytes() const { return stack_bytes_; }  // 0: glibc's default
 
   template <class F>
   void run(F&& root) const {

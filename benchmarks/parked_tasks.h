@@ -2,6 +2,7 @@
 // max_count probes measure. Each task counts itself alive, says it is ready, and parks on
 // one gate (an RT::WaitGroup holding a count of one) until release_all() opens it: OS
 // threads sleep in a futex, fibers sit in their runtime's wait queue; none spins or polls.
+// With `stack_bytes`, each parks under that much stack in use (stack_depth.h).
 //
 // Invariant: when wait_alive() returns, every spawned task has started and counted itself;
 // the destructor releases and joins every task still held, so no path out of a
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "stack_depth.h"
 #include "task_runtime.h"
 
 namespace greenbench {
@@ -22,7 +24,10 @@ class ParkedTasks {
  public:
   // `capacity` handles are allocated and written now, before any reading is taken, so
   // that this bookkeeping is not counted as the tasks' memory; past it the vector grows.
-  ParkedTasks(const RT& rt, std::size_t capacity) : rt_(rt), handles_(capacity) { gate_.add(1); }
+  ParkedTasks(const RT& rt, std::size_t capacity, std::size_t stack_bytes = 0)
+      : rt_(rt), handles_(capacity), stack_bytes_(stack_bytes) {
+    gate_.add(1);
+  }
   ParkedTasks(const ParkedTasks&) = delete;
   ParkedTasks& operator=(const ParkedTasks&) = delete;
   ~ParkedTasks() { release_all(); }
@@ -33,10 +38,13 @@ class ParkedTasks {
     ready_.add(1);
     try {
       typename RT::Handle handle = rt_.spawn([this] {
-        alive_.fetch_add(1, std::memory_order_relaxed);
-        ready_.done();
-        gate_.wait();
-        alive_.fetch_sub(1, std::memory_order_relaxed);
+        auto park = [this] {
+          alive_.fetch_add(1, std::memory_order_relaxed);
+          ready_.done();
+          gate_.wait();
+          alive_.fetch_sub(1, std::memory_order_relaxed);
+        };
+        frames_sum_.fetch_add(at_stack_depth(stack_bytes_, park), std::memory_order_relaxed);
       });
       if (spawned_ < handles_.size()) {
         handles_[spawned_] = std::move(handle);
@@ -77,6 +85,8 @@ class ParkedTasks {
   typename RT::WaitGroup ready_;  // one per spawned task that has not started yet
   typename RT::WaitGroup gate_;   // one until release_all()
   std::atomic<std::int64_t> alive_{0};
+  const std::size_t stack_bytes_;
+  std::atomic<std::uint64_t> frames_sum_{0};  // keeps the frames of at_stack_depth alive
 };
 
 }  // namespace greenbench

@@ -2,14 +2,15 @@
 // (memory, max_count): the driver starts one process per measurement and reads the one
 // results document it prints on stdout (docs/results-format.md, an "iteration" entry).
 //
-//   greenbench_probe memory    --runtime PREFIX --n N [--rep K] [--reps R]
+//   greenbench_probe memory    --runtime PREFIX --n N [--depth-kib D] [--rep K] [--reps R]
 //   greenbench_probe max_count --runtime PREFIX [--budget-bytes B] [--cap C]
 //                              [--time-limit S] [--rep K] [--reps R]
 //   greenbench_probe --list-runtimes     the prefixes the suite measures here, one a line
 //   greenbench_probe --build-info        {"compiler", "cxx_flags", "build_type"} as JSON
 // PREFIX is a runtime part of an entry name ("fiber/workers:2", "pthread/stack:64KiB",
 // "boost_fiber/sched:work_stealing/workers:2/alloc:pooled"); --rep and --reps become the
-// entry's repetition_index and repetitions. Entries: memory/PREFIX/n:N and
+// entry's repetition_index and repetitions. Entries: memory/PREFIX/n:N (with --depth-kib,
+// memory/PREFIX/depth:DKiB/n:N: each task parks under D KiB of stack in use) and
 // max_count/PREFIX (workload_memory.h, workload_max_count.h say what they measure).
 //
 // Exit status: 0 the document was printed; 1 the measurement failed its own check (tasks
@@ -43,6 +44,9 @@ namespace greenbench {
 namespace {
 
 constexpr double kEightGiB = 8.0 * 1024 * 1024 * 1024;
+// Stack a task needs beyond --depth-kib: the runtime's frames below it and the task's own.
+constexpr std::int64_t kDepthHeadroomBytes = 16 * 1024;
+constexpr std::int64_t kMaxDepthKiB = 64;
 
 struct Repetition {
   int index = 0;
@@ -51,7 +55,8 @@ struct Repetition {
 
 // Refuses `n` tasks of `rt` alive at once when this machine cannot hold them.
 template <TaskRuntime RT>
-void check_size_possible([[maybe_unused]] const RT& rt, std::int64_t n, const std::string& entry) {
+void check_size_possible([[maybe_unused]] const RT& rt, std::int64_t n, std::int64_t pages_each,
+                         const std::string& entry) {
   if constexpr (RT::kind == TaskKind::os_thread) {
     const Headroom headroom = thread_headroom();
     if (headroom.tasks && n > *headroom.tasks) {
@@ -62,18 +67,32 @@ void check_size_possible([[maybe_unused]] const RT& rt, std::int64_t n, const st
   }
   const std::int64_t available = meminfo_bytes("MemAvailable");
   const std::int64_t page = ::sysconf(_SC_PAGESIZE);
-  if (available > 0 && n > available / page) {
-    throw ImpossibleSize(entry + ": " + std::to_string(n) +
-                         " parked tasks need at least one stack page each, " +
+  if (available > 0 && n > available / (page * pages_each)) {
+    throw ImpossibleSize(entry + ": " + std::to_string(n) + " parked tasks need at least " +
+                         std::to_string(pages_each) + " stack page(s) each, " +
                          "more than MemAvailable (" + std::to_string(available) + " bytes)");
   }
 }
 
 template <TaskRuntime RT>
-IterationEntry memory_entry(const RT& rt, std::int64_t n, Repetition rep) {
-  const std::string name = entry_name("memory", rt.prefix(), {"n:" + std::to_string(n)});
-  check_size_possible(rt, n, name);
-  const MemoryResult r = measure_memory(rt, n);
+IterationEntry memory_entry(const RT& rt, std::int64_t n, std::int64_t depth_kib, Repetition rep) {
+  std::vector<std::string> params;
+  if (depth_kib > 0) params.push_back("depth:" + std::to_string(depth_kib) + "KiB");
+  params.push_back("n:" + std::to_string(n));
+  const std::string name = entry_name("memory", rt.prefix(), params);
+  const std::int64_t page = ::sysconf(_SC_PAGESIZE);
+  const std::int64_t stack_bytes = depth_kib * 1024;
+  check_size_possible(rt, n, 1 + (stack_bytes + page - 1) / page, name);
+  // Every other runtime gives a task at least 128 KiB (the range of --depth-kib stops at 64).
+  if constexpr (requires { rt.stack_bytes(); }) {
+    const auto given = static_cast<std::int64_t>(rt.stack_bytes());
+    if (given > 0 && stack_bytes + kDepthHeadroomBytes > given) {
+      throw UsageError(name + ": --depth-kib " + std::to_string(depth_kib) + " leaves under " +
+                       std::to_string(kDepthHeadroomBytes / 1024) + " KiB of the " +
+                       std::to_string(given / 1024) + " KiB stack this runtime gives a task");
+    }
+  }
+  const MemoryResult r = measure_memory(rt, n, static_cast<std::size_t>(stack_bytes));
   if (r.alive != n) {
     throw std::runtime_error(name + ": " + std::to_string(r.alive) +
                              " tasks alive at the reading, " + std::to_string(n) + " spawned");
@@ -174,6 +193,9 @@ int probe_main(int argc, char** argv) {
   CLI::App* memory = app.add_subcommand("memory", "memory per parked task with N alive at once");
   add_common(memory);
   memory->add_option("--n", n, "tasks parked at once")->required()->check(at_least_one);
+  std::int64_t depth_kib = 0;
+  memory->add_option("--depth-kib", depth_kib, "each task parks under this much stack in use, KiB (default 0)")
+      ->check(CLI::Range(std::int64_t{0}, kMaxDepthKiB));
 
   MaxCountLimits limits{std::int64_t{1} << 30, 10'000'000, 60.0};
   CLI::App* max_count =
@@ -211,7 +233,7 @@ int probe_main(int argc, char** argv) {
         "SUnreclaim): other processes move it; it is kernel_bytes_per_task in memory and part of "
         "bytes_per_task and of the budget in max_count");
     if (memory->parsed()) {
-      entry = std::visit([&](const auto& rt) { return memory_entry(rt, n, rep); }, any);
+      entry = std::visit([&](const auto& rt) { return memory_entry(rt, n, depth_kib, rep); }, any);
     } else {
       const std::int64_t available = meminfo_bytes("MemAvailable");
       if (available > 0 && limits.budget_bytes > available) {

@@ -7,6 +7,9 @@
 //   kernel     KernelStack + PageTables + SecPageTables + SUnreclaim from /proc/meminfo:
 //              system-wide (the kernel keeps no per-process figure), so anything else
 //              running moves it; it is where an OS thread's kernel stack and task_struct go
+// With stack_bytes (entry parameter depth:NKiB), each task parks under that much stack in
+// use (stack_depth.h): the cost of a task blocked deep in its calls, where a thread's or a
+// fiber's lazily committed stack and a goroutine's grown one show what they really hold.
 // There is no warm-up: pools a runtime fills on first use are part of what N tasks cost,
 // and a warm-up would leave freed stacks in them that the measured tasks then reuse.
 //
@@ -32,10 +35,10 @@ struct MemoryResult {
 };
 
 template <TaskRuntime RT>
-MemoryResult measure_memory(const RT& rt, std::int64_t n) {
+MemoryResult measure_memory(const RT& rt, std::int64_t n, std::size_t stack_bytes = 0) {
   MemoryResult result;
   rt.run([&] {
-    ParkedTasks<RT> parked(rt, static_cast<std::size_t>(n));
+    ParkedTasks<RT> parked(rt, static_cast<std::size_t>(n), stack_bytes);
     result.before = read_memory();
     const auto began = Clock::now();
     for (std::int64_t i = 0; i < n; ++i) parked.spawn();

@@ -73,7 +73,7 @@ func runMaxCount(limits maxCountLimits) (maxCountResult, error) {
 	if err != nil {
 		return maxCountResult{}, err
 	}
-	parked := newParkedGoroutines()
+	parked := newParkedGoroutines(0)
 	bound := "cap"
 	began := time.Now()
 	for parked.spawned < limits.limit {

@@ -7,6 +7,11 @@
 // (KernelStack, PageTables, SecPageTables, SUnreclaim): near zero for
 // goroutines, which are not kernel tasks, and moved by anything else running.
 //
+// With -depth-kib D each goroutine parks under D KiB of stack in use (atDepth,
+// as the C++ suite's stack_depth.h does): Go grows the stack by copying it to
+// one twice as large, so the figure shows the stack a blocked handler really
+// holds, not the 2 KiB it started with.
+//
 // Invariant: the second reading happens while all N goroutines are alive
 // (counted by themselves, tasks_alive == N), and the workload ends only after
 // releasing them and seeing every one of them exit.
@@ -25,15 +30,45 @@ import (
 // parkedGoroutines are goroutines blocked on one channel receive until
 // release; alive counts those that have started and not yet exited.
 type parkedGoroutines struct {
-	release chan struct{}
-	ready   sync.WaitGroup // Done by each goroutine just before it parks
-	exited  sync.WaitGroup // Done by each goroutine as it exits
-	alive   atomic.Int64
-	spawned int64
+	depthBytes int
+	release    chan struct{}
+	ready      sync.WaitGroup // Done by each goroutine just before it parks
+	exited     sync.WaitGroup // Done by each goroutine as it exits
+	alive      atomic.Int64
+	spawned    int64
+	framesSum  atomic.Uint64 // keeps atDepth's frames from being optimised out
 }
 
-func newParkedGoroutines() *parkedGoroutines {
-	return &parkedGoroutines{release: make(chan struct{})}
+func newParkedGoroutines(depthBytes int) *parkedGoroutines {
+	return &parkedGoroutines{depthBytes: depthBytes, release: make(chan struct{})}
+}
+
+// stackFrameBytes is the stack each atDepth frame holds, as in stack_depth.h;
+// maxDepthKiB is the C++ probe's bound on -depth-kib too.
+const (
+	stackFrameBytes = 1024
+	maxDepthKiB     = 64
+)
+
+// atDepth calls park at the bottom of a chain of frames holding at least bytes
+// of stack, each frame's buffer written once a cache line before the call and
+// read back after it, and returns a sum that depends on every frame.
+//
+//go:noinline
+func atDepth(bytes int, park func()) uint64 {
+	if bytes < stackFrameBytes {
+		park()
+		return 0
+	}
+	var frame [stackFrameBytes]byte
+	for i := 0; i < stackFrameBytes; i += 64 {
+		frame[i] = byte(i ^ bytes)
+	}
+	sum := atDepth(bytes-stackFrameBytes, park)
+	for i := 0; i < stackFrameBytes; i += 64 {
+		sum += uint64(frame[i])
+	}
+	return sum
 }
 
 // spawn starts one more parked goroutine.
@@ -42,9 +77,11 @@ func (p *parkedGoroutines) spawn() {
 	p.exited.Add(1)
 	p.spawned++
 	go func() {
-		p.alive.Add(1)
-		p.ready.Done()
-		<-p.release
+		p.framesSum.Add(atDepth(p.depthBytes, func() {
+			p.alive.Add(1)
+			p.ready.Done()
+			<-p.release
+		}))
 		p.alive.Add(-1)
 		p.exited.Done()
 	}()
@@ -73,13 +110,13 @@ type memoryResult struct {
 	alive     int64
 }
 
-func runMemory(n int) (memoryResult, error) {
+func runMemory(n, depthBytes int) (memoryResult, error) {
 	runtime.GC()
 	before, err := readProcessMemory()
 	if err != nil {
 		return memoryResult{}, err
 	}
-	parked := newParkedGoroutines()
+	parked := newParkedGoroutines(depthBytes)
 	began := time.Now()
 	for i := 0; i < n; i++ {
 		parked.spawn()
@@ -101,13 +138,17 @@ func runMemory(n int) (memoryResult, error) {
 
 func memoryFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 	n := fs.Int("n", 100000, "goroutines parked at once (up to 1000000 and beyond)")
+	depthKiB := fs.Int("depth-kib", 0, "each goroutine parks under this much stack in use, KiB (0 to 64)")
 	return func() (plan, error) {
 		if *n < 1 {
 			return plan{}, usagef("-n must be at least 1, got %d", *n)
 		}
-		count := *n
+		if *depthKiB < 0 || *depthKiB > maxDepthKiB {
+			return plan{}, usagef("-depth-kib must be 0 to %d, got %d", maxDepthKiB, *depthKiB)
+		}
+		count, depthBytes := *n, *depthKiB*1024
 		measure := func() (measurement, error) {
-			r, err := runMemory(count)
+			r, err := runMemory(count, depthBytes)
 			if err != nil {
 				return measurement{}, err
 			}
@@ -120,7 +161,11 @@ func memoryFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 				{"tasks_alive", float64(r.alive)},
 			}}, nil
 		}
-		name := nameOf("memory", common.procs, "n:"+strconv.Itoa(*n))
+		params := []string{"n:" + strconv.Itoa(*n)}
+		if *depthKiB > 0 {
+			params = append([]string{"depth:" + strconv.Itoa(*depthKiB) + "KiB"}, params...)
+		}
+		name := nameOf("memory", common.procs, params...)
 		return plan{name: name, timeUnit: "ns", measure: measure}, nil
 	}
 }

@@ -46,7 +46,7 @@ func TestSkynet(t *testing.T) {
 }
 
 func TestMemoryKeepsAllAlive(t *testing.T) {
-	r, err := runMemory(2000)
+	r, err := runMemory(2000, 0)
 	if err != nil || r.alive != 2000 {
 		t.Fatalf("runMemory(2000) = %+v, %v", r, err)
 	}
@@ -55,6 +55,19 @@ func TestMemoryKeepsAllAlive(t *testing.T) {
 	}
 	if n := runtime.NumGoroutine(); n > 10 {
 		t.Errorf("%d goroutines left after the workload", n)
+	}
+}
+
+// Goroutines parked under 16 KiB of frames hold at least that much stack each:
+// the frames are real, not optimised away, and Go grew the stacks to fit them.
+func TestMemoryDepthHoldsTheStackItTouched(t *testing.T) {
+	const n, depth = 2000, 16 << 10
+	r, err := runMemory(n, depth)
+	if err != nil || r.alive != n {
+		t.Fatalf("runMemory(%d, %d) = %+v, %v", n, depth, r, err)
+	}
+	if perTask := (r.after.rssBytes - r.before.rssBytes) / n; perTask < depth {
+		t.Errorf("%d B resident per goroutine parked under %d B of frames", perTask, depth)
 	}
 }
 

@@ -1,7 +1,8 @@
 // probe_test.cpp: greenbench_probe run as the driver runs it, one process per
 // measurement, at tiny sizes: the results document it prints (name, keys, counters), the
-// work it checks (tasks alive, the bound that stopped max_count), and its exit status for
-// each kind of bad command line and for sizes the machine's limits rule out.
+// work it checks (tasks alive, tasks parked deep holding their frames, the bound that
+// stopped max_count), and its exit status for each kind of bad command line and for sizes
+// the machine's limits rule out.
 //
 // Invariant: every runtime the suite measures here (--list-runtimes) is exercised,
 // Boost.Fiber's work_stealing included, each measurement in a process of its own.
@@ -52,6 +53,23 @@ TEST(ProbeMemory, EveryTaskIsAliveAtTheReading) {
   }
 }
 
+TEST(ProbeMemory, TasksParkedDeepHoldTheStackTheyTouched) {
+  // Under 16 KiB of frames each task holds at least 16 KiB more than a shallow one: the
+  // frames are real (not optimised away) and every runtime keeps them resident.
+  constexpr double kDepth = 16 * 1024;
+  for (const std::string& runtime : suite_runtimes()) {
+    SCOPED_TRACE(runtime);
+    const nlohmann::json shallow =
+        only_entry(run_program(kProbe, {"memory", "--runtime", runtime, "--n", "1000"}));
+    const nlohmann::json deep = only_entry(
+        run_program(kProbe, {"memory", "--runtime", runtime, "--n", "1000", "--depth-kib", "16"}));
+    EXPECT_EQ(deep.at("name"), "memory/" + runtime + "/depth:16KiB/n:1000");
+    EXPECT_EQ(deep.at("tasks_alive"), 1000);
+    EXPECT_GT(deep.at("rss_bytes_per_task").get<double>() - shallow.at("rss_bytes_per_task").get<double>(),
+              kDepth * 0.9);
+  }
+}
+
 TEST(ProbeMaxCount, TinyCapBinds) {
   for (const std::string& runtime : suite_runtimes()) {
     SCOPED_TRACE(runtime);
@@ -90,6 +108,8 @@ TEST(ProbeExit, BadCommandLineExits2WithAMessage) {
       {"memory", "--runtime", "fiber/workers:0", "--n", "10"},
       {"memory", "--runtime", "boost_fiber/sched:round_robin/workers:2/alloc:default", "--n", "10"},
       {"memory", "--runtime", "fiber/workers:1", "--n", "10", "--rep", "2", "--reps", "2"},
+      {"memory", "--runtime", "fiber/workers:1", "--n", "10", "--depth-kib", "65"},
+      {"memory", "--runtime", "pthread/stack:16KiB", "--n", "10", "--depth-kib", "8"},  // overflow
       {"fly", "--runtime", "fiber/workers:1"},  // unknown workload
       {},                                       // no workload
   };

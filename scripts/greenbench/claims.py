@@ -116,9 +116,13 @@ def _measured(summary, counter):
 
 
 def _candidates(spec, summaries, min_size=0):
-    """The runs a column's spec matches that measured all its counters, at min_size or more."""
+    """The runs a column's spec matches that measured all its counters, at min_size or more.
+    A run of tasks parked deep (a depth parameter) matches only a glob that names depth:,
+    so 'memory/go/*' means the tasks as they start."""
+    names_depth = "depth:" in spec["entries"]
     return [s for s in results.select(summaries, spec["entries"])
-            if all(_measured(s, c) for c in spec["counters"]) and _size_of(s) >= min_size]
+            if all(_measured(s, c) for c in spec["counters"]) and _size_of(s) >= min_size
+            and (names_depth or results.parse_name(s.run_name).param("depth") is None)]
 
 
 def measure(spec, summaries, size=None, min_size=0):

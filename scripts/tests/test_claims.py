@@ -116,6 +116,18 @@ class VerdictTest(JudgeTestCase):
         found = summaries(("memory/go/procs:1/n:1000", {"rss_bytes_per_task": float("nan")}, ""))
         self.assertEqual(self.judge("goroutine-stack-2KB", found).verdict, "not measured")
 
+    def test_deep_stacks_count_only_where_a_claim_names_them(self):
+        # memory/go/* means goroutines as they start; the deep run (16 KiB of frames, at the
+        # same n) answers the running-stack claim only.
+        found = summaries(("memory/go/procs:2/n:10000", {"rss_bytes_per_task": 2700}, ""),
+                          ("memory/go/procs:2/depth:16KiB/n:10000", {"rss_bytes_per_task": 22000}, ""),
+                          ("memory/std_thread/depth:16KiB/n:10000", {"rss_bytes_per_task": 25000}, ""))
+        self.assertJudged("goroutine-stack-2KB", found, "holds", goroutine="memory/go/procs:2/n:10000")
+        self.assertJudged("running-goroutine-stack-2-32KB", found, "holds",
+                          goroutine="memory/go/procs:2/depth:16KiB/n:10000",
+                          thread="memory/std_thread/depth:16KiB/n:10000")
+        self.assertEqual(self.judge("thread-stack-is-ram", found).verdict, "not measured")
+
     def test_os_limit(self):
         def threads(count, bound):
             return summaries(("max_count/std_thread", {"max_tasks": count}, f"bound:{bound}"))
