@@ -1,5 +1,5 @@
 // Command greenbench-go is greenbench's Go peer: the suite's workloads
-// (create, switch, memory, max_count, skynet) written with real goroutines,
+// (create, switch, memory, max_count, skynet, stack_max) written with real goroutines,
 // by the same definitions as the C++ ones, reporting in greenbench's results
 // format (docs/results-format.md).
 //
@@ -70,6 +70,7 @@ var workloads = map[string]workload{
 	"memory":    {"memory per parked goroutine: RSS, PSS, VSZ and kernel deltas", memoryFlags},
 	"max_count": {"spawn parked goroutines until a memory budget, cap or time limit", maxCountFlags},
 	"skynet":    {"the skynet benchmark: a 10-ary tree of goroutines summing leaf ordinals", skynetFlags},
+	"stack_max": {"how far one goroutine's stack grows before the runtime stops it", stackMaxFlags},
 }
 
 // usageError is a command-line mistake: exit status 2.
@@ -202,6 +203,9 @@ func writeResults(path string, p plan, started time.Time, ms []measurement) erro
 }
 
 func run(args []string) int {
+	if limit, isGrower := os.LookupEnv(stackGrowerEnv); isGrower {
+		return runStackGrower(limit)
+	}
 	if len(args) > 0 && args[0] == echoServerCommand {
 		return runEchoServer(args[1:], os.Stdin, os.Stdout, os.Stderr)
 	}

@@ -135,3 +135,26 @@ func TestParseCommand(t *testing.T) {
 		}
 	}
 }
+
+// A grower's output is a measurement only when it grew and then died of the
+// runtime's stack limit.
+func TestParseGrower(t *testing.T) {
+	overflow := []byte("runtime: goroutine stack exceeds 1000000000-byte limit\n" +
+		"runtime: sp=0xc0200e05e0 stack=[0xc0200e0000, 0xc0400e0000]\nfatal error: stack overflow\n")
+	r, err := parseGrower([]byte("1048576\n2097152\n"), overflow)
+	if err != nil || r.limitBytes != 1000000000 || r.stackBytes != 512<<20 || r.reachedBytes != 2097152 {
+		t.Errorf("parseGrower = %+v, %v", r, err)
+	}
+	for name, out := range map[string][2]string{
+		"no depth":          {"", string(overflow)},
+		"another death":     {"1048576\n", "fatal error: out of memory\n"},
+		"depth not rising":  {"2097152\n1048576\n", string(overflow)},
+		"not a number":      {"deep\n", string(overflow)},
+		"no bounds":         {"1048576\n", "runtime: goroutine stack exceeds 1000000000-byte limit\n"},
+		"frames over stack": {"1073741824\n", string(overflow)},
+	} {
+		if _, err := parseGrower([]byte(out[0]), []byte(out[1])); err == nil {
+			t.Errorf("%s: parseGrower accepted stdout %q, stderr %q", name, out[0], out[1])
+		}
+	}
+}

@@ -41,9 +41,10 @@ ENTRY_KEYS = frozenset({
 # (`ns_per_task`, `server_cpu_ns_per_request`, `bytes_per_task`) or `seconds` is a cost,
 # lower-is-better; the named ones below are higher-is-better, or facts whatever their name.
 HIGHER_IS_BETTER = frozenset({"max_tasks", "tasks_in_8GiB", "speedup", "requests_per_second",
-                              "max_conns"})
+                              "max_conns", "largest_stack_bytes"})
 FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "map_count", "requests",
-                           "conns", "request_bytes", "client_threads", "nofile_limit"})
+                           "conns", "request_bytes", "client_threads", "nofile_limit",
+                           "max_stack_bytes", "frame_bytes_reached"})
 _LOWER_IS_BETTER = re.compile(r"(^|_)(ns|ms|bytes)(_|$)|^seconds$")
 
 # Runtime ids in the order of the format doc's table, with the parameters each takes.

@@ -18,7 +18,8 @@ FORMAT_COUNTERS = {
     "max_tasks", "seconds", "bytes_per_task", "tasks_in_8GiB", "map_count", "ms_wall", "sum",
     "speedup", "requests_per_second", "ns_p50", "ns_p99", "ns_p999", "server_rss_bytes_per_conn",
     "server_cpu_ns_per_request", "client_cpu_ns_per_request", "requests", "conns", "nofile_limit",
-    "request_bytes", "client_threads", "max_conns"}
+    "request_bytes", "client_threads", "max_conns", "max_stack_bytes", "largest_stack_bytes",
+    "frame_bytes_reached"}
 ECHO_CLAIMS = ("million-connections-goroutine-each", "million-connections-2GB",
                "million-thread-connections-2TB", "blocked-goroutine-parked",
                "thread-per-connection-slows-at-thousands", "thread-per-connection-hits-os-limits")
@@ -56,7 +57,7 @@ class ClaimsFileTest(unittest.TestCase):
             for spec in claim["measures"].values():
                 named = spec["counters"] + spec.get("and_if_measured", [])
                 self.assertLessEqual(set(named), FORMAT_COUNTERS, claim["id"])
-                self.assertTrue(re.match(r"^(create|switch|memory|max_count|skynet|gil|echo|echo_max_conns|echo\*)/",
+                self.assertTrue(re.match(r"^(create|switch|memory|max_count|stack_max|skynet|gil|echo|echo_max_conns|echo\*)/",
                                          spec["entries"]), spec["entries"])
             extrapolate = claim["judge"].get("extrapolate")
             if extrapolate:
@@ -127,6 +128,14 @@ class VerdictTest(JudgeTestCase):
                           goroutine="memory/go/procs:2/depth:16KiB/n:10000",
                           thread="memory/std_thread/depth:16KiB/n:10000")
         self.assertEqual(self.judge("thread-stack-is-ram", found).verdict, "not measured")
+
+    def test_the_largest_goroutine_stack_is_judged_not_the_limit(self):
+        # The runtime's limit is 1,000,000,000 bytes, but stacks double: the largest a
+        # goroutine gets is 512 MiB, half the claimed 1 GB.
+        found = summaries(("stack_max/go/procs:1", {"max_stack_bytes": 1e9, "largest_stack_bytes": 512 << 20,
+                                                     "frame_bytes_reached": 464 << 20}, "bound:go_max_stack"))
+        self.assertJudged("goroutine-stack-grows-to-1GB", found, "off by ×2.0 (lower)",
+                          goroutine="stack_max/go/procs:1")
 
     def test_os_limit(self):
         def threads(count, bound):
