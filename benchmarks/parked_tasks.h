@@ -44,7 +44,11 @@ class ParkedTasks {
           gate_.wait();
           alive_.fetch_sub(1, std::memory_order_relaxed);
         };
-        frames_sum_.fetch_add(at_stack_depth(stack_bytes_, park), std::memory_order_relaxed);
+        if (stack_bytes_ == 0) {
+          park();  // directly: at_stack_depth's own frame would add to a shallow task's stack
+        } else {
+          frames_sum_.fetch_add(at_stack_depth(stack_bytes_, park), std::memory_order_relaxed);
+        }
       });
       if (spawned_ < handles_.size()) {
         handles_[spawned_] = std::move(handle);
