@@ -290,15 +290,17 @@ def merge(docs):
 
 def concat_repetitions(docs):
     """One document from several that each measured some repetitions of the same runs
-    (one process per repetition): the first context, every iteration entry, each run's
-    `repetitions` set to the count; aggregates are left to add_aggregates."""
+    (one process per repetition): the first context, every iteration entry in the order
+    given, each run's `repetitions` set to the count and `repetition_index` to its place
+    (a process that ran one repetition calls it 0); aggregates are left to add_aggregates."""
     if not docs:
         raise ValueError("concat_repetitions() needs at least one document")
     iterations = [copy.deepcopy(e) for doc in docs for e in doc["benchmarks"]
                   if e.get("run_type") == "iteration"]
     counts = {}
     for e in iterations:
-        counts[e["run_name"]] = counts.get(e["run_name"], 0) + 1
+        e["repetition_index"] = counts.get(e["run_name"], 0)
+        counts[e["run_name"]] = e["repetition_index"] + 1
     for e in iterations:
         e["repetitions"] = counts[e["run_name"]]
     return {"context": copy.deepcopy(docs[0]["context"]), "benchmarks": iterations}

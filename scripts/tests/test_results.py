@@ -188,6 +188,18 @@ class OrderMergeWriteTest(support.ScratchTestCase):
                          [("x", 2), ("x", 2), ("y", 5), ("z", 7)])
         self.assertEqual(first["context"]["greenbench"]["warnings"], ["w1"])  # inputs untouched
 
+    def test_concat_numbers_repetitions_from_one_process_each(self):
+        # Each timing process ran one repetition and calls it 0 of 1; its aggregates go.
+        def process(ns):
+            one = iteration("create/fiber/workers:1/mode:batch/n:10", 0, 1, ns_per_task=ns)
+            aggregate = dict(one, name=one["name"] + "_median", run_type="aggregate", aggregate_name="median")
+            del aggregate["repetition_index"]
+            return {"context": {"host_name": "h"}, "benchmarks": [one, aggregate]}
+        doc = results.concat_repetitions([process(52.0), process(50.0), process(55.0)])
+        self.assertEqual([(e["repetition_index"], e["repetitions"], e["ns_per_task"]) for e in doc["benchmarks"]],
+                         [(0, 3, 52.0), (1, 3, 50.0), (2, 3, 55.0)])
+        self.assertEqual(doc["context"], {"host_name": "h"})
+
     def test_write_atomic_round_trips_nan(self):
         doc = copy.deepcopy(results.load(support.fixture("run_a.json")))
         path = os.path.join(self.tmp, "out.json")
