@@ -1,9 +1,10 @@
 // server_process.h: the echo server process contract (docs/echo-protocol.md) as every C++
-// server keeps it: RLIMIT_NOFILE raised (to fs.nr_open where privileged) and reported (`nofile N` on stderr), one
-// `listening HOST:PORT` line on stdout once it accepts, and an end (exit status 0) when
-// stdin reaches end of file or SIGTERM or SIGINT arrives. Also what a C++ server says on
-// stderr when it has to turn a connection away: `refused: <bound>`, the limit that bound
-// (`nofile`, `pid_max`, `threads_max`, ..., `errno:<NAME>`), which max_conns reads.
+// server keeps it: RLIMIT_NOFILE raised (to fs.nr_open where privileged) and reported
+// (`nofile N` on stderr), one `listening HOST:PORT` line on stdout once it accepts, and an
+// end (exit status 0) when stdin reaches end of file or SIGTERM or SIGINT arrives. Also
+// what a C++ server says on stderr when it has to turn a connection away:
+// `refused: <bound>`, the limit that bound (`nofile`, `pid_max`, `threads_max`, ...,
+// `errno:<NAME>`), which max_conns reads.
 //
 // Invariant: after start_process_watch() returns, the termination signals are blocked in
 // the calling thread and so in every thread it starts later; only the watcher thread takes
