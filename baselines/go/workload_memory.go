@@ -61,10 +61,20 @@ func atDepth(bytes int, park func()) uint64 {
 		return 0
 	}
 	var frame [stackFrameBytes]byte
+	touchFrame(&frame, bytes)
+	return atDepth(bytes-stackFrameBytes, park) + frameSum(&frame)
+}
+
+// touchFrame writes a frame's buffer once a cache line, so its pages are
+// resident; frameSum reads it back after the deeper call, so the frame stays.
+func touchFrame(frame *[stackFrameBytes]byte, seed int) {
 	for i := 0; i < stackFrameBytes; i += 64 {
-		frame[i] = byte(i ^ bytes)
+		frame[i] = byte(i ^ seed)
 	}
-	sum := atDepth(bytes-stackFrameBytes, park)
+}
+
+func frameSum(frame *[stackFrameBytes]byte) uint64 {
+	sum := uint64(0)
 	for i := 0; i < stackFrameBytes; i += 64 {
 		sum += uint64(frame[i])
 	}

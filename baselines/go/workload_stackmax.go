@@ -49,18 +49,12 @@ var (
 //go:noinline
 func growStack(depth int, out *os.File) uint64 {
 	var frame [stackFrameBytes]byte
-	for i := 0; i < stackFrameBytes; i += 64 {
-		frame[i] = byte(i ^ depth)
-	}
+	touchFrame(&frame, depth)
 	depth += stackFrameBytes
 	if depth%growerReportEvery == 0 {
 		fmt.Fprintf(out, "%d\n", depth)
 	}
-	sum := growStack(depth, out)
-	for i := 0; i < stackFrameBytes; i += 64 {
-		sum += uint64(frame[i])
-	}
-	return sum
+	return growStack(depth, out) + frameSum(&frame)
 }
 
 // runStackGrower is the grower process's whole life: it ends in the fatal
