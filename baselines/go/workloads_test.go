@@ -6,6 +6,8 @@ package main
 import (
 	"errors"
 	"io"
+	"os"
+	"os/exec"
 	"runtime"
 	"strings"
 	"testing"
@@ -60,11 +62,19 @@ func TestMemoryKeepsAllAlive(t *testing.T) {
 
 // Parked goroutines keep the stack they need and no more: the first 2 KiB
 // without depth (the workload's own frames must not grow it), and a grown one
-// under 16 KiB of frames. Go's own count of stack memory in use says so. It
-// holds in a fresh process, as the peer measures: Go 1.19 starts goroutines
-// with the average stack size scanned so far, so after deep ones even a
-// shallow goroutine starts bigger (go test -count=N>1 shows it).
+// under 16 KiB of frames. Go's own count of stack memory in use says so. It is
+// checked in a fresh process of this test binary, as the peer measures: Go
+// 1.19 starts goroutines with the average stack size scanned so far, so after
+// the other tests' goroutines even a shallow one may start bigger.
 func TestParkedGoroutinesHoldTheStackTheyNeed(t *testing.T) {
+	if os.Getenv(freshProcessEnv) == "" {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestParkedGoroutinesHoldTheStackTheyNeed$", "-test.count=1")
+		cmd.Env = append(os.Environ(), freshProcessEnv+"=1")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("in a fresh process: %v\n%s", err, out)
+		}
+		return
+	}
 	const n = 4000
 	for _, c := range []struct{ depth, low, high uint64 }{{0, 2 << 10, 3 << 10}, {16 << 10, 17 << 10, 32 << 10}} {
 		var before, during runtime.MemStats
@@ -85,6 +95,10 @@ func TestParkedGoroutinesHoldTheStackTheyNeed(t *testing.T) {
 		}
 	}
 }
+
+// freshProcessEnv marks a test binary started by a test that needs a process
+// of its own.
+const freshProcessEnv = "GREENBENCH_GO_TEST_FRESH_PROCESS"
 
 func TestMaxCountStopsAtTheCap(t *testing.T) {
 	r, err := runMaxCount(maxCountLimits{budgetBytes: 1 << 40, limit: 10000, timeLimit: 1 << 40})
