@@ -1,0 +1,32 @@
+// test_hooks.h: named points inside the runtime where a test can run code of its own
+// (a delay, a check) to open a race window that real timing opens only rarely. This is
+// how the runtime's tests reproduce a narrow race deterministically, never by sleeping
+// and hoping.
+//
+// Invariant: hooks exist only in the library the tests link (green_runtime_hooked, built
+// with GREEN_TEST_HOOKS); in green_runtime, the one benchmarks and users link, every
+// point compiles to nothing. A test sets a hook before the run that needs it and clears
+// it after (ScopedHook in runtime/tests/test_support.h).
+#pragma once
+
+#include <atomic>
+
+namespace green::detail::test_hooks {
+
+// One hook point: a function pointer a test may set. Add a point by declaring another
+// `inline Point name;` below, with the line that says where it fires.
+struct Point {
+  std::atomic<void (*)()> fn{nullptr};
+};
+
+#if defined(GREEN_TEST_HOOKS)
+inline void fire(Point& p) noexcept {
+  if (auto f = p.fn.load(std::memory_order_acquire)) f();
+}
+#else
+inline void fire(Point&) noexcept {}
+#endif
+
+}  // namespace green::detail::test_hooks
+
+#define GREEN_TEST_HOOK(name) ::green::detail::test_hooks::fire(::green::detail::test_hooks::name)
