@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "cpu.h"
+
 namespace green::detail {
 namespace {
 
@@ -297,7 +299,7 @@ void die_with_task_exception(TaskId id, const std::exception_ptr& error) noexcep
 
 void SpinLock::backoff(unsigned spins) noexcept {
   if (spins < 64) {
-    __builtin_ia32_pause();
+    cpu_relax();
   } else {
     ::sched_yield();  // the holder is probably preempted; let it run
   }

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cpu.h"
 #include "poller.h"
 #include "scheduler.h"
 
@@ -25,8 +26,6 @@ void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, const 
   ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
             timeout, nullptr, 0);
 }
-
-inline void cpu_relax() noexcept { __builtin_ia32_pause(); }
 
 }  // namespace
 
