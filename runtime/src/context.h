@@ -5,7 +5,11 @@
 // What a switch does not save: jump_fcontext saves only the callee-saved registers, the
 // stack pointer and the x87/SSE control words (Boost's fcontext ABI); everything else is
 // dead across a call anyway. It does not touch signal masks (unlike ucontext), which is
-// why it costs nanoseconds instead of a system call.
+// why it costs nanoseconds instead of a system call. Besides the registers, a switch
+// saves and restores one more piece of per-thread state: the C++ exception state
+// (ExceptionState, two words), so a task that parks inside a catch block, or in a
+// destructor run by unwinding, finds its own exception when it resumes, on any worker.
+// Other thread_local variables stay the thread's, not the task's.
 //
 // Invariant: the context that lands after a switch stores the suspended context's
 // handle into the ContextState it was handed (Hop::from), before anything else can see
@@ -13,6 +17,8 @@
 // also carries one pointer (the worker) to the context that lands, so the lander need
 // not look it up in thread-local storage.
 #pragma once
+
+#include <cxxabi.h>
 
 #include <boost/context/detail/fcontext.hpp>
 #include <cstddef>
@@ -62,6 +68,12 @@ inline void retire_stack(const Stack& stack) noexcept {
 #endif
 }
 
+// The calling thread's exception state. The C++ runtime finds it through TLS on every
+// throw and catch; a worker looks it up once and keeps the pointer for its switches.
+inline ExceptionState* thread_exception_state() noexcept {
+  return reinterpret_cast<ExceptionState*>(abi::__cxa_get_globals());
+}
+
 // Binds a thread's own stack to `state` (a worker's scheduling context).
 inline void adopt_thread_context(ContextState& state) noexcept {
 #if GREEN_TSAN
@@ -98,8 +110,14 @@ inline void* land(fctx::transfer_t t, ContextState* self) noexcept {
 
 // Suspends the running context into `from` (nullptr: it has finished and is never
 // resumed) and resumes `to`, handing it `carry`. Returns, with the carry of whoever
-// switched back, when something resumes `from`.
-inline void* switch_context(ContextState* from, ContextState& to, void* carry) noexcept {
+// switched back, when something resumes `from`. `thread_eh` is the calling thread's
+// exception state (thread_exception_state()): `to` resumes on this thread, so the swap
+// is done here, before the jump, and the lander has nothing to do. (Go needs no such
+// swap: panics live in the goroutine's own g, not in thread-local storage.)
+inline void* switch_context(ContextState* from, ContextState& to, void* carry,
+                            ExceptionState& thread_eh) noexcept {
+  if (from) from->eh = thread_eh;
+  thread_eh = to.eh;
 #if GREEN_ASAN
   __sanitizer_start_switch_fiber(from ? &from->asan_fake_stack : nullptr, to.stack_bottom, to.stack_size);
 #endif

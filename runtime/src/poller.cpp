@@ -21,11 +21,6 @@ namespace {
 
 constexpr std::size_t kChunk = 256;
 
-[[noreturn]] void fatal(const char* what) {
-  std::fprintf(stderr, "green: %s\n", what);
-  std::abort();
-}
-
 // Post-switch action of a parked waiter: publish it, then make sure some idle worker
 // blocks in epoll_wait for it (otherwise only polls between tasks would see its event).
 void unlock_desc(Worker& w, Task*, void* pd) {

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
@@ -21,6 +22,46 @@ namespace {
 std::atomic<Scheduler*> g_active{nullptr};
 std::atomic<std::uint64_t> g_runs{0};
 
+// Plain threads (spawn, wake, detach from outside the runtime) and the end of a run:
+// g_live_run names the live run (0: none) and g_foreign_calls counts plain-thread calls
+// inside one. A call registers, then checks the run is live; the teardown clears
+// g_live_run, then waits until no call is inside (Dekker, sequentially consistent on both
+// sides): so a call either finishes before the teardown starts or is refused.
+std::atomic<std::uint64_t> g_live_run{0};
+std::atomic<std::uint32_t> g_foreign_calls{0};
+
+void leave_foreign() noexcept { g_foreign_calls.fetch_sub(1, std::memory_order_release); }
+
+// Enters run `run` (0: whichever is live) from a plain thread; nullptr when it is not live.
+Scheduler* enter_foreign(std::uint64_t run) noexcept {
+  g_foreign_calls.fetch_add(1, std::memory_order_seq_cst);
+  std::uint64_t live = g_live_run.load(std::memory_order_seq_cst);
+  if (live != 0 && (run == 0 || run == live)) return g_active.load(std::memory_order_acquire);
+  leave_foreign();
+  return nullptr;
+}
+
+// Refuses further plain-thread calls into the run and waits out those inside it.
+void close_to_foreign() noexcept {
+  g_live_run.store(0, std::memory_order_seq_cst);
+  while (g_foreign_calls.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
+}
+
+// One plain-thread call into a live run, for the scope of the object.
+class ForeignCall {
+ public:
+  explicit ForeignCall(std::uint64_t run) noexcept : sched_(enter_foreign(run)) {}
+  ~ForeignCall() {
+    if (sched_) leave_foreign();
+  }
+  ForeignCall(const ForeignCall&) = delete;
+  ForeignCall& operator=(const ForeignCall&) = delete;
+  Scheduler* scheduler() const noexcept { return sched_; }
+
+ private:
+  Scheduler* sched_;
+};
+
 void futex_wake_one(std::atomic<std::uint32_t>& word) {
   ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, 1, nullptr,
             nullptr, 0);
@@ -31,10 +72,7 @@ void wake_idle(Worker* w) {
   futex_wake_one(w->wake_word);
 }
 
-[[noreturn]] void misuse(const char* what) {
-  std::fprintf(stderr, "green: %s\n", what);
-  std::abort();
-}
+[[noreturn]] void misuse(const char* what) { fatal("%s", what); }
 
 Worker& require_worker(const char* what) {
   Worker* w = current_worker();
@@ -45,6 +83,16 @@ Worker& require_worker(const char* what) {
 }  // namespace
 
 Scheduler* active_scheduler() noexcept { return g_active.load(std::memory_order_acquire); }
+
+void fatal(const char* format, ...) noexcept {
+  std::va_list args;
+  va_start(args, format);
+  std::fputs("green: ", stderr);
+  std::vfprintf(stderr, format, args);
+  std::fputc('\n', stderr);
+  va_end(args);
+  std::abort();
+}
 
 Scheduler::Scheduler(const Config& config)
     : config_(config),
@@ -154,6 +202,7 @@ void Scheduler::stop() {
 RunReport Scheduler::run(std::function<void()> root) {
   Scheduler* expected = nullptr;
   if (!g_active.compare_exchange_strong(expected, this)) misuse("run() is already running in this process");
+  g_live_run.store(run_id_, std::memory_order_seq_cst);
   install_overflow_handler();
 
   std::exception_ptr root_error;
@@ -173,6 +222,7 @@ RunReport Scheduler::run(std::function<void()> root) {
   for (std::size_t i = 1; i < workers_.size(); ++i) threads.emplace_back([this, i] { workers_[i]->main_loop(); });
   workers_[0]->main_loop();
   for (auto& t : threads) t.join();
+  close_to_foreign();  // from here on, handles are inert and plain threads are refused
 
   RunReport r;
   r.workers = static_cast<unsigned>(workers_.size());
@@ -184,11 +234,12 @@ RunReport Scheduler::run(std::function<void()> root) {
     r.stack_allocations += w->stack_allocations;
     r.timers_peak = std::max<std::uint64_t>(r.timers_peak, w->timers_peak());
   }
-  r.tasks_spawned += 1;  // the root task
+  r.tasks_spawned += 1 + foreign_spawned_.load(std::memory_order_relaxed);  // root, plain threads'
   r.tasks_abandoned = r.tasks_spawned - finished;
 
-  tearing_down_ = true;
+  tearing_down_.store(true, std::memory_order_release);
   arena_.destroy_live();  // closures of abandoned tasks (and handles they held)
+  r.task_blocks_carved = arena_.carved();
   StackStats ss = pool_.stats();
   r.stacks_mapped = ss.mapped;
   r.stacks_peak_in_use = ss.peak_in_use;
@@ -208,11 +259,27 @@ RunReport run_root(const Config& config, std::function<void()> root) {
   return sched.run(std::move(root));
 }
 
+RunScope::RunScope() noexcept {
+  if (Worker* w = current_worker()) {
+    run_ = w->sched.run_id();
+  } else if (Scheduler* s = enter_foreign(0)) {
+    run_ = s->run_id();
+    foreign_ = true;
+  }
+}
+
+RunScope::~RunScope() {
+  if (foreign_) leave_foreign();
+}
+
+bool run_is_live(std::uint64_t run) noexcept {
+  return run != 0 && g_live_run.load(std::memory_order_acquire) == run;
+}
+
+// On a plain thread: within a RunScope (spawn), or for the root task (Scheduler::run).
 void* task_alloc() {
   if (Worker* w = current_worker()) return w->take_task_block();
-  Scheduler* s = active_scheduler();
-  if (!s) misuse("spawn() outside green::run()");
-  return s->arena().take_shared();
+  return active_scheduler()->arena().take_shared();
 }
 
 void task_free(Task* t) noexcept {
@@ -223,9 +290,9 @@ void task_free(Task* t) noexcept {
   }
 }
 
+// Never during teardown: handles are inert by then, and the arena destroys every live
+// block itself.
 void task_destroy(Task* t) noexcept {
-  Scheduler* s = active_scheduler();
-  if (s && s->tearing_down()) return;  // the arena destroys every live block itself
   t->~Task();
   task_free(t);
 }
@@ -237,8 +304,9 @@ void submit(Task* t) {
     w->make_runnable(t);
     return;
   }
-  Scheduler* s = active_scheduler();
+  Scheduler* s = active_scheduler();  // a plain thread inside a RunScope
   t->id = s->take_ids(1);
+  s->count_foreign_spawn();
   s->inject(t);
 }
 
@@ -255,14 +323,21 @@ void park(SpinLock& lock) {
 void wake(Task* t) {
   if (Worker* w = current_worker()) {
     w->make_runnable(t);
-  } else {
-    active_scheduler()->inject(t);
+    return;
   }
+  ForeignCall call(0);
+  // No live run: the task was abandoned with its run and is never resumed.
+  if (Scheduler* s = call.scheduler()) s->inject(t);
 }
 
-void join_task(Task* t) {
-  if (t->join_state.load(std::memory_order_acquire) == kDone) return;
+void join_task(Task* t, std::uint64_t run) {
+  if (!t) misuse("JoinHandle::join() on a handle that is not joinable (joined, detached or empty)");
+  Worker* current = current_worker();
+  if (!run_is_live(run) || (current && current->sched.run_id() != run)) {
+    misuse("JoinHandle::join() after its run ended");
+  }
   Worker& w = require_worker("JoinHandle::join() outside a task");
+  if (t->join_state.load(std::memory_order_acquire) == kDone) return;
   Worker::park_current(w, {[](Worker& w, Task* self, void* target) {
                           std::uintptr_t expected = kRunning;
                           auto* joinee = static_cast<Task*>(target);
@@ -274,12 +349,24 @@ void join_task(Task* t) {
                         nullptr, t});
 }
 
-void detach_task(Task* t) noexcept {
-  Scheduler* s = active_scheduler();
-  if (s && s->tearing_down()) return;
+namespace {
+void release_handle(Task* t) noexcept {
   if (t->join_state.exchange(kDetached, std::memory_order_acq_rel) != kDone) return;  // body frees it
   if (t->error) die_with_task_exception(t->id, t->error);
   task_destroy(t);
+}
+}  // namespace
+
+// A handle of an ended run is inert: its task went with the run's arena. (The teardown
+// itself drops the handles that abandoned closures held: it runs on a plain thread, after
+// the run stopped being live.)
+void detach_task(Task* t, std::uint64_t run) noexcept {
+  if (Worker* w = current_worker()) {
+    if (w->sched.run_id() == run) release_handle(t);
+    return;
+  }
+  ForeignCall call(run);
+  if (call.scheduler()) release_handle(t);
 }
 
 void die_with_task_exception(TaskId id, const std::exception_ptr& error) noexcept {
@@ -292,9 +379,8 @@ void die_with_task_exception(TaskId id, const std::exception_ptr& error) noexcep
     what = text.c_str();
   } catch (...) {
   }
-  std::fprintf(stderr, "green: task #%llu ended with an uncaught exception that no one joins: %s\n",
-               static_cast<unsigned long long>(id), what);
-  std::abort();
+  fatal("task #%llu ended with an uncaught exception that no one joins: %s",
+        static_cast<unsigned long long>(id), what);
 }
 
 void SpinLock::backoff(unsigned spins) noexcept {

@@ -67,7 +67,8 @@ class Scheduler {
   // Distinguishes this run from every other in the process (descriptors belong to one).
   std::uint64_t run_id() const noexcept { return run_id_; }
   const Config& config() const noexcept { return config_; }
-  bool tearing_down() const noexcept { return tearing_down_; }
+  bool tearing_down() const noexcept { return tearing_down_.load(std::memory_order_acquire); }
+  void count_foreign_spawn() noexcept { foreign_spawned_.fetch_add(1, std::memory_order_relaxed); }
 
  private:
   Config config_;
@@ -87,10 +88,15 @@ class Scheduler {
 
   std::atomic<bool> stopping_{false};
   std::atomic<TaskId> next_id_{1};
-  bool tearing_down_ = false;               // set once every worker is joined
+  std::atomic<bool> tearing_down_{false};          // set once every worker is joined
+  std::atomic<std::uint64_t> foreign_spawned_{0};  // tasks spawned from plain threads
 };
 
 // The scheduler now running, or nullptr.
 Scheduler* active_scheduler() noexcept;
+
+// Prints "green: " and the message to stderr and ends the process: the runtime's one
+// fatal path.
+[[noreturn]] void fatal(const char* format, ...) noexcept __attribute__((format(printf, 1, 2)));
 
 }  // namespace green::detail

@@ -1,4 +1,5 @@
-// task_blocks.cpp: the task arena's slabs (design and invariant in task_blocks.h).
+// task_blocks.cpp: the task arena's slabs and batches (design and invariant in
+// task_blocks.h).
 #include "task_blocks.h"
 
 #include <cstdlib>
@@ -9,41 +10,56 @@
 namespace green::detail {
 namespace {
 constexpr std::size_t kBlocksPerSlab = 1024;
-}
+static_assert(kBlocksPerSlab % TaskArena::kBatch == 0, "a slab splits into whole batches");
+}  // namespace
 
 TaskArena::~TaskArena() {
   for (Block* slab : slabs_) std::free(slab);
 }
 
-TaskArena::Block* TaskArena::carve(std::size_t& count) {
-  auto* slab = static_cast<Block*>(std::aligned_alloc(alignof(Block), sizeof(Block) * kBlocksPerSlab));
-  if (!slab) throw std::bad_alloc();
-  for (std::size_t i = 0; i < kBlocksPerSlab; ++i) {
-    slab[i].live = 0;
-    slab[i].next_free = i + 1 < kBlocksPerSlab ? &slab[i + 1] : nullptr;
-  }
-  {
-    std::lock_guard lk(mu_);
+TaskArena::Block* TaskArena::take_batch_locked() {
+  if (batches_.empty()) {
+    auto* slab = static_cast<Block*>(std::aligned_alloc(alignof(Block), sizeof(Block) * kBlocksPerSlab));
+    if (!slab) throw std::bad_alloc();
+    try {
+      // Room for every batch there can ever be, so that give_batch never allocates.
+      slabs_.reserve(slabs_.size() + 1);
+      batches_.reserve((slabs_.size() + 1) * (kBlocksPerSlab / kBatch));
+    } catch (...) {
+      std::free(slab);
+      throw;
+    }
     slabs_.push_back(slab);
+    for (std::size_t i = 0; i < kBlocksPerSlab; ++i) {
+      slab[i].live = 0;
+      slab[i].next_free = (i + 1) % kBatch != 0 ? &slab[i + 1] : nullptr;
+    }
+    for (std::size_t i = kBlocksPerSlab; i > 0; i -= kBatch) batches_.push_back(&slab[i - kBatch]);
   }
-  count += kBlocksPerSlab;
-  return slab;
+  Block* batch = batches_.back();
+  batches_.pop_back();
+  return batch;
+}
+
+TaskArena::Block* TaskArena::take_batch() {
+  std::lock_guard lk(mu_);
+  return take_batch_locked();
+}
+
+void TaskArena::give_batch(Block* batch) noexcept {
+  std::lock_guard lk(mu_);
+  batches_.push_back(batch);  // never reallocates: see take_batch_locked
 }
 
 void* TaskArena::take_shared() {
   std::lock_guard lk(mu_);
-  if (!shared_free_) {
-    mu_.unlock();
-    std::size_t n = 0;
-    Block* list = carve(n);
-    mu_.lock();
-    Block* last = list;
-    while (last->next_free) last = last->next_free;
-    last->next_free = shared_free_;
-    shared_free_ = list;
+  if (!loose_) {
+    loose_ = take_batch_locked();
+    loose_count_ = kBatch;
   }
-  Block* b = shared_free_;
-  shared_free_ = b->next_free;
+  Block* b = loose_;
+  loose_ = b->next_free;
+  --loose_count_;
   mark(b, true);
   return payload(b);
 }
@@ -51,8 +67,19 @@ void* TaskArena::take_shared() {
 void TaskArena::give_shared(Block* b) noexcept {
   std::lock_guard lk(mu_);
   mark(b, false);
-  b->next_free = shared_free_;
-  shared_free_ = b;
+  if (loose_count_ == kBatch) {  // a full batch: hand it to the workers
+    batches_.push_back(loose_);
+    loose_ = nullptr;
+    loose_count_ = 0;
+  }
+  b->next_free = loose_;
+  loose_ = b;
+  ++loose_count_;
+}
+
+std::uint64_t TaskArena::carved() const {
+  std::lock_guard lk(mu_);
+  return slabs_.size() * kBlocksPerSlab;
 }
 
 std::uint64_t TaskArena::destroy_live() noexcept {

@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <new>
+
 #include "cpu.h"
 #include "poller.h"
 #include "scheduler.h"
@@ -200,6 +202,7 @@ void Worker::sleep_until_work() {
 
 void Worker::main_loop() {
   set_current_worker(this);
+  thread_eh_ = thread_exception_state();
   adopt_thread_context(sched_ctx);
   prepare_signal_stack();
   while (Task* t = find_work()) switch_away(&sched_ctx, *this, t);
@@ -208,8 +211,19 @@ void Worker::main_loop() {
   set_current_worker(nullptr);
 }
 
-void Worker::start(Task* t) {
-  t->stack = stacks.allocate();
+// Runs in the middle of a switch, where the parking task may hold its wait queue's lock
+// and its post action is set: nothing may be thrown from here. With no stack to be had
+// the process ends, naming the cause (Go: "fatal error: out of memory"); a task that
+// never started cannot be failed on its own, and its spawner has long returned.
+void Worker::start(Task* t) noexcept {
+  try {
+    t->stack = stacks.allocate();
+  } catch (const std::bad_alloc&) {
+    fatal(
+        "out of memory: no stack for task #%llu (stacks of %zu bytes; RLIMIT_AS, overcommit or "
+        "vm.max_map_count refused the mapping)",
+        static_cast<unsigned long long>(t->id), sched.stack_pool().stack_size());
+  }
   ++stack_allocations;
   make_context(t->ctx, t->stack, &Worker::fiber_entry);
 }

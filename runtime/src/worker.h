@@ -105,7 +105,7 @@ class Worker {
   void overflow(Task* t);
   void notify();
   TaskId refill_ids();
-  void start(Task* t);        // gives a task its stack on first run
+  void start(Task* t) noexcept;  // gives a task its stack on first run (or ends the process)
   // Switches from `from` to `next` (nullptr: the scheduling context); runs the post
   // action of whoever switches back. Inlined for the reason given at park_current.
   static GREEN_ALWAYS_INLINE void switch_away(ContextState* from, Worker& w, Task* next);
@@ -124,6 +124,7 @@ class Worker {
   StackCache stacks;
   TaskBlockCache blocks;
   ContextState sched_ctx;
+  ExceptionState* thread_eh_ = nullptr;  // this worker's thread's (set in main_loop)
   Task* current = nullptr;
   PostAction post;
   std::uint32_t tick = 0;
@@ -160,7 +161,7 @@ GREEN_ALWAYS_INLINE void Worker::switch_away(ContextState* from, Worker& w, Task
   }
   w.current = next;
   // We may land on another worker's thread: use the worker the switch hands us.
-  static_cast<Worker*>(switch_context(from, *to, &w))->run_post();
+  static_cast<Worker*>(switch_context(from, *to, &w, *w.thread_eh_))->run_post();
 }
 
 }  // namespace green::detail

@@ -13,6 +13,18 @@
 //   * An exception escaping a task is kept for join(), which rethrows it. Where no one
 //     can join (a detached task, or a handle dropped unjoined), the process ends with a
 //     message naming the task.
+//   * A task's C++ exception state is its own: a task may park inside a catch block (or
+//     in a destructor run by unwinding) and resume on any worker with its own
+//     std::current_exception() and std::uncaught_exceptions().
+//   * A JoinHandle belongs to the run that spawned its task. Once that run has ended it
+//     is inert: not joinable, and destroying or detaching it touches nothing.
+//   * spawn() from a plain thread when no run is live (before it, or once the root has
+//     returned and run() is tearing down or has returned) is refused: the closure never
+//     runs and the handle is not joinable. A spawn that races the end of the run either
+//     starts (and is abandoned with the rest) or is refused; it never races the teardown.
+//   * Out of memory: spawn() throws std::bad_alloc when no task block can be had; a task
+//     that cannot get a stack when it first runs ends the process with
+//     "green: out of memory: no stack ..." (as Go's "fatal error: out of memory").
 #pragma once
 
 #include <chrono>
@@ -51,14 +63,32 @@ struct RunReport {
   const char* guard_mode = "";            // "madvise", "mprotect" or "off"
   std::uint64_t steals = 0;               // tasks taken from another worker's queue
   std::uint64_t timers_peak = 0;          // most entries one worker's timer heap held
+  std::uint64_t task_blocks_carved = 0;   // task control blocks ever carved from slabs
   unsigned workers = 0;
 };
 
 namespace detail {
 RunReport run_root(const Config& config, std::function<void()> root);
-void join_task(Task* task);    // parks until the task is done
-void detach_task(Task* task) noexcept;  // drops the handle's reference
-}
+// `run` is the id of the run the handle's task belongs to (RunScope).
+void join_task(Task* task, std::uint64_t run);             // parks until the task is done
+void detach_task(Task* task, std::uint64_t run) noexcept;  // drops the handle's reference
+bool run_is_live(std::uint64_t run) noexcept;
+
+// Held across spawning: names the live run (0 when none, and the spawn is refused) and,
+// on a plain thread, holds off that run's teardown until the task is submitted.
+class RunScope {
+ public:
+  RunScope() noexcept;
+  ~RunScope();
+  RunScope(const RunScope&) = delete;
+  RunScope& operator=(const RunScope&) = delete;
+  std::uint64_t run() const noexcept { return run_; }
+
+ private:
+  std::uint64_t run_ = 0;
+  bool foreign_ = false;
+};
+}  // namespace detail
 
 // Runs `root` as the root task and returns when it does (rethrowing what it threw).
 template <class F>
@@ -66,17 +96,19 @@ RunReport run(const Config& config, F&& root) {
   return detail::run_root(config, std::function<void()>(std::forward<F>(root)));
 }
 
-// The handle of a spawned task. Destroying it without join() detaches the task.
+// The handle of a spawned task. Destroying it without join() detaches the task. Once
+// the task's run has ended the handle is inert (see the model above).
 template <class R>
 class JoinHandle {
  public:
   JoinHandle() = default;
-  explicit JoinHandle(detail::TaskOf<R>* task) noexcept : task_(task) {}
-  JoinHandle(JoinHandle&& other) noexcept : task_(std::exchange(other.task_, nullptr)) {}
+  JoinHandle(detail::TaskOf<R>* task, std::uint64_t run) noexcept : task_(task), run_(run) {}
+  JoinHandle(JoinHandle&& other) noexcept : task_(std::exchange(other.task_, nullptr)), run_(other.run_) {}
   JoinHandle& operator=(JoinHandle&& other) noexcept {
     if (this != &other) {
       detach();
       task_ = std::exchange(other.task_, nullptr);
+      run_ = other.run_;
     }
     return *this;
   }
@@ -84,27 +116,30 @@ class JoinHandle {
   JoinHandle& operator=(const JoinHandle&) = delete;
   ~JoinHandle() { detach(); }
 
-  bool joinable() const noexcept { return task_ != nullptr; }
-  TaskId id() const noexcept { return task_ ? task_->id : 0; }
+  // True while the handle has a task to join: not yet joined or detached, and its run
+  // has not ended.
+  bool joinable() const noexcept { return task_ && detail::run_is_live(run_); }
+  TaskId id() const noexcept { return joinable() ? task_->id : 0; }
 
-  // Parks the calling task until the task ends; returns its result or rethrows.
+  // Parks the calling task (a task of the handle's run) until the task ends; returns its
+  // result or rethrows. Ends the process if the handle is not joinable.
   R join();
 
   // Lets the task run on unobserved. An exception it throws then ends the process.
   void detach() noexcept {
     if (!task_) return;
-    detail::detach_task(std::exchange(task_, nullptr));
+    detail::detach_task(std::exchange(task_, nullptr), run_);
   }
 
  private:
   detail::TaskOf<R>* task_ = nullptr;
+  std::uint64_t run_ = 0;  // the run that spawned the task
 };
-
 
 template <class R>
 R JoinHandle<R>::join() {
   auto* t = std::exchange(task_, nullptr);
-  detail::join_task(t);
+  detail::join_task(t, run_);
   struct Release {
     detail::Task* t;
     ~Release() { detail::task_destroy(t); }  // done and joined: the handle owns it
@@ -115,13 +150,16 @@ R JoinHandle<R>::join() {
 
 // Starts `f` as a new task; it runs concurrently with the caller (in parallel when there
 // is more than one worker). Callable from inside a task or from any thread while the
-// runtime runs.
+// runtime runs; refused (a handle that is not joinable, `f` never run) from a plain
+// thread when no run is live.
 template <class F>
 auto spawn(F&& f) -> JoinHandle<std::invoke_result_t<std::decay_t<F>&>> {
   using R = std::invoke_result_t<std::decay_t<F>&>;
+  detail::RunScope scope;
+  if (!scope.run()) return {};
   auto* task = detail::make_task<F, R>(std::forward<F>(f));
   detail::submit(task);
-  return JoinHandle<R>(task);
+  return JoinHandle<R>(task, scope.run());
 }
 
 // Starts `f` detached, like Go's `go f()`.

@@ -41,10 +41,21 @@ class SpinLock {
   std::atomic<bool> flag_{false};
 };
 
-// Where a suspended context lives: the Boost.Context handle plus what the sanitizers
-// need to follow a stack switch. Written only by the context switch (src/context.h).
+// The C++ runtime's per-thread exception state, laid out as the Itanium C++ ABI's
+// __cxa_eh_globals (libstdc++ and libc++ alike): the stack of exceptions being handled
+// (std::current_exception) and the count of those in flight (std::uncaught_exceptions).
+// Each task keeps its own while it is switched out (src/context.h).
+struct ExceptionState {
+  void* caught = nullptr;
+  unsigned int uncaught = 0;
+};
+
+// Where a suspended context lives: the Boost.Context handle, its exception state, and what
+// the sanitizers need to follow a stack switch. Written only by the context switch
+// (src/context.h).
 struct ContextState {
   void* fctx = nullptr;                // boost fcontext_t of the suspended context
+  ExceptionState eh;                   // its exception state while it is switched out
   const void* stack_bottom = nullptr;  // lowest address of its stack (ASan)
   std::size_t stack_size = 0;
   void* asan_fake_stack = nullptr;
