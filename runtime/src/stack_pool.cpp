@@ -52,6 +52,7 @@ StackPool::StackPool(std::size_t stack_size, bool guard, std::size_t keep)
 }
 
 StackPool::~StackPool() {
+  for (Stack& s : hot_) release_stack_fiber(s);
   for (auto& [base, bytes] : slabs_) ::munmap(base, bytes);
 }
 
@@ -131,6 +132,7 @@ void StackPool::trim_locked() noexcept {
     run = end;
   }
   stats_.decommitted += excess;
+  for (auto it = first; it != last; ++it) release_stack_fiber(*it);
   cold_.insert(cold_.end(), first, last);
   hot_.erase(first, last);
 }

@@ -21,6 +21,8 @@
 //     per run of adjacent stacks) and keeps only their address ranges (cold).
 //   * Each worker keeps a small private cache in front of the shared pool, so the common
 //     spawn/exit path takes no lock.
+//   * Under TSan a hot stack keeps the TSan fiber its last task ran on (context.h), so
+//     reuse costs nothing; a decommitted (cold) stack drops it.
 //
 // Invariant: a stack is in exactly one place: in use by one task, in one worker's cache,
 // or in the pool's hot or cold list. Slabs are unmapped only when the pool is destroyed,

@@ -89,6 +89,7 @@ std::uint64_t TaskArena::destroy_live() noexcept {
       if (!slab[i].live) continue;
       auto* t = static_cast<Task*>(payload(&slab[i]));
       retire_context(t->ctx);
+      release_stack_fiber(t->stack);  // the stack itself goes with the pool's slabs
       t->~Task();
       slab[i].live = 0;
       ++n;

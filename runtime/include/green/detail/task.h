@@ -66,6 +66,7 @@ struct ContextState {
 struct Stack {
   void* base = nullptr;
   std::size_t size = 0;
+  void* tsan_fiber = nullptr;  // TSan's fiber for this stack (src/context.h); null elsewhere
   explicit operator bool() const noexcept { return base != nullptr; }
 };
 
