@@ -51,35 +51,46 @@ TEST(Mutex, TryLockFailsWhileHeld) {
   });
 }
 
+// No fixed sleeps: the root knows every waiter is queued on the CondVar once it can take
+// the mutex after each waiter said so holding it (CondVar::wait enqueues before it lets
+// the mutex go). On one worker, a notify_one that woke more than one would have queued
+// them all before the first woken task lets the root run again: `wakeups` would show it.
 TEST(CondVar, NotifyOneWakesOneAndNotifyAllWakesTheRest) {
-  green::run(workers(2), [] {
+  green::run(workers(1), [] {
     green::Mutex mu;
     green::CondVar cv;
-    int permits = 0, woken = 0;
+    green::WaitGroup waiting(10), first_woken(1);
+    int permits = 0, woken = 0, wakeups = 0;
     std::vector<green::JoinHandle<void>> hs;
     for (int i = 0; i < 10; ++i) {
       hs.push_back(green::spawn([&] {
         std::unique_lock lk(mu);
-        cv.wait(lk, [&] { return permits > 0; });
+        waiting.done();
+        while (permits == 0) {
+          cv.wait(lk);
+          ++wakeups;
+        }
         --permits;
-        ++woken;
+        if (++woken == 1) first_woken.done();
       }));
     }
-    green::this_task::sleep_for(10ms);
+    waiting.wait();
     {
-      std::lock_guard lk(mu);
+      std::lock_guard lk(mu);  // every waiter is on the CondVar's queue now
       permits = 1;
     }
     cv.notify_one();
-    green::this_task::sleep_for(10ms);
+    first_woken.wait();
     {
       std::lock_guard lk(mu);
       EXPECT_EQ(woken, 1);
+      EXPECT_EQ(wakeups, 1) << "notify_one woke more than one waiter";
       permits = 9;
     }
     cv.notify_all();
     for (auto& h : hs) h.join();
     EXPECT_EQ(woken, 10);
+    EXPECT_EQ(wakeups, 10);
   });
 }
 
@@ -87,7 +98,7 @@ TEST(WaitGroup, WaitReturnsOnlyAfterEveryDone) {
   green::run(workers(2), [] {
     green::WaitGroup wg;
     std::atomic<int> done{0};
-    const int n = 1000;
+    const int n = 1000 / kScale;  // each task alive at once costs TSan a fiber
     wg.add(n);
     for (int i = 0; i < n; ++i) {
       green::go([&, i] {
