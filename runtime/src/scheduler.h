@@ -15,8 +15,13 @@
 //     so no wake-up is lost.
 //   * One scheduler runs at a time per process (run() is not reentrant).
 //
+//   * Plain threads (spawn, wake, detach from outside the runtime) enter a run only while
+//     it is live, and the teardown waits out those inside before it frees anything
+//     (scheduler.cpp: enter_foreign / close_to_foreign).
+//
 // Invariant: after stop(), no worker resumes a task; run_root() frees every stack and
-// task block and joins every worker before it returns.
+// task block and joins every worker before it returns, and no plain thread is inside the
+// run by then.
 #pragma once
 
 #include <atomic>

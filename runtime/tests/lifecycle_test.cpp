@@ -113,6 +113,22 @@ TEST(ExceptionState, UncaughtCountIsPerTask) {
   });
 }
 
+// run() called inside a handler: the root task starts with no exception of its own, and
+// the caller's handler still has its exception once run() returns.
+TEST(ExceptionState, RunInsideAHandlerKeepsTheCallersOwn) {
+  try {
+    throw std::runtime_error("the caller's");
+  } catch (const std::exception&) {
+    bool root_saw_none = false;
+    green::run(workers(1), [&] {
+      green::this_task::yield();
+      root_saw_none = std::current_exception() == nullptr;
+    });
+    EXPECT_TRUE(root_saw_none);
+    EXPECT_EQ(what_of(std::current_exception()), "the caller's");
+  }
+}
+
 // A handle whose task was abandoned, and one whose task finished unjoined, both outlive
 // the run: neither may touch the run's freed memory (ASan saw a use-after-free in
 // ~JoinHandle), and neither is joinable.
