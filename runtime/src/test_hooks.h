@@ -19,6 +19,9 @@ struct Point {
   std::atomic<void (*)()> fn{nullptr};
 };
 
+// net.cpp, InFlight: a call has loaded its Socket's PollDesc and not yet acquired it.
+inline Point net_call_loaded_desc;
+
 #if defined(GREEN_TEST_HOOKS)
 inline void fire(Point& p) noexcept {
   if (auto f = p.fn.load(std::memory_order_acquire)) f();

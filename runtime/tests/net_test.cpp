@@ -346,6 +346,39 @@ TEST(Net, ShutdownWithTasksStillWaitingOnIoClosesEverything) {
   EXPECT_EQ(open_fds(), fds_before);
 }
 
+// ---- A call racing a close: the PollDesc it loaded may be recycled --------------------
+
+// Holds a call between loading its Socket's PollDesc and acquiring it.
+green_test::HookGate g_call_gate;
+
+// close() may come from any task at any time. A call that had loaded the Conn's
+// descriptor when another task closed it must fail with errc::closed, even though the
+// PollDesc (and the descriptor number) went to the next socket opened meanwhile.
+TEST(Net, ACallRacingCloseNeverReadsTheNextConnectionsData) {
+  green_test::ScopedHook hook(green::detail::test_hooks::net_call_loaded_desc, [] { g_call_gate.pass(); });
+  green::run(workers(2), [] {
+    auto [a, a_peer] = conn_pair();
+    std::string got;
+    std::error_code error;
+    g_call_gate.arm();
+    auto reader = green::spawn([&, &a = a] {
+      char buf[16];
+      auto r = a.read_some(buf, sizeof buf);
+      got.assign(buf, r.value);
+      error = r.error;
+    });
+    bool held = green_test::wait_in_task([] { return g_call_gate.holding(); });
+    a.close();
+    auto [b, b_peer] = conn_pair();  // takes the PollDesc (and fd number) a just freed
+    ASSERT_TRUE(b_peer.write("secret", 6));
+    g_call_gate.open();
+    reader.join();
+    ASSERT_TRUE(held) << "the reader never reached the hook";
+    EXPECT_EQ(error, green::net::errc::closed);
+    EXPECT_EQ(got, "") << "a call on a closed Conn read another connection's data";
+  });
+}
+
 }  // namespace
 
 TEST(Net, NoConnectionStarvesWhenMoreAreReadyThanTheRunQueueHolds) {
