@@ -16,12 +16,16 @@
 //   * A waiting task parks holding the PollDesc's lock, released by the post-switch
 //     action, so a waker (an event, its timeout, a close) can never resume a task that is
 //     still on its own stack. Whoever takes the waiter out of its side owns the wake-up.
-//   * Timeouts are entries in the waiting worker's own timer heap, tagged with the side's
-//     wait sequence number; an entry whose wait already ended is stale and ignored.
+//   * Timeouts are entries in the waiting worker's timer heap (any idle worker may fire
+//     them), tagged with the side's wait sequence number; an entry whose wait already
+//     ended is stale and ignored.
 //   * Polling: a worker with nothing local polls without blocking before it steals; an
-//     idle worker, when tasks wait on descriptors, becomes the one blocker in epoll_wait
-//     (timeout: its next timer) instead of sleeping on its futex, and is woken through
-//     an eventfd. Busy workers poll every fairness tick while no one blocks.
+//     idle worker, when tasks wait on descriptors or timers are pending, becomes the one
+//     blocker in epoll_wait (timeout: the earliest timer of any worker) instead of
+//     sleeping on its futex, and is woken through an eventfd. It decides so only after
+//     registering as idle (scheduler.h), so a task parking meanwhile cannot miss it.
+//     While no one blocks, busy workers poll every fairness tick, and a task that yields
+//     with nothing else runnable polls in place.
 //   * PollDescs live in chunks that are freed only with the poller, so a pointer taken
 //     from an event stays valid for the whole run.
 //   * epoll orders a registration before the events it delivers, but in the kernel,

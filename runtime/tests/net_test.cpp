@@ -14,9 +14,11 @@
 #include <numeric>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "green/green.h"
+#include "scheduler.h"
 #include "test_support.h"
 
 namespace {
@@ -381,6 +383,177 @@ TEST(Net, ACallRacingCloseNeverReadsTheNextConnectionsData) {
     ASSERT_TRUE(held) << "the reader never reached the hook";
     EXPECT_EQ(error, green::net::errc::closed);
     EXPECT_EQ(got, "") << "a call on a closed Conn read another connection's data";
+  });
+}
+
+// ---- Who polls: yield, idle workers, blockers woken by a timeout --------------------
+
+// With one worker, a task spinning on yield() must let a task whose descriptor is ready
+// run: yield is the only way the worker gets to poll.
+TEST(Net, YieldLetsATaskWhoseDescriptorIsReadyRun) {
+  green::run(workers(1), [] {
+    auto [a, b] = conn_pair();
+    std::atomic<bool> parked{false}, got{false};
+    auto reader = green::spawn([&, &a = a] {
+      char c;
+      parked = true;
+      got = a.read_some(&c, 1).value == 1;
+    });
+    while (!parked) green::this_task::yield();
+    ASSERT_TRUE(b.write("x", 1));  // the reader is parked: now its descriptor is ready
+    EXPECT_TRUE(green_test::wait_in_task([&] { return got.load(); }))
+        << "yield() never let the ready reader run";
+    b.close();
+    reader.join();
+  });
+}
+
+// Holds a worker that has nothing to run before it registers as idle.
+green_test::HookGate g_idle_gate;
+
+// A worker about to go idle when a task on another worker parks on I/O (whose wake-up
+// call finds no idle worker yet) must still end up polling for it: here the parked
+// task's own worker computes, so no one else can.
+TEST(Net, AWorkerGoingIdleAsATaskParksOnIoStillPollsForIt) {
+  green_test::ScopedHook hook(green::detail::test_hooks::idle_before_enter, [] { g_idle_gate.pass(); });
+  green::run(workers(2), [] {
+    auto [a, b] = conn_pair();
+    g_idle_gate.arm();
+    green::go([] {});  // wakes the other worker, which then goes idle through the hook
+    ASSERT_TRUE(green_test::wait_in_task([] { return g_idle_gate.holding(); })) << "no worker went idle";
+    std::atomic<bool> woke{false}, woke_while_busy{false};
+    // Runs on this worker once the root parks (the other worker is held in the hook).
+    auto busy = green::spawn([&, &b = b] {
+      b.write("x", 1);
+      g_idle_gate.open();
+      woke_while_busy = green_test::spin_until([&] { return woke.load(); });
+    });
+    char c;
+    EXPECT_TRUE(a.read_some(&c, 1));
+    woke = true;
+    busy.join();
+    EXPECT_TRUE(woke_while_busy) << "the ready reader waited for the busy worker: no worker polled";
+  });
+}
+
+// An I/O timeout is kept by the worker where the task parked; while that worker
+// computes, an idle worker must fire it on time.
+TEST(Net, AnIoTimeoutFiresWhileItsWorkerComputesAndAnotherIsIdle) {
+  green::run(workers(2), [] {
+    auto [a, b] = conn_pair();
+    for (int attempt = 0; attempt < 20; ++attempt) {
+      std::atomic<bool> woke{false}, woke_while_busy{false};
+      std::atomic<int> waiter_worker{-1}, busy_worker{-2};
+      std::error_code error;
+      auto waiter = green::spawn([&, &a = a] {
+        waiter_worker = green::this_task::worker_index();
+        // Queued behind us on this worker: it computes once we park.
+        auto busy = green::spawn([&] {
+          busy_worker = green::this_task::worker_index();
+          woke_while_busy = green_test::spin_until([&] { return woke.load(); });
+        });
+        char c;
+        error = a.read_some(&c, 1, 20ms).error;
+        woke = true;
+        busy.join();
+      });
+      waiter.join();
+      if (busy_worker != waiter_worker) continue;  // the busy task was stolen: try again
+      EXPECT_EQ(error, std::errc::timed_out);
+      EXPECT_TRUE(woke_while_busy) << "the timeout waited for its busy worker";
+      return;
+    }
+    GTEST_SKIP() << "the busy task was stolen every time: nothing judged";
+  });
+}
+
+// Holds the blocker back from epoll_wait before it leaves idle, and a worker that has
+// just registered as idle.
+green_test::HookGate g_woke_gate, g_entered_gate;
+
+// Suspected, and confirmed for a blocker woken by an interrupt: a worker that registered
+// as idle while the blocker was waking (so it could not take the role) and then found
+// the queues empty (the blocker took the work that woke it) slept on its futex, and
+// while the blocker computed no one polled. Each step is held at a hook by a thread of
+// the test's own, so the interleaving is exact; the blocker must hand its role on.
+TEST(Net, ABlockerWokenForWorkHandsItsRoleToAWorkerThatWentIdleMeanwhile) {
+  namespace hooks = green::detail::test_hooks;
+  green_test::ScopedHook before(hooks::idle_before_enter, [] { g_idle_gate.pass(); });
+  green_test::ScopedHook entered(hooks::idle_entered, [] { g_entered_gate.pass(); });
+  green_test::ScopedHook woke(hooks::blocker_woke, [] { g_woke_gate.pass(); });
+  green::run(workers(2), [] {
+    auto [a, b] = conn_pair();
+    std::atomic<bool> read{false}, busy_started{false}, busy_stop{false}, computing{false},
+        read_while_computing{false}, computed{false}, steps_ok{false};
+    auto reader = green::spawn([&, &a = a] {
+      char c;
+      read = a.read_some(&c, 1).value == 1;
+    });
+    green::detail::Poller& poller = green::detail::active_scheduler()->poller();
+    std::thread driver([&, &b = b] {
+      using green_test::wait_on_thread;
+      // The reader is parked and one worker blocks in epoll_wait; the other computes.
+      if (!wait_on_thread([&] { return poller.has_waiters() && poller.blocker_active(); })) return;
+      green::go([&] {
+        busy_started = true;
+        green_test::spin_until([&] { return busy_stop.load(); });
+      });
+      if (!wait_on_thread([&] { return busy_started && poller.blocker_active(); })) return;
+      // The computing worker runs out of work and is held before it registers as idle.
+      g_idle_gate.arm();
+      busy_stop = true;
+      if (!wait_on_thread([] { return g_idle_gate.holding(); })) return;
+      // New work: the only idle worker is the blocker, so it is interrupted; held there.
+      g_woke_gate.arm();
+      green::go([&, &b = b] {
+        computing = true;
+        b.write("x", 1);
+        read_while_computing = green_test::spin_until([&] { return read.load(); });
+        computed = true;
+      });
+      if (!wait_on_thread([] { return g_woke_gate.holding(); })) return;
+      // The other registers as idle while the blocker still holds the role.
+      g_entered_gate.arm();
+      g_idle_gate.open();
+      if (!wait_on_thread([] { return g_entered_gate.holding(); })) return;
+      // The blocker leaves idle and takes the new work; then the other looks and sleeps.
+      g_woke_gate.open();
+      if (!wait_on_thread([&] { return computing.load(); })) return;
+      g_entered_gate.open();
+      steps_ok = true;
+    });
+    reader.join();
+    driver.join();
+    ASSERT_TRUE(steps_ok) << "the interleaving was not reached";
+    green_test::wait_in_task([&] { return computed.load(); });
+    EXPECT_TRUE(read_while_computing) << "no worker polled while the blocker computed";
+  });
+}
+
+// Suspected: a blocker woken by a timeout runs the task it woke without handing the
+// blocker role on. Refuted: the wake-up of the task wakes the idle worker, which then
+// blocks in epoll_wait, so a reader's data is seen while the woken task computes.
+TEST(Net, IoIsPolledWhileTheTaskATimeoutWokeComputes) {
+  green::run(workers(2), [] {
+    auto [a, b] = conn_pair();
+    std::atomic<bool> computing{false}, read{false}, read_while_computing{false};
+    auto reader = green::spawn([&, &a = a] {
+      char c;
+      read = a.read_some(&c, 1).value == 1;
+    });
+    auto sleeper = green::spawn([&] {
+      green::this_task::sleep_for(20ms);
+      computing = true;
+      read_while_computing = green_test::spin_until([&] { return read.load(); });
+    });
+    std::thread writer([&, &b = b] {
+      green_test::wait_on_thread([&] { return computing.load(); });
+      ::write(b.fd(), "x", 1);
+    });
+    reader.join();
+    sleeper.join();
+    writer.join();
+    EXPECT_TRUE(read_while_computing) << "no worker polled while the woken task computed";
   });
 }
 

@@ -5,6 +5,9 @@
 // epoll instance. A call first tries the system call; on EAGAIN the task parks until the
 // poller reports the descriptor ready (or its timeout passes, or another task closes it),
 // and meanwhile its worker runs other tasks. Idle workers block in epoll_wait, never spin.
+// A parked task whose descriptor is ready runs at once if a worker is idle; otherwise
+// within a busy worker's next 61 switches, or at a yield that finds nothing else to run
+// (only while every worker computes without switching does it wait).
 //
 // Rules, as in Go:
 //   * Calls that can block are made from inside a task. At most one task reads and one
@@ -17,7 +20,8 @@
 //     open is closed (their owners' stacks are never resumed, like any abandoned task),
 //     and a Conn or Listener that outlives the run is inert.
 //   * Timeouts are per call (the whole call, however many system calls it takes);
-//     kNoTimeout waits forever. An expired timeout is std::errc::timed_out.
+//     kNoTimeout waits forever. An expired timeout is std::errc::timed_out, delivered
+//     on time while any worker is idle, even if the call's own worker is computing.
 //
 // Invariant: a file descriptor is closed exactly once, after the last call in flight on
 // it has returned (close() marks it closing and wakes its waiters; the last one out
