@@ -3,9 +3,10 @@
 // A worker owns a run queue, a timer heap, a stack cache and a task-block cache, and a
 // scheduling context on its thread's own stack. Fibers switch directly to the next
 // runnable fiber of their worker; only when the local queue is empty do they switch to
-// the scheduling context, which looks further (timers, the global queue, other workers'
-// queues, the netpoller) and sleeps when there is nothing at all: on its futex, or, when
-// tasks wait on descriptors and no other worker does, in epoll_wait (poller.h).
+// the scheduling context, which looks further (timers, the global queue, the netpoller,
+// other workers' timers and queues) and sleeps when there is nothing at all: on its
+// futex, or, when tasks wait on descriptors or timers are pending and no other worker
+// does, in epoll_wait (poller.h).
 //
 // Post-switch actions: whatever must happen to a task *after* it is off its stack (put
 // it back on a queue, release the lock of the wait queue it joined, free its stack) is

@@ -163,7 +163,7 @@ TEST(Scheduler, TimersFireInOrderAndNotEarly) {
   });
 }
 
-// Across workers only "never early" is promised: each worker fires its own timers.
+// Across workers only "never early" is promised, not order: any worker may fire a timer.
 TEST(Scheduler, TimersNeverFireEarlyOnAnyWorker) {
   green::run(workers(2), [] {
     using Clock = std::chrono::steady_clock;
