@@ -2,7 +2,9 @@
 // call, and on EAGAIN parks the task on the descriptor (poller.h), then tries again.
 //
 // Invariant: every call that touches a descriptor holds a reference on its PollDesc for
-// the whole call (InFlight), so close() from another task cannot close the number under it.
+// the whole call (InFlight), taken under the descriptor's sequence number, so close()
+// from another task can neither close the number under a call nor let a call that
+// started on a closed Socket reach the PollDesc's next descriptor.
 #include "green/net.h"
 
 #include <arpa/inet.h>
@@ -16,6 +18,7 @@
 
 #include "poller.h"
 #include "scheduler.h"
+#include "test_hooks.h"
 
 namespace green::net {
 namespace {
@@ -65,9 +68,10 @@ Poller* poller_of(std::uint64_t run) noexcept {
 // A reference on a descriptor for the length of one call (see the invariant above).
 class InFlight {
  public:
-  InFlight(PollDesc* pd, std::uint64_t run) noexcept {
+  InFlight(PollDesc* pd, std::uint32_t seq, std::uint64_t run) noexcept {
     Poller* p = pd ? poller_of(run) : nullptr;
-    if (p && p->acquire(pd)) {
+    GREEN_TEST_HOOK(net_call_loaded_desc);
+    if (p && p->acquire(pd, seq)) {
       poller_ = p;
       pd_ = pd;
     }
@@ -155,7 +159,7 @@ Result<Socket> Socket::adopt(int fd) {
   }
   std::error_code error;
   Result<Socket> r;
-  r.value.pd_ = s->poller().open(fd, error);
+  r.value.pd_.store(s->poller().open(fd, r.value.seq_, error), std::memory_order_relaxed);
   r.value.run_ = s->run_id();
   r.error = error;
   return r;
@@ -164,32 +168,33 @@ Result<Socket> Socket::adopt(int fd) {
 Socket& Socket::operator=(Socket&& o) noexcept {
   if (this != &o) {
     close();
-    pd_ = std::exchange(o.pd_, nullptr);
+    pd_.store(o.pd_.exchange(nullptr, std::memory_order_relaxed), std::memory_order_relaxed);
+    seq_ = o.seq_;
     run_ = o.run_;
   }
   return *this;
 }
 
-bool Socket::is_open() const noexcept { return pd_ && poller_of(run_); }
+bool Socket::is_open() const noexcept { return pd_.load(std::memory_order_relaxed) && poller_of(run_); }
 
-int Socket::fd() const noexcept { return is_open() ? pd_->fd : -1; }
+int Socket::fd() const noexcept { return is_open() ? pd_.load(std::memory_order_relaxed)->fd : -1; }
 
 void Socket::close() noexcept {
-  if (!pd_) return;
-  if (Poller* p = poller_of(run_)) p->close(pd_);  // else the run closed it at its end
-  pd_ = nullptr;
+  PollDesc* pd = pd_.exchange(nullptr, std::memory_order_relaxed);
+  if (!pd) return;
+  if (Poller* p = poller_of(run_)) p->close(pd, seq_);  // else the run closed it at its end
 }
 
 // ---- Conn -----------------------------------------------------------------------------
 
 Result<std::size_t> Conn::read_some(void* buf, std::size_t n, Timeout timeout) {
-  InFlight call(pd_, run_);
+  InFlight call(pd_.load(std::memory_order_relaxed), seq_, run_);
   if (!call) return {0, errc::closed};
   return read_once(call, buf, n, Deadline(timeout));
 }
 
 Result<std::size_t> Conn::read_full(void* buf, std::size_t n, Timeout timeout) {
-  InFlight call(pd_, run_);
+  InFlight call(pd_.load(std::memory_order_relaxed), seq_, run_);
   if (!call) return {0, errc::closed};
   Deadline deadline(timeout);
   std::size_t done = 0;
@@ -203,7 +208,7 @@ Result<std::size_t> Conn::read_full(void* buf, std::size_t n, Timeout timeout) {
 }
 
 Result<std::size_t> Conn::write(const void* buf, std::size_t n, Timeout timeout) {
-  InFlight call(pd_, run_);
+  InFlight call(pd_.load(std::memory_order_relaxed), seq_, run_);
   if (!call) return {0, errc::closed};
   Deadline deadline(timeout);
   std::size_t done = 0;
@@ -223,7 +228,7 @@ Result<std::size_t> Conn::write(const void* buf, std::size_t n, Timeout timeout)
 }
 
 std::error_code Conn::shutdown_write() noexcept {
-  InFlight call(pd_, run_);
+  InFlight call(pd_.load(std::memory_order_relaxed), seq_, run_);
   if (!call) return errc::closed;
   return ::shutdown(call.fd(), SHUT_WR) == 0 ? std::error_code{} : last_error();
 }
@@ -248,7 +253,7 @@ Result<Listener> Listener::listen(const Address& address, int backlog) {
 }
 
 Result<Conn> Listener::accept(Timeout timeout) {
-  InFlight call(pd_, run_);
+  InFlight call(pd_.load(std::memory_order_relaxed), seq_, run_);
   if (!call) return {{}, errc::closed};
   Deadline deadline(timeout);
   for (;;) {
@@ -269,7 +274,7 @@ Address Listener::local_address() const {
   Address a{"", 0};
   sockaddr_storage sa;
   socklen_t len = sizeof sa;
-  if (!is_open() || ::getsockname(pd_->fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) return a;
+  if (!is_open() || ::getsockname(fd(), reinterpret_cast<sockaddr*>(&sa), &len) != 0) return a;
   char text[INET6_ADDRSTRLEN] = "";
   if (sa.ss_family == AF_INET) {
     auto* v4 = reinterpret_cast<sockaddr_in*>(&sa);
@@ -303,7 +308,7 @@ Result<Conn> connect(const Address& address, Timeout timeout, const Address* sou
   if (errno != EINPROGRESS) return {{}, last_error()};
   // Writable means the handshake ended, one way or the other; SO_ERROR says which.
   {
-    InFlight call(conn.pd_, conn.run_);
+    InFlight call(conn.pd_.load(std::memory_order_relaxed), conn.seq_, conn.run_);
     if (!call) return {{}, errc::closed};
     Deadline deadline(timeout);
     for (;;) {

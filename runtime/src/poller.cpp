@@ -61,7 +61,7 @@ PollDesc* Poller::take_desc() {
   return &chunks_.back()[chunk_used_++];
 }
 
-PollDesc* Poller::open(int fd, std::error_code& error) {
+PollDesc* Poller::open(int fd, std::uint32_t& seq, std::error_code& error) {
   int flags = ::fcntl(fd, F_GETFL);
   if (flags < 0 || ::fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
     error.assign(errno, std::generic_category());
@@ -80,7 +80,9 @@ PollDesc* Poller::open(int fd, std::error_code& error) {
     s.waiter = nullptr;
     s.ready = false;
   }
-  pd->refs.store(0, std::memory_order_relaxed);
+  // Not closing, no reference, under the sequence number destroy() left.
+  seq = PollDesc::seq_of(pd->use.load(std::memory_order_relaxed));
+  pd->use.store(std::uint64_t{seq} << 32, std::memory_order_release);
   pd->lock.unlock();
   registrations_.fetch_add(1, std::memory_order_release);
 
@@ -89,28 +91,34 @@ PollDesc* Poller::open(int fd, std::error_code& error) {
   ev.data.ptr = pd;
   if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) {
     error.assign(errno, std::generic_category());
-    pd->refs.store(1, std::memory_order_relaxed);
+    pd->use.fetch_or(PollDesc::kClosing, std::memory_order_relaxed);
     destroy(pd);
     return nullptr;
   }
   return pd;
 }
 
-bool Poller::acquire(PollDesc* pd) noexcept {
-  std::uint32_t v = pd->refs.load(std::memory_order_relaxed);
+bool Poller::acquire(PollDesc* pd, std::uint32_t seq) noexcept {
+  std::uint64_t v = pd->use.load(std::memory_order_relaxed);
   do {
-    if (v & 1) return false;
-  } while (!pd->refs.compare_exchange_weak(v, v + 2, std::memory_order_acquire, std::memory_order_relaxed));
+    if (PollDesc::seq_of(v) != seq || (v & PollDesc::kClosing)) return false;
+  } while (!pd->use.compare_exchange_weak(v, v + PollDesc::kRef, std::memory_order_acquire,
+                                          std::memory_order_relaxed));
   return true;
 }
 
 void Poller::release(PollDesc* pd) noexcept {
-  if (pd->refs.fetch_sub(2, std::memory_order_acq_rel) == 3) destroy(pd);  // last call of a closing one
+  std::uint64_t old = pd->use.fetch_sub(PollDesc::kRef, std::memory_order_acq_rel);
+  // The last call of a closing one destroys it.
+  if (PollDesc::refs_of(old) == PollDesc::kRef + PollDesc::kClosing) destroy(pd);
 }
 
-void Poller::close(PollDesc* pd) noexcept {
-  std::uint32_t old = pd->refs.fetch_or(1, std::memory_order_acq_rel);
-  if (old & 1) return;
+void Poller::close(PollDesc* pd, std::uint32_t seq) noexcept {
+  std::uint64_t old = pd->use.load(std::memory_order_relaxed);
+  do {
+    if (PollDesc::seq_of(old) != seq || (old & PollDesc::kClosing)) return;
+  } while (!pd->use.compare_exchange_weak(old, old | PollDesc::kClosing, std::memory_order_acq_rel,
+                                          std::memory_order_relaxed));
   if (sched_.tearing_down()) {
     // Workers are joined and the tasks holding references abandoned: close at once.
     destroy(pd);
@@ -122,7 +130,7 @@ void Poller::close(PollDesc* pd) noexcept {
   for (int s : {PollDesc::kRead, PollDesc::kWrite}) take_waiter(pd, s, IoOutcome::closed, woken, n);
   pd->lock.unlock();
   for (std::size_t i = 0; i < n; ++i) wake(woken[i]);
-  if (old == 0) destroy(pd);  // no call in flight; otherwise the last one out destroys it
+  if (PollDesc::refs_of(old) == 0) destroy(pd);  // no call in flight; else the last one out does
 }
 
 void Poller::destroy(PollDesc* pd) noexcept {
@@ -130,6 +138,10 @@ void Poller::destroy(PollDesc* pd) noexcept {
   // closing our descriptor alone would not remove it from the epoll set.
   ::epoll_ctl(epfd_, EPOLL_CTL_DEL, pd->fd, nullptr);
   ::close(pd->fd);
+  // A new sequence number, still closing: a Socket that kept the pointer can no longer
+  // take a reference, now or after the PollDesc's next open().
+  std::uint32_t next = PollDesc::seq_of(pd->use.load(std::memory_order_relaxed)) + 1;
+  pd->use.store((std::uint64_t{next} << 32) | PollDesc::kClosing, std::memory_order_relaxed);
   std::lock_guard lk(pool_mu_);
   pd->fd = -1;
   pd->next_free = free_;
@@ -155,7 +167,7 @@ IoOutcome Poller::wait(PollDesc* pd, int s, const Clock::time_point* deadline) {
   if (!w) fatal("a green::net call blocked outside a task");
   PollDesc::Side& side = pd->side[s];
   pd->lock.lock();
-  if (pd->refs.load(std::memory_order_relaxed) & 1) {
+  if (pd->closing()) {
     pd->lock.unlock();
     return IoOutcome::closed;
   }

@@ -5,18 +5,27 @@
 // Design:
 //   * Descriptors are registered once, edge-triggered, for input and output. An event
 //     that finds no waiter leaves its side `ready`; the next wait consumes that and the
-//     caller retries its system call. Spurious readiness is therefore harmless, which is
-//     why PollDescs are recycled without generation checks: a late event for a closed
-//     descriptor only makes the next user of the PollDesc retry once.
+//     caller retries its system call. Spurious readiness is therefore harmless: a late
+//     event for a closed descriptor only makes the next user of the PollDesc retry once.
+//   * A PollDesc is recycled as soon as its descriptor is closed, while a Socket on
+//     another worker may still hold the pointer (close() may come from any task at any
+//     time). So every use names the descriptor by pointer *and* sequence number, as Go's
+//     pollDesc.fdseq does: the number is bumped when the PollDesc is freed, and lives in
+//     the same atomic word as the reference count, so acquire() checks both at once and
+//     a call on a closed Socket can never reach the PollDesc's next descriptor.
 //   * A waiting task parks holding the PollDesc's lock, released by the post-switch
 //     action, so a waker (an event, its timeout, a close) can never resume a task that is
 //     still on its own stack. Whoever takes the waiter out of its side owns the wake-up.
-//   * Timeouts are entries in the waiting worker's own timer heap, tagged with the side's
-//     wait sequence number; an entry whose wait already ended is stale and ignored.
+//   * Timeouts are entries in the waiting worker's timer heap (any idle worker may fire
+//     them), tagged with the side's wait sequence number; an entry whose wait already
+//     ended is stale and ignored.
 //   * Polling: a worker with nothing local polls without blocking before it steals; an
-//     idle worker, when tasks wait on descriptors, becomes the one blocker in epoll_wait
-//     (timeout: its next timer) instead of sleeping on its futex, and is woken through
-//     an eventfd. Busy workers poll every fairness tick while no one blocks.
+//     idle worker, when tasks wait on descriptors or timers are pending, becomes the one
+//     blocker in epoll_wait (timeout: the earliest timer of any worker) instead of
+//     sleeping on its futex, and is woken through an eventfd. It decides so only after
+//     registering as idle (scheduler.h), so a task parking meanwhile cannot miss it.
+//     While no one blocks, busy workers poll every fairness tick, and a task that yields
+//     with nothing else runnable polls in place.
 //   * PollDescs live in chunks that are freed only with the poller, so a pointer taken
 //     from an event stays valid for the whole run.
 //   * epoll orders a registration before the events it delivers, but in the kernel,
@@ -26,8 +35,9 @@
 //     all of them, so a fresh PollDesc's construction happens-before its first event.
 //
 // Invariant: a descriptor is closed exactly once, when it is closing and no call holds a
-// reference (`refs`: 2 per call in flight, bit 0 = closing); a side has at most one
-// waiter, and it is woken exactly once.
+// reference (`use`: 2 per call in flight, bit 0 = closing); a reference is only ever
+// taken under the sequence number the descriptor was opened with; a side has at most
+// one waiter, and it is woken exactly once.
 #pragma once
 
 #include <atomic>
@@ -67,9 +77,15 @@ struct PollDesc {
   int fd = -1;
   bool is_socket = false;
   Side side[2];
-  std::atomic<std::uint32_t> refs{0};     // 2 per call in flight | 1 once closing
+  // High half: the sequence number of the descriptor (bumped when the PollDesc is
+  // freed); low half: 2 per call in flight | 1 once closing.
+  std::atomic<std::uint64_t> use{0};
   PollDesc* next_free = nullptr;          // guarded by the poller's pool lock
 
+  static constexpr std::uint64_t kClosing = 1, kRef = 2;
+  static std::uint32_t seq_of(std::uint64_t use) noexcept { return static_cast<std::uint32_t>(use >> 32); }
+  static std::uint32_t refs_of(std::uint64_t use) noexcept { return static_cast<std::uint32_t>(use); }
+  bool closing() const noexcept { return use.load(std::memory_order_relaxed) & kClosing; }
   bool wait_ended(int s, std::uint32_t token) const noexcept {
     return side[s].seq.load(std::memory_order_relaxed) != token;
   }
@@ -80,14 +96,16 @@ class Poller {
   explicit Poller(Scheduler& sched);
   ~Poller();  // closes every descriptor still registered (see close_all)
 
-  // Registers `fd` (made non-blocking). On failure closes fd and returns nullptr.
-  PollDesc* open(int fd, std::error_code& error);
-  // A call in flight: acquire fails once the descriptor is closing.
-  bool acquire(PollDesc* pd) noexcept;
+  // Registers `fd` (made non-blocking) and sets `seq`, which names it in every later
+  // use. On failure closes fd and returns nullptr.
+  PollDesc* open(int fd, std::uint32_t& seq, std::error_code& error);
+  // A call in flight: acquire fails once the descriptor `seq` is closing or gone.
+  bool acquire(PollDesc* pd, std::uint32_t seq) noexcept;
   void release(PollDesc* pd) noexcept;
-  // Marks pd closing, wakes its waiters with IoOutcome::closed, and closes the
-  // descriptor once no call holds it. Repeated calls do nothing.
-  void close(PollDesc* pd) noexcept;
+  // Marks the descriptor `seq` closing, wakes its waiters with IoOutcome::closed, and
+  // closes it once no call holds it. Repeated calls, or calls after the PollDesc went
+  // to another descriptor, do nothing.
+  void close(PollDesc* pd, std::uint32_t seq) noexcept;
 
   // From a task holding a reference: parks until `side` is ready, the deadline passes
   // (nullptr: none), or the descriptor is closed.

@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -158,23 +159,75 @@ void Scheduler::notify_work() {
   in_poll ? poller_.interrupt() : wake_idle(w);
 }
 
-void Scheduler::idle_enter(Worker& w, bool in_poll) {
+bool Scheduler::idle_enter(Worker& w) {
   w.wake_word.store(0, std::memory_order_relaxed);
   std::lock_guard lk(idle_mu_);
-  w.idle_in_poll = in_poll;
   idle_.push_back(&w);
   idle_count_.fetch_add(1, std::memory_order_acq_rel);  // Dekker: register, then look
+  // Only now, registered: a task that parked on I/O, or a timer pushed, before this
+  // point is seen here; one after it finds `w` idle and wakes it.
+  w.idle_in_poll =
+      (poller_.has_waiters() || earliest_timer() != Worker::kNoTimer) && poller_.try_become_blocker();
+  if (w.idle_in_poll) blocker_wakes_at_.store(0, std::memory_order_relaxed);
+  return w.idle_in_poll;
+}
+
+Clock::rep Scheduler::earliest_timer() const noexcept {
+  Clock::rep at = Worker::kNoTimer;
+  for (const auto& w : workers_) at = std::min(at, w->next_timer());
+  return at;
+}
+
+void Scheduler::timer_added(Clock::rep at) {
+  // Dekker with idle_enter, as in notify_work: the deadline is published, then we look.
+  if (idle_count_.fetch_add(0, std::memory_order_acq_rel) == 0) return;  // all busy: ticks
+  Worker* sleeper = nullptr;
+  {
+    std::lock_guard lk(idle_mu_);
+    for (Worker* w : idle_) {
+      if (!w->idle_in_poll) continue;
+      // The blocker: still computing its timeout (0), or sleeping past `at`. An interrupt
+      // sent as it wakes anyway only makes the next blocker look once more.
+      Clock::rep wakes = blocker_wakes_at_.load(std::memory_order_relaxed);
+      if (wakes == 0 || wakes > at) poller_.interrupt();
+      return;
+    }
+    if (idle_.empty()) return;
+    // No blocker: wake a futex sleeper; it will find the timer and become the blocker.
+    sleeper = idle_.back();
+    idle_.pop_back();
+    idle_count_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  wake_idle(sleeper);
 }
 
 void Scheduler::idle_leave(Worker& w) {
-  std::lock_guard lk(idle_mu_);
-  for (auto it = idle_.begin(); it != idle_.end(); ++it) {
-    if (*it == &w) {
-      idle_.erase(it);
-      idle_count_.fetch_sub(1, std::memory_order_relaxed);
-      break;
+  Worker* heir = nullptr;
+  {
+    std::lock_guard lk(idle_mu_);
+    for (auto it = idle_.begin(); it != idle_.end(); ++it) {
+      if (*it == &w) {
+        idle_.erase(it);
+        idle_count_.fetch_sub(1, std::memory_order_relaxed);
+        break;
+      }
+    }
+    if (w.idle_in_poll) {
+      // The blocker leaves (woken by an event, its timeout or an interrupt; a notify_work
+      // may already have taken it off the list). Under the lock, so each worker entering
+      // idle either sees the role free or is seen here: if descriptors or timers still
+      // need watching, the role passes to a futex sleeper, or the work this worker goes
+      // to (which may compute for long) would leave them unwatched until it switches.
+      w.idle_in_poll = false;
+      poller_.stop_blocking();
+      if (!idle_.empty() && (poller_.has_waiters() || earliest_timer() != Worker::kNoTimer)) {
+        heir = idle_.back();
+        idle_.pop_back();
+        idle_count_.fetch_sub(1, std::memory_order_relaxed);
+      }
     }
   }
+  if (heir) wake_idle(heir);  // it finds the role free and takes it (idle_enter)
 }
 
 bool Scheduler::any_work() const noexcept {
@@ -405,10 +458,12 @@ void yield() {
 void sleep_until(std::chrono::steady_clock::time_point deadline) {
   detail::Worker& w = detail::require_worker("sleep outside a task");
   if (deadline <= detail::Clock::now()) return;
-  // The timer heap is the worker's own: safe to fill before switching away, because
-  // only this thread fires it, and only after the switch.
-  w.add_timer(deadline, detail::current_task());
-  detail::Worker::park_current(w, {});
+  // The timer goes in only once we are off our stack (the post-switch action): any idle
+  // worker may fire it the moment it is in.
+  detail::Worker::park_current(w, {[](detail::Worker& w, detail::Task* self, void* at) {
+                                     w.add_timer(*static_cast<const detail::Clock::time_point*>(at), self);
+                                   },
+                                   nullptr, &deadline});
 }
 
 TaskId id() noexcept {

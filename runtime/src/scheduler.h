@@ -8,11 +8,23 @@
 //     queue, then steals half of a random other worker's queue, spinning a little before
 //     it gives up.
 //   * Idle workers sleep on a futex and cost no CPU (one of them in epoll_wait instead,
-//     while tasks wait on descriptors: poller.h). Whoever makes work runnable while
-//     some worker sleeps wakes one. Sleeper and waker follow Dekker's pattern: the sleeper
-//     registers as idle then re-checks every queue; the waker publishes the task then
-//     checks for idle workers; a full fence on each side means one always sees the other,
-//     so no wake-up is lost.
+//     the "blocker", while tasks wait on descriptors or any timer is pending: poller.h).
+//     Whoever makes work runnable while some worker sleeps wakes one. Sleeper and waker
+//     follow Dekker's pattern: the sleeper registers as idle then re-checks every queue;
+//     the waker publishes the task then checks for idle workers; a read-modify-write of
+//     idle_count_ on each side means one always sees the other, so no wake-up is lost.
+//     The sleeper decides whether it is the blocker only after registering, so a task
+//     that parks on I/O (or a timer pushed) just before is seen by one side or the other.
+//   * Timers: each worker's heap, fired by whichever worker looks first (worker.h). The
+//     blocker sleeps until the earliest timer of any worker; a worker that pushes a new
+//     earliest timer wakes the blocker if it sleeps past it, or a futex sleeper to become
+//     the blocker if there is none (Go's wakeNetPoller). So a timer fires on time while
+//     any worker is idle, even if its own worker computes. Go also has sysmon, a thread
+//     that polls the network and timers when no one has for 10 ms; we do not need it:
+//     every path that leaves a descriptor or timer unwatched (a task parking, a timer
+//     pushed, the blocker waking with work) wakes an idle worker, which becomes the
+//     blocker, and only when every worker computes does nobody watch, as in Go without
+//     preemption.
 //   * One scheduler runs at a time per process (run() is not reentrant).
 //
 //   * Plain threads (spawn, wake, detach from outside the runtime) enter a run only while
@@ -58,10 +70,16 @@ class Scheduler {
   void stop();
   bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
 
-  // The idle protocol (see above).
-  void idle_enter(Worker& w, bool in_poll);
+  // The idle protocol (see above). idle_enter says whether `w` is to be the blocker.
+  bool idle_enter(Worker& w);
   void idle_leave(Worker& w);
   bool any_work() const noexcept;
+  // The earliest timer of any worker (Worker::kNoTimer: none).
+  Clock::rep earliest_timer() const noexcept;
+  // The blocker, after idle_enter: the time it will wake at unless woken (see above).
+  void blocker_wakes_at(Clock::rep at) noexcept { blocker_wakes_at_.store(at, std::memory_order_relaxed); }
+  // A worker's timer heap has a new earliest deadline `at`: wake whoever should watch it.
+  void timer_added(Clock::rep at);
 
   TaskId take_ids(TaskId count) { return next_id_.fetch_add(count, std::memory_order_relaxed); }
 
@@ -90,6 +108,9 @@ class Scheduler {
   std::mutex idle_mu_;
   std::vector<Worker*> idle_;               // guarded by idle_mu_
   std::atomic<std::size_t> idle_count_{0};
+  // When the blocker will wake; 0 (reset under idle_mu_ as it becomes the blocker) until
+  // it has computed that.
+  std::atomic<Clock::rep> blocker_wakes_at_{0};
 
   std::atomic<bool> stopping_{false};
   std::atomic<TaskId> next_id_{1};

@@ -19,6 +19,17 @@ struct Point {
   std::atomic<void (*)()> fn{nullptr};
 };
 
+// net.cpp, InFlight: a call has loaded its Socket's PollDesc and not yet acquired it.
+inline Point net_call_loaded_desc;
+// worker.cpp, sleep_until_work: a worker with nothing to run, before it registers as
+// idle (and decides whether it blocks in epoll_wait).
+inline Point idle_before_enter;
+// worker.cpp, sleep_until_work: a worker just registered as idle, before it re-checks
+// the queues and sleeps.
+inline Point idle_entered;
+// worker.cpp, sleep_until_work: the blocker back from epoll_wait, before it leaves idle.
+inline Point blocker_woke;
+
 #if defined(GREEN_TEST_HOOKS)
 inline void fire(Point& p) noexcept {
   if (auto f = p.fn.load(std::memory_order_acquire)) f();

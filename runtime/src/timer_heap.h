@@ -6,9 +6,10 @@
 // make up half the heap, so a busy server with timeouts on every read keeps a heap the
 // size of its live waits, not of its past ones.
 //
-// Invariant: owned by one worker and touched only on its thread; an entry is popped only
-// once its deadline has passed (never early), and entries with equal deadlines come out
-// in the order they were pushed.
+// Invariant: one worker's, pushed only on its thread, popped by any worker, always under
+// that worker's timers_lock (worker.h); an entry is popped only once its deadline has
+// passed (never early), and entries with equal deadlines come out in the order they
+// were pushed.
 #pragma once
 
 #include <algorithm>

@@ -12,6 +12,7 @@
 #include "cpu.h"
 #include "poller.h"
 #include "scheduler.h"
+#include "test_hooks.h"
 
 namespace green::detail {
 namespace {
@@ -72,8 +73,7 @@ Task* Worker::pick_fair() {
   // in epoll_wait, are served from the scheduling context: here a parking task may
   // still hold a lock that serving them takes (its PollDesc's).
   Poller& poller = sched.poller();
-  if ((!timers.empty() && timers.earliest() <= Clock::now()) ||
-      (poller.has_waiters() && !poller.blocker_active())) {
+  if (timer_due() || (poller.has_waiters() && !poller.blocker_active())) {
     poll_due = true;
     return nullptr;
   }
@@ -85,18 +85,61 @@ Task* Worker::pick_fair() {
 }
 
 bool Worker::has_other_work_slow() {
-  if (!sched.global_empty()) return true;
-  return !timers.empty() && timers.earliest() <= Clock::now();
+  if (!sched.global_empty() || timer_due()) return true;
+  // Tasks wait on descriptors and no worker blocks in epoll_wait: poll here, or a task
+  // spinning on yield() could wait forever for one whose data has arrived (the yielding
+  // task holds no lock, so unlike pick_fair this may poll in place). Go's Gosched does
+  // not poll; its sysmon thread does, every 10 ms at most. We have no such thread, and
+  // this costs the yield fast path nothing: it runs only when the local queue is empty.
+  Poller& poller = sched.poller();
+  return poller.has_waiters() && !poller.blocker_active() && poll_network();
 }
 
-void Worker::poll_timers() {
-  if (timers.empty()) return;
-  Clock::time_point now = Clock::now();
-  TimerEntry e;
-  while (timers.pop_due(now, e)) {
-    Task* t = e.pd ? sched.poller().expire(e.pd, e.side, e.token) : e.task;
-    if (t) make_runnable(t);
+void Worker::push_timer(Clock::time_point deadline, Task* t, PollDesc* pd, std::uint32_t token, int side) {
+  const Clock::rep at = deadline.time_since_epoch().count();
+  timers_lock.lock();
+  timers.push(deadline, t, pd, token, side);
+  const bool first = at < timers_next.load(std::memory_order_relaxed);
+  if (first) timers_next.store(at, std::memory_order_relaxed);
+  timers_lock.unlock();
+  // A new earliest deadline may be earlier than any idle worker will wake for.
+  if (first) sched.timer_added(at);
+}
+
+bool Worker::fire_timers(Worker& owner) {
+  if (owner.next_timer() == kNoTimer) return false;  // the common case: no lock, no clock
+  const Clock::time_point now = Clock::now();
+  if (owner.next_timer() > now.time_since_epoch().count()) return false;
+  // Popped in batches under the owner's lock, resolved after it: expire() takes a
+  // PollDesc's lock, which Poller::wait holds while it pushes a timer.
+  constexpr std::size_t kBatch = 32;
+  TimerEntry due[kBatch];
+  bool woke = false;
+  for (;;) {
+    std::size_t n = 0;
+    owner.timers_lock.lock();
+    while (n < kBatch && owner.timers.pop_due(now, due[n])) ++n;
+    owner.timers_next.store(
+        owner.timers.empty() ? kNoTimer : owner.timers.earliest().time_since_epoch().count(),
+        std::memory_order_relaxed);
+    owner.timers_lock.unlock();
+    for (std::size_t i = 0; i < n; ++i) {
+      Task* t = due[i].pd ? sched.poller().expire(due[i].pd, due[i].side, due[i].token) : due[i].task;
+      if (t) {
+        make_runnable(t);
+        woke = true;
+      }
+    }
+    if (n < kBatch) return woke;
   }
+}
+
+bool Worker::fire_others_timers() {
+  bool woke = false;
+  for (auto& w : sched.workers()) {
+    if (w.get() != this) woke |= fire_timers(*w);
+  }
+  return woke;
 }
 
 bool Worker::poll_network() {
@@ -155,6 +198,7 @@ Task* Worker::find_work() {
     if (Task* t = pull_global()) return t;
     if (poll_network()) continue;
     if (multi_) {
+      if (fire_others_timers()) continue;
       for (int round = 0; round < kSpinRounds; ++round) {
         if (Task* t = steal()) {
           if (!runq.empty()) sched.notify_work();  // more to share: wake another idler
@@ -169,33 +213,35 @@ Task* Worker::find_work() {
 }
 
 void Worker::sleep_until_work() {
-  // One idle worker at a time sleeps in epoll_wait while tasks wait on descriptors; it
-  // is woken like the others, through the poller's eventfd instead of its futex.
+  // One idle worker at a time sleeps in epoll_wait while tasks wait on descriptors or
+  // timers are pending, and wakes for the earliest timer of every worker; the others
+  // sleep on their futexes, each until its own next timer (scheduler.h).
   Poller& poller = sched.poller();
-  const bool blocker = poller.has_waiters() && poller.try_become_blocker();
-  sched.idle_enter(*this, blocker);
+  GREEN_TEST_HOOK(idle_before_enter);
+  const bool blocker = sched.idle_enter(*this);
+  GREEN_TEST_HOOK(idle_entered);
+  const Clock::rep wake_at = blocker ? sched.earliest_timer() : next_timer();
+  if (blocker) sched.blocker_wakes_at(wake_at);
   Task* woken[Poller::kMaxWoken];
   std::size_t n = 0;
-  if (!sched.stopping() && !sched.any_work() &&
-      (timers.empty() || timers.earliest() > Clock::now())) {
+  const Clock::rep now = Clock::now().time_since_epoch().count();
+  if (!sched.stopping() && !sched.any_work() && wake_at > now) {
     timespec ts{};
     const timespec* timeout = nullptr;
-    if (!timers.empty()) {
-      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(timers.earliest() - Clock::now())
-                    .count();
-      if (ns < 0) ns = 0;
+    if (wake_at != kNoTimer) {
+      auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::duration(wake_at - now)).count();
       ts.tv_sec = ns / 1'000'000'000;
       ts.tv_nsec = ns % 1'000'000'000;
       timeout = &ts;
     }
     if (blocker) {
       n = poller.poll(timeout, woken, true, Poller::kMaxEvents);  // the queue is empty
+      GREEN_TEST_HOOK(blocker_woke);
     } else {
       futex_wait(wake_word, 0, timeout);
     }
   }
-  sched.idle_leave(*this);
-  if (blocker) poller.stop_blocking();
+  sched.idle_leave(*this);  // a blocker hands its role on there
   // Only now, off the idle list, so that the wake-ups these cause go to other workers.
   for (std::size_t i = 0; i < n; ++i) make_runnable(woken[i]);
 }

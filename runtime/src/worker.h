@@ -3,18 +3,24 @@
 // A worker owns a run queue, a timer heap, a stack cache and a task-block cache, and a
 // scheduling context on its thread's own stack. Fibers switch directly to the next
 // runnable fiber of their worker; only when the local queue is empty do they switch to
-// the scheduling context, which looks further (timers, the global queue, other workers'
-// queues, the netpoller) and sleeps when there is nothing at all: on its futex, or, when
-// tasks wait on descriptors and no other worker does, in epoll_wait (poller.h).
+// the scheduling context, which looks further (timers, the global queue, the netpoller,
+// other workers' timers and queues) and sleeps when there is nothing at all: on its
+// futex, or, when tasks wait on descriptors or timers are pending and no other worker
+// does, in epoll_wait (poller.h).
 //
 // Post-switch actions: whatever must happen to a task *after* it is off its stack (put
 // it back on a queue, release the lock of the wait queue it joined, free its stack) is
 // left in `post` and run by the context that lands next, on the same thread. That is
 // what makes park/wake race-free without a lock held across the switch.
 //
+// Timers: pushed only by the owner, but fired by any worker that looks for work (an idle
+// worker fires a busy one's due timers, as Go's idle Ps run other Ps' timers), so the
+// heap is guarded by timers_lock and its earliest deadline mirrored in timers_next.
+//
 // Invariant: every field below is touched only by the worker's own thread, except
-// runq (thieves), wake_word (wakers), idle_in_poll (under the idle lock) and the counters
-// read after the worker is joined.
+// runq (thieves), wake_word (wakers), idle_in_poll (under the idle lock), timers (under
+// timers_lock), timers_next (read by anyone) and the counters read after the worker is
+// joined.
 #pragma once
 
 #include <atomic>
@@ -70,15 +76,21 @@ class Worker {
   TaskId next_id() { return id_next != id_end ? id_next++ : refill_ids(); }
   void* take_task_block() { return blocks.take(); }
   void give_task_block(Task* t) noexcept { blocks.give(TaskArena::block_of(t)); }
-  void add_timer(Clock::time_point deadline, Task* t) { timers.push(deadline, t, nullptr, 0, 0); }
+  // A sleep of `t`, which must already be off its stack: any worker may fire it at once.
+  void add_timer(Clock::time_point deadline, Task* t) { push_timer(deadline, t, nullptr, 0, 0); }
   // The timeout of the running task's wait on `pd` (poller.h); `token` names the wait.
+  // Safe before the switch: firing it takes pd's lock, which the task holds until then.
   void add_io_timer(Clock::time_point deadline, PollDesc* pd, int side, std::uint32_t token) {
-    timers.push(deadline, current, pd, token, side);
+    push_timer(deadline, current, pd, token, side);
   }
   // For yield: is there anything else to run?
   GREEN_ALWAYS_INLINE bool has_other_work() { return !runq.empty() || has_other_work_slow(); }
   Task* running() const noexcept { return current; }
   std::size_t timers_peak() const noexcept { return timers.peak(); }
+  // The earliest deadline in this worker's heap (Clock ticks since the epoch), or
+  // kNoTimer; any thread may read it.
+  static constexpr Clock::rep kNoTimer = Clock::duration::max().count();
+  Clock::rep next_timer() const noexcept { return timers_next.load(std::memory_order_relaxed); }
 
   Scheduler& sched;
   const unsigned index;
@@ -99,7 +111,14 @@ class Worker {
   Task* pull_global();
   Task* pick_fair();
   bool has_other_work_slow();
-  void poll_timers();
+  void poll_timers() { fire_timers(*this); }
+  bool fire_timers(Worker& owner);  // owner's due timers, run here; true if any task woke
+  bool fire_others_timers();
+  bool timer_due() const noexcept {
+    Clock::rep next = next_timer();
+    return next != kNoTimer && next <= Clock::now().time_since_epoch().count();
+  }
+  void push_timer(Clock::time_point deadline, Task* t, PollDesc* pd, std::uint32_t token, int side);
   bool poll_network();        // without blocking; true if it made tasks runnable
   void sleep_until_work();
   void overflow(Task* t);
@@ -120,7 +139,9 @@ class Worker {
 
   const bool multi_;
   const std::atomic<bool>& stopping_;
-  TimerHeap timers;
+  SpinLock timers_lock;
+  TimerHeap timers;                               // guarded by timers_lock
+  std::atomic<Clock::rep> timers_next{kNoTimer};  // written under timers_lock
   StackCache stacks;
   TaskBlockCache blocks;
   ContextState sched_ctx;

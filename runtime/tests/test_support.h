@@ -1,8 +1,14 @@
 // test_support.h: what the runtime's tests share: a Config with N workers, whether
 // this build runs under a sanitizer (which caps thread counts and slows every switch
-// tenfold, so the largest tests run at a fraction of their size there), and ScopedHook,
-// which sets one of the runtime's test hooks (src/test_hooks.h) for one scope.
+// tenfold, so the largest tests run at a fraction of their size there), ScopedHook,
+// which sets one of the runtime's test hooks (src/test_hooks.h) for one scope, HookGate,
+// which holds a thread at a hook point, and deadlines for waiting on a condition (never
+// a fixed sleep before an assertion).
 #pragma once
+
+#include <atomic>
+#include <chrono>
+#include <thread>
 
 #include "green/green.h"
 #include "test_hooks.h"
@@ -20,6 +26,59 @@ inline green::Config workers(unsigned n) {
   c.workers = n;
   return c;
 }
+
+// How long a test waits for something that should happen: far beyond any scheduling
+// delay on a slow, loaded machine or under a sanitizer, so only a defect reaches it.
+inline constexpr std::chrono::seconds kPatience{10};
+
+// Looks at `done` until it holds or kPatience passes, doing `between` after each look
+// that fails; returns whether it held.
+template <class Pred, class Between>
+bool wait_until(Pred done, Between between) {
+  auto deadline = std::chrono::steady_clock::now() + kPatience;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    between();
+  }
+  return true;
+}
+
+// On a plain thread (a hook, a foreign thread): sleeps the thread between looks.
+template <class Pred>
+bool wait_on_thread(Pred done) {
+  return wait_until(done, [] { std::this_thread::sleep_for(std::chrono::microseconds(100)); });
+}
+
+// Inside a task, yielding between looks (a yielding task stays runnable, so another
+// worker can steal it while this one is held in a hook).
+template <class Pred>
+bool wait_in_task(Pred done) {
+  return wait_until(done, [] { green::this_task::yield(); });
+}
+
+// Inside a task that computes (keeps its worker busy): never switches between looks.
+template <class Pred>
+bool spin_until(Pred done) {
+  return wait_until(done, [] {});
+}
+
+// A one-shot gate for a hook point (`[] { gate.pass(); }`): once armed, it holds the
+// first thread that passes the point until the test opens it (or kPatience passes), so
+// a race window stays open exactly as long as the test needs.
+class HookGate {
+ public:
+  void arm() { state_ = kArmed; }
+  bool holding() const { return state_ == kHeld; }
+  void open() { state_ = kOpen; }
+  void pass() {
+    int armed = kArmed;
+    if (state_.compare_exchange_strong(armed, kHeld)) wait_on_thread([this] { return state_ == kOpen; });
+  }
+
+ private:
+  enum { kIdle, kArmed, kHeld, kOpen };
+  std::atomic<int> state_{kIdle};
+};
 
 // Sets hook point `p` to `fn` until the end of the scope. Set it before the run that
 // needs it and let it go after: a hook fires on every worker that passes the point.

@@ -5,16 +5,23 @@
 // epoll instance. A call first tries the system call; on EAGAIN the task parks until the
 // poller reports the descriptor ready (or its timeout passes, or another task closes it),
 // and meanwhile its worker runs other tasks. Idle workers block in epoll_wait, never spin.
+// A parked task whose descriptor is ready runs at once if a worker is idle; otherwise
+// within a busy worker's next 61 switches, or at a yield that finds nothing else to run
+// (only while every worker computes without switching does it wait).
 //
 // Rules, as in Go:
 //   * Calls that can block are made from inside a task. At most one task reads and one
-//     task writes a Conn at a time; close() may come from any task at any time, and a
-//     task parked on the descriptor then returns errc::closed.
+//     task writes a Conn at a time; close() may come from any task at any time, even
+//     while a call on another worker is starting: a task parked on the descriptor then
+//     returns errc::closed, and a call that raced the close returns errc::closed too; it
+//     never reaches a descriptor opened after the close (a Socket names its descriptor by
+//     pointer and sequence number, as Go's pollDesc.fdseq does).
 //   * Descriptors belong to the run that opened them: when run() returns, every one still
 //     open is closed (their owners' stacks are never resumed, like any abandoned task),
 //     and a Conn or Listener that outlives the run is inert.
 //   * Timeouts are per call (the whole call, however many system calls it takes);
-//     kNoTimeout waits forever. An expired timeout is std::errc::timed_out.
+//     kNoTimeout waits forever. An expired timeout is std::errc::timed_out, delivered
+//     on time while any worker is idle, even if the call's own worker is computing.
 //
 // Invariant: a file descriptor is closed exactly once, after the last call in flight on
 // it has returned (close() marks it closing and wakes its waiters; the last one out
@@ -23,6 +30,7 @@
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -69,7 +77,8 @@ bool to_sockaddr(const Address& address, sockaddr_storage& out, socklen_t& lengt
 class Socket {
  public:
   Socket() noexcept = default;
-  Socket(Socket&& o) noexcept : pd_(std::exchange(o.pd_, nullptr)), run_(o.run_) {}
+  Socket(Socket&& o) noexcept
+      : pd_(o.pd_.exchange(nullptr, std::memory_order_relaxed)), seq_(o.seq_), run_(o.run_) {}
   Socket& operator=(Socket&& o) noexcept;
   ~Socket() { close(); }
 
@@ -83,7 +92,10 @@ class Socket {
   void close() noexcept;
 
  protected:
-  detail::PollDesc* pd_ = nullptr;
+  // Atomic because close() may race with a call on another worker. A call validates
+  // the pointer with seq_ (the PollDesc may serve another descriptor by then).
+  std::atomic<detail::PollDesc*> pd_{nullptr};
+  std::uint32_t seq_ = 0;  // the descriptor's sequence number in its PollDesc
   std::uint64_t run_ = 0;  // the run that registered it
   friend Result<class Conn> connect(const Address&, std::chrono::nanoseconds, const Address*);
 };
