@@ -190,32 +190,31 @@ TEST(Scheduler, TimersNeverFireEarlyOnAnyWorker) {
   });
 }
 
+// Holds a worker that has nothing to run before it registers as idle.
+green_test::HookGate g_idle_gate;
+
 // A timer lives in the heap of the worker where its task went to sleep; while that
 // worker computes, an idle worker must fire it on time (Go's idle Ps run other Ps'
-// timers). The verdict is an event (the sleep ended while its worker still computed),
-// not a duration.
+// timers). The other worker is held until then, so it cannot steal the computing task.
+// The verdict is an event (the sleep ended while its worker still computed), not a
+// duration.
 TEST(Scheduler, ASleepEndsOnTimeWhileItsWorkerComputesAndAnotherIsIdle) {
+  green_test::ScopedHook hook(green::detail::test_hooks::idle_before_enter, [] { g_idle_gate.pass(); });
   green::run(workers(2), [] {
-    for (int attempt = 0; attempt < 20; ++attempt) {
-      std::atomic<bool> woke{false}, woke_while_busy{false};
-      std::atomic<int> sleeper_worker{-1}, busy_worker{-2};
-      auto sleeper = green::spawn([&] {
-        sleeper_worker = green::this_task::worker_index();
-        // Queued behind us on this worker: it computes once we sleep.
-        auto busy = green::spawn([&] {
-          busy_worker = green::this_task::worker_index();
-          woke_while_busy = green_test::spin_until([&] { return woke.load(); });
-        });
-        green::this_task::sleep_for(5ms);
-        woke = true;
-        busy.join();
+    ASSERT_TRUE(green_test::hold_the_other_worker(g_idle_gate)) << "no worker went idle";
+    std::atomic<bool> woke{false}, woke_while_busy{false};
+    auto sleeper = green::spawn([&] {
+      // Queued behind us on this worker: it computes once we sleep.
+      auto busy = green::spawn([&] {
+        g_idle_gate.open();
+        woke_while_busy = green_test::spin_until([&] { return woke.load(); });
       });
-      sleeper.join();
-      if (busy_worker != sleeper_worker) continue;  // the busy task was stolen: try again
-      EXPECT_TRUE(woke_while_busy) << "the sleep waited for its busy worker";
-      return;
-    }
-    GTEST_SKIP() << "the busy task was stolen every time: nothing judged";
+      green::this_task::sleep_for(5ms);
+      woke = true;
+      busy.join();
+    });
+    sleeper.join();
+    EXPECT_TRUE(woke_while_busy) << "the sleep waited for its busy worker";
   });
 }
 

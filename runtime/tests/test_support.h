@@ -80,6 +80,15 @@ class HookGate {
   std::atomic<int> state_{kIdle};
 };
 
+// From the root task of a two-worker run whose idle_before_enter hook passes `gate`:
+// holds the other worker where it would go idle, so it can neither steal nor poll
+// until the test opens the gate; returns whether it got there.
+inline bool hold_the_other_worker(HookGate& gate) {
+  gate.arm();
+  green::go([] {});  // wakes the other worker, which then goes idle through the hook
+  return wait_in_task([&] { return gate.holding(); });
+}
+
 // Sets hook point `p` to `fn` until the end of the scope. Set it before the run that
 // needs it and let it go after: a hook fires on every worker that passes the point.
 class ScopedHook {
