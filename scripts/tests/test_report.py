@@ -100,7 +100,7 @@ class ReportOnOneFileTest(ReportTestCase):
         self.assertEqual(verdicts["max-threads-8GB"], "off by ×36 (higher)")
         self.assertEqual(verdicts["million-threads-2TB"], "off by ×70 (lower)")
         self.assertEqual(verdicts["millions-of-goroutines"], "holds")
-        self.assertEqual(verdicts["thousands-of-threads-hit-os-limits"], "does not hold here")
+        self.assertEqual(verdicts["thousands-of-threads-hit-os-limits"], "off by ×3.3 (higher)")
         self.assertEqual(verdicts["goroutine-stack-grows-to-1GB"], "not measured")
 
     def test_claim_cells(self):
@@ -111,7 +111,7 @@ class ReportOnOneFileTest(ReportTestCase):
         self.assertIn("memory/std_thread/n:10000 (vsz_bytes_per_task)", stack["why"])
         limits = self.claims["thousands-of-threads-hit-os-limits"]
         self.assertEqual(limits["thread"], "32,749 (bound:max_map_count)")
-        self.assertIn("before bound:max_map_count stopped it", limits["why"])
+        self.assertIn("the OS limit max_map_count did stop it, but at 32,749", limits["why"])
 
 
 class EchoReportTest(ReportTestCase):
