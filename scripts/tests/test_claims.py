@@ -180,6 +180,17 @@ class VerdictTest(JudgeTestCase):
         self.assertIn("1.00 µs [900 ns–1.20 µs over 3 runs] from create/go/procs:1/mode:sequential/n:1000",
                       self.judge("goroutine-create-1us", found).why)
 
+    def test_the_gil_claims(self):
+        def gil(thread_speedup, process_speedup):
+            return summaries(("gil/python_thread/workers:2/job:cpu", {"speedup": thread_speedup}, ""),
+                             ("gil/python_process/workers:2/job:cpu", {"speedup": process_speedup}, ""))
+        self.assertEqual(self.judge("python-gil-no-cpu-parallelism", gil(0.93, 1.8)).verdict, "holds")
+        self.assertEqual(self.judge("python-gil-no-cpu-parallelism", gil(1.9, 1.8)).verdict,
+                         "off by ×1.9 (higher)")
+        self.assertEqual(self.judge("python-multiprocessing-for-cpu", gil(0.93, 1.8)).verdict, "holds")
+        self.assertEqual(self.judge("python-multiprocessing-for-cpu", gil(0.93, 0.95)).verdict,
+                         "off by ×1.1 (lower)")
+
     def test_os_limit(self):
         def threads(count, bound):
             return summaries(("max_count/std_thread", {"max_tasks": count}, f"bound:{bound}"))
