@@ -19,7 +19,7 @@ FORMAT_COUNTERS = {
     "speedup", "requests_per_second", "ns_p50", "ns_p99", "ns_p999", "server_rss_bytes_per_conn",
     "server_cpu_ns_per_request", "client_cpu_ns_per_request", "requests", "conns", "nofile_limit",
     "request_bytes", "client_threads", "max_conns", "max_stack_bytes", "largest_stack_bytes",
-    "frame_bytes_reached"}
+    "frame_bytes_reached", "heap_alloc_bytes_per_task", "stack_inuse_bytes_per_task"}
 ECHO_CLAIMS = ("million-connections-goroutine-each", "million-connections-2GB",
                "million-thread-connections-2TB", "blocked-goroutine-parked",
                "thread-per-connection-slows-at-thousands", "thread-per-connection-hits-os-limits")
@@ -179,6 +179,14 @@ class VerdictTest(JudgeTestCase):
         found = results.summarize({"context": {}, "benchmarks": entries})
         self.assertIn("1.00 µs [900 ns–1.20 µs over 3 runs] from create/go/procs:1/mode:sequential/n:1000",
                       self.judge("goroutine-create-1us", found).why)
+
+    def test_the_notes_own_method_is_a_definition_of_goroutine_memory(self):
+        found = summaries(("memory/go/procs:2/n:100000", {"rss_bytes_per_task": 2713, "kernel_bytes_per_task": 27,
+                                                         "heap_alloc_bytes_per_task": 547}, ""))
+        self.assertEqual(self.judge("goroutine-memory-2-4KB", found).verdict,
+                         "depends on the definition: holds for resident memory (RSS + kernel) (2.68 KiB); "
+                         "off by ×3.7 (lower) for the note's method: MemStats.Alloc (heap objects only, "
+                         "no stacks) (547 B)")
 
     def test_the_gil_claims(self):
         def gil(thread_speedup, process_speedup):
