@@ -14,6 +14,7 @@ harness (its cap, the memory budget the user gave it) is never read as the runti
 import fnmatch
 import json
 import math
+import re
 from dataclasses import dataclass, field
 
 from . import results
@@ -23,6 +24,7 @@ HOLDS = "holds"
 DOES_NOT_HOLD = "does not hold here"
 NOT_MEASURED = "not measured"
 DEPENDS = "depends on the definition"
+_OFF = re.compile(r"off by ×([\d.,]+) \((lower|higher)\)")  # a range verdict outside the figure
 COLUMNS = ("thread", "fiber", "goroutine")  # the table's own columns; others are peers
 _KINDS = ("range", "reaches", "os_limit_below")
 _SIZE_PARAMETERS = ("n", "conns")  # a run's size: its tasks, its connections
@@ -45,11 +47,12 @@ class Measurement:
     values: tuple = ()       # the summed, scaled value of each repetition, where the file has them
 
     def spread(self):
-        """'41.0–45.2 µs over 5 runs' from the repetitions, or '' with fewer than two."""
+        """'41.0 µs–45.2 µs over 5 runs' from the repetitions, 'the same in 3 runs' where
+        they all print alike, or '' with fewer than two."""
         if len(self.values) < 2:
             return ""
-        return (f"{format_quantity(min(self.values), self.unit)}–"
-                f"{format_quantity(max(self.values), self.unit)} over {len(self.values)} runs")
+        low, high = (format_quantity(v, self.unit) for v in (min(self.values), max(self.values)))
+        return f"the same in {len(self.values)} runs" if low == high else f"{low}–{high} over {len(self.values)} runs"
 
     @property
     def bound(self):
@@ -145,7 +148,8 @@ def _judged_figure(claim, judgement):
 
 def _combine(claim, judged):
     """One Judgement from those of each definition: their verdict where the measured ones
-    agree, else DEPENDS with what each says ('holds for batch (742 ns); off by ×3.7
+    agree ('off by ×3.7–×6.0 (lower)' where all are off the same way by different
+    factors), else DEPENDS with what each says ('holds for batch (742 ns); off by ×3.7
     (lower) for sequential (272 ns)'); the reason gives every definition's, then the
     claim's aside once."""
     why = " ".join(f"{name}: {j.why.rstrip('.')}." for name, j in judged)
@@ -153,10 +157,14 @@ def _combine(claim, judged):
     if measured and claim.get("aside"):
         why += f" {claim['aside']}"
     verdicts = {j.verdict for _, j in measured}
+    offs = [_OFF.fullmatch(j.verdict) for _, j in measured]
     if not measured:
         verdict = NOT_MEASURED
     elif len(verdicts) == 1:
         verdict = verdicts.pop()
+    elif all(offs) and len({m.group(2) for m in offs}) == 1:  # all off, the same way
+        factors = sorted({m.group(1) for m in offs}, key=lambda f: float(f.replace(",", "")))
+        verdict = f"off by ×{factors[0]}–×{factors[-1]} ({offs[0].group(2)})"
     else:
         verdict = f"{DEPENDS}: " + "; ".join(
             f"{j.verdict} for {name} ({_judged_figure(claim, j)})" for name, j in measured)
@@ -361,3 +369,60 @@ def _judge_os_limit(claims_doc, claim, m, column):
         return NOT_MEASURED, _not_reached(column, m) + ", before any OS limit on tasks"
     return NOT_MEASURED, (f"{column}: stopped at {m.text()} before any OS limit; "
                           "the limit is not known")
+
+
+def _measurement_record(m):
+    """A Measurement as data: value and unit, its spread over repetitions, run and bound."""
+    spread = [min(m.values), max(m.values)] if len(m.values) >= 2 else None
+    return {"value": m.value, "unit": m.unit, "text": m.text(), "spread": spread,
+            "repetitions": len(m.values), "run": m.run_name, "counters": list(m.counters),
+            "bound": m.bound or None}
+
+
+def _judged_record(claim, name, j):
+    """One definition's verdict as data, with the judged column's (or columns')
+    measurements."""
+    on = claim["judge"]["on"]
+    sides = on if isinstance(on, list) else [on]
+    return {"definition": name or None, "verdict": j.verdict, "figure": _judged_figure(claim, j),
+            "judged": {side: _measurement_record(j.measured[side]) if j.measured.get(side) else None
+                       for side in sides}}
+
+
+def record(judgement):
+    """A Judgement as data, for `report --json` and dashboards: the claim, its verdict and
+    reason, and per definition its verdict, the figure it rests on and the measurements,
+    each with spread, run and bound."""
+    claim = judgement.claim
+    per_definition = judgement.definitions or [("", judgement)]
+    return {"id": claim["id"], "claim": claim["claim"],
+            "notes": [source.split("_")[0] for source in claim["sources"]],
+            "notes_figure": claim["figure"]["text"], "verdict": judgement.verdict, "why": judgement.why,
+            "definitions": [_judged_record(claim, name, j) for name, j in per_definition]}
+
+
+def headline(judgement):
+    """(verdict with the figure it rests on, where it comes from with its spread), for the
+    report's first table: ('holds: 2.65 KiB', '2.60 KiB–2.71 KiB over 3 runs, memory/go/...'),
+    per definition where there are several."""
+    claim = judgement.claim
+    on = claim["judge"]["on"]
+    sides = on if isinstance(on, list) else [on]
+
+    def source(name, j):
+        if j.verdict == NOT_MEASURED:
+            return f"{name}: {NOT_MEASURED}" if name else NOT_MEASURED
+        parts = [f"{j.measured[side].run_name}" + (f" ({j.measured[side].spread()})" if j.measured[side].spread()
+                                                   else "") for side in sides]
+        return (f"{name}: " if name else "") + " over ".join(parts)
+
+    if judgement.definitions:
+        verdict = judgement.verdict
+        if not verdict.startswith(DEPENDS) and verdict != NOT_MEASURED:
+            verdict += ": " + "; ".join(f"{_judged_figure(claim, j)} ({name})"
+                                        for name, j in judgement.definitions if j.verdict != NOT_MEASURED)
+        return verdict, "; ".join(source(name, j) for name, j in judgement.definitions)
+    verdict = judgement.verdict
+    if verdict != NOT_MEASURED:
+        verdict += f": {_judged_figure(claim, judgement)}"
+    return verdict, source("", judgement)

@@ -103,6 +103,16 @@ class ReportOnOneFileTest(ReportTestCase):
         self.assertEqual(verdicts["thousands-of-threads-hit-os-limits"], "off by ×3.3 (higher)")
         self.assertEqual(verdicts["goroutine-stack-grows-to-1GB"], "not measured")
 
+    def test_the_answer_comes_first(self):
+        self.assertLess(self.text.index("## What holds here"), self.text.index("## Machine"))
+        holds = claim_rows(self.text, "## What holds here")
+        self.assertEqual(set(holds), set(self.claims))
+        stack = holds["thread-stack-1-8MB"]
+        self.assertEqual((stack["notes' figure"], stack["verdict"]), ("1–8 MB", "holds: 8.00 MiB"))
+        self.assertEqual(stack["measured by (spread over repetitions)"], "memory/std_thread/n:10000 (the same in 3 runs)")
+        for claim_id, detail in self.claims.items():
+            self.assertTrue(holds[claim_id]["verdict"].startswith(detail["verdict"]), claim_id)
+
     def test_claim_cells(self):
         stack = self.claims["thread-stack-1-8MB"]
         self.assertEqual((stack["notes' figure"], stack["thread"], stack["fiber"], stack["goroutine"]),
@@ -191,6 +201,12 @@ class ReportOnSeveralFilesTest(ReportTestCase):
         self.assertEqual(fiber["median · beta · partial.json"], "256 ns")
         self.assertEqual(fiber["× go · beta · partial.json"], "—")
 
+    def test_the_answer_has_a_verdict_column_per_file(self):
+        holds = claim_rows(self.text, "## What holds here")
+        stack = holds["thread-stack-1-8MB"]
+        self.assertEqual(stack["verdict · alpha · run_a.json"], "holds: 8.00 MiB")
+        self.assertEqual(holds["goroutine-stack-2KB"]["verdict · beta · partial.json"], "not measured")
+
     def test_missing_workloads_read_not_measured(self):
         beta = claim_rows(self.text, "## Claims from the notes: beta · partial.json")
         for claim_id in ("goroutine-stack-2KB", "create-1000x", "thread-switch-1-10us",
@@ -205,6 +221,28 @@ class ReportOnSeveralFilesTest(ReportTestCase):
 
 
 class ReportFilesAndErrorsTest(support.ScratchTestCase):
+    def test_verdicts_as_json_read_back(self):
+        out = os.path.join(self.tmp, "verdicts.json")
+        run = support.run_script("report", support.fixture("run_a.json"), support.fixture("partial.json"),
+                                 "--out", self.tmp, "--no-plots", "--json", out)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        with open(out, encoding="utf-8") as f:
+            doc = json.load(f)
+        self.assertEqual((doc["format"], doc["version"]), ("greenbench-verdicts", 1))
+        self.assertEqual([s["label"] for s in doc["sources"]], ["alpha · run_a.json", "beta · partial.json"])
+        claims = {c["id"]: c for c in doc["claims"]}
+        with open(os.path.join(support.SCRIPTS, "claims.json"), encoding="utf-8") as f:
+            self.assertEqual(set(claims), {c["id"] for c in json.load(f)["claims"]})
+        self.assertEqual([(j["source"], j["verdict"]) for j in claims["goroutine-stack-2KB"]["judged"]],
+                         [("alpha · run_a.json", "holds"), ("beta · partial.json", "not measured")])
+        stack = claims["thread-stack-1-8MB"]["judged"]
+        judged = stack[0]["definitions"][0]["judged"]["thread"]
+        self.assertEqual((judged["run"], judged["unit"], judged["counters"]),
+                         ("memory/std_thread/n:10000", "bytes", ["vsz_bytes_per_task"]))
+        self.assertEqual(judged["value"], (8 << 20) + 4096)  # the stack and its guard page
+        create = claims["thread-create-1ms"]["judged"][0]["definitions"]
+        self.assertEqual([d["definition"] for d in create], ["sequential create", "batch create"])
+
     def test_default_output_is_next_to_the_first_input(self):
         copy = shutil.copy(support.fixture("partial.json"), self.tmp)
         run = support.run_script("report", copy, "--no-plots")
