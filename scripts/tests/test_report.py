@@ -200,6 +200,9 @@ class ReportOnSeveralFilesTest(ReportTestCase):
         fiber = row(rows, case="mode:sequential n:10000", runtime="fiber workers:1")
         self.assertEqual(fiber["median · beta · partial.json"], "256 ns")
         self.assertEqual(fiber["× go · beta · partial.json"], "—")
+        self.assertEqual(fiber["beta · partial.json / alpha · run_a.json"],
+                         f"×{256 / float(fiber['median · alpha · run_a.json'].split()[0]):.1f}")
+        self.assertEqual(go["beta · partial.json / alpha · run_a.json"], "—")
 
     def test_the_answer_has_a_verdict_column_per_file(self):
         holds = claim_rows(self.text, "## What holds here")
