@@ -33,9 +33,11 @@ func TestSwitchCountsEverySwitch(t *testing.T) {
 }
 
 func TestSkynet(t *testing.T) {
-	r, err := runSkynet(10000)
-	if err != nil || r.sum != 10000*9999/2 || r.tasks != 11111 {
-		t.Fatalf("runSkynet(10000) = %+v, %v", r, err)
+	for _, viaJoin := range []bool{false, true} {
+		r, err := runSkynet(10000, viaJoin)
+		if err != nil || r.sum != 10000*9999/2 || r.tasks != 11111 {
+			t.Fatalf("runSkynet(10000, viaJoin=%v) = %+v, %v", viaJoin, r, err)
+		}
 	}
 	if skynetTasks(1000000) != 1111111 {
 		t.Errorf("skynetTasks(1e6) = %d", skynetTasks(1000000))
@@ -135,7 +137,8 @@ func TestExceedsBudget(t *testing.T) {
 
 func TestParseCommand(t *testing.T) {
 	good := map[string]string{
-		"skynet -n 1000 -procs 2":               "skynet/go/procs:2/n:1000",
+		"skynet -n 1000 -procs 2":               "skynet/go/procs:2/via:channel/n:1000",
+		"skynet -n 1000 -via join -procs 1":     "skynet/go/procs:1/via:join/n:1000",
 		"create -mode batch -n 7 -procs 1":      "create/go/procs:1/mode:batch/n:7",
 		"switch -via yield -cpus 1":             "switch/go/procs:1/via:yield/cpus:1",
 		"switch -via handoff -cpus 2":           "switch/go/procs:2/via:handoff/cpus:2",
@@ -153,7 +156,7 @@ func TestParseCommand(t *testing.T) {
 	bad := []string{
 		"", "fly", "skynet -n 12", "skynet -bogus", "create -mode both", "create -n 0",
 		"switch -via yield -cpus 2", "switch -cpus 3", "switch -cpus 1 -procs 2",
-		"memory -reps 0", "memory -procs 0", "skynet extra", "max_count -time-limit 0",
+		"memory -reps 0", "memory -procs 0", "skynet extra", "skynet -via pipe", "max_count -time-limit 0",
 		"max_count -time-limit soon", "max_count -time-limit -1s",
 	}
 	for _, args := range bad {
