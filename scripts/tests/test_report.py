@@ -205,9 +205,20 @@ class ReportOnSeveralFilesTest(ReportTestCase):
 
 
 class ReportFilesAndErrorsTest(support.ScratchTestCase):
-    def test_default_output_is_next_to_the_first_input(self):
+    def test_default_output_is_a_folder_named_after_the_first_input(self):
+        """results/X.json -> results/X/report.md: a report already beside the input (the
+        committed reference's, results/report.md) is left alone."""
         copy = shutil.copy(support.fixture("partial.json"), self.tmp)
-        run = support.run_script("report", copy, "--no-plots")
+        reference = self.write("report.md", "the reference report\n")
+        run = support.run_script("report", copy, support.fixture("run_a.json"), "--no-plots")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertTrue(os.path.exists(os.path.join(self.tmp, "partial", "report.md")))
+        with open(reference, encoding="utf-8") as f:
+            self.assertEqual(f.read(), "the reference report\n")
+
+    def test_the_reference_folder_is_written_when_named(self):
+        copy = shutil.copy(support.fixture("partial.json"), self.tmp)
+        run = support.run_script("report", copy, "--out", self.tmp, "--no-plots")
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertTrue(os.path.exists(os.path.join(self.tmp, "report.md")))
 
