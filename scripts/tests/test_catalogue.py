@@ -85,7 +85,7 @@ class CatalogueTest(unittest.TestCase):
                      "GREENBENCH_TIMING and GREENBENCH_PROBE name the built programs (ctest sets them)")
 class CatalogueMatchesBinariesTest(unittest.TestCase):
     def output(self, *argv):
-        return subprocess.run(argv, capture_output=True, text=True, check=True, timeout=60).stdout.split()
+        return subprocess.run(argv, capture_output=True, text=True, check=True, timeout=300).stdout.split()
 
     def test_timing_names(self):
         self.assertEqual(catalogue.timing_names(catalogue.usable_cpus()),

@@ -88,7 +88,7 @@ class BenchAllBeforeBuildTest(support.ScratchTestCase):
     def test_list_needs_no_build(self):
         scripts = copy_of_scripts(self.tmp)
         run = subprocess.run([os.path.join(scripts, "bench_all"), "--list", "--only", "skynet/go/*"],
-                             capture_output=True, text=True, timeout=60)
+                             capture_output=True, text=True, timeout=300)
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertEqual(run.stdout.split(), ["skynet/go/procs:1/n:1000000",
                                               f"skynet/go/procs:{len(os.sched_getaffinity(0))}/n:1000000"])
@@ -106,7 +106,7 @@ class BenchAllBeforeBuildTest(support.ScratchTestCase):
             f.write(f"#!/bin/sh\necho 'setup ran' >&2\nln -s {sys.executable} {bin_dir}/python3\n")
         env = dict(os.environ, PATH=bin_dir)
         run = subprocess.run([os.path.join(scripts, "bench_all"), "--list", "--only", "gil/*"],
-                             capture_output=True, text=True, env=env, timeout=60)
+                             capture_output=True, text=True, env=env, timeout=300)
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertIn("python3 is missing", run.stderr)
         self.assertIn("setup ran", run.stderr)
@@ -120,7 +120,7 @@ class BenchAllBeforeBuildTest(support.ScratchTestCase):
         with open(os.path.join(scripts, "setup"), "w") as f:
             f.write("#!/bin/sh\necho 'no sudo here' >&2\nexit 1\n")
         run = subprocess.run([os.path.join(scripts, "bench_all"), "--list"], capture_output=True, text=True,
-                             env=dict(os.environ, PATH=bin_dir), timeout=60)
+                             env=dict(os.environ, PATH=bin_dir), timeout=300)
         self.assertEqual(run.returncode, 1)
         self.assertIn("no sudo here", run.stderr)
         self.assertNotIn("not found", run.stderr)
