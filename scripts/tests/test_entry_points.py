@@ -1,7 +1,8 @@
 """Tests of the entry points as a new user meets them: bench_all, report and compare
 explain every option, their exit codes and examples in --help; each ends quietly when its
 reader goes away (`| head`); bench_all --list works in a tree with no build, and
-bench_all gets as far as scripts/setup where there is no python3."""
+bench_all gets as far as scripts/setup where there is no python3; setup installs
+through sudo as a user and directly as root."""
 
 import os
 import re
@@ -124,6 +125,56 @@ class BenchAllBeforeBuildTest(support.ScratchTestCase):
         self.assertEqual(run.returncode, 1)
         self.assertIn("no sudo here", run.stderr)
         self.assertNotIn("not found", run.stderr)
+
+
+class SetupTest(support.ScratchTestCase):
+    """scripts/setup with stand-ins for id, dpkg-query, sudo and apt-get on PATH: one
+    package (python3-matplotlib) is missing."""
+
+    def run_setup(self, uid, with_sudo):
+        bin_dir = os.path.join(self.tmp, "bin")
+        os.mkdir(bin_dir)
+        log = os.path.join(self.tmp, "log")
+        stubs = {
+            "id": f"echo {uid}",
+            "dpkg-query": 'case "$*" in *python3-matplotlib*) exit 1;; esac; echo "install ok installed"',
+            "apt-get": f'echo "apt-get $*" >> {log}',
+        }
+        if with_sudo:
+            stubs["sudo"] = f'echo "sudo $1" >> {log}; exec "$@"'
+        for name, body in stubs.items():
+            path = os.path.join(bin_dir, name)
+            with open(path, "w") as f:
+                f.write(f"#!/bin/sh\n{body}\n")
+            os.chmod(path, 0o755)
+        env = dict(os.environ, PATH=f"{bin_dir}:/usr/bin:/bin")
+        if not with_sudo and shutil.which("sudo", path="/usr/bin:/bin"):
+            self.skipTest("a real sudo is on /usr/bin:/bin")
+        run = subprocess.run([os.path.join(support.SCRIPTS, "setup")], capture_output=True, text=True,
+                             env=env, timeout=300)
+        if not os.path.exists(log):
+            return run, []
+        with open(log) as f:
+            return run, f.read().splitlines()
+
+    def test_a_user_installs_through_sudo(self):
+        run, calls = self.run_setup(1000, with_sudo=True)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("installing python3-matplotlib (through sudo)", run.stderr)
+        self.assertEqual(calls, ["sudo env", "apt-get update -qq", "sudo env",
+                                 "apt-get install -y -qq --no-install-recommends python3-matplotlib"])
+
+    def test_root_installs_directly(self):
+        run, calls = self.run_setup(0, with_sudo=True)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertEqual(calls, ["apt-get update -qq",
+                                 "apt-get install -y -qq --no-install-recommends python3-matplotlib"])
+
+    def test_a_user_without_sudo_is_told_what_to_install(self):
+        run, calls = self.run_setup(1000, with_sudo=False)
+        self.assertEqual(run.returncode, 1)
+        self.assertIn("missing Debian packages: python3-matplotlib", run.stderr)
+        self.assertEqual(calls, [])
 
 
 if __name__ == "__main__":
