@@ -25,42 +25,52 @@ MIN_REPS = 3
 # What each profile measures. Timing entries: `reps` processes each, Google Benchmark
 # growing the iteration count to `min_time` seconds. Probes: memory at each `memory_n`
 # and (KiB, N) of `memory_depth` (tasks parked under that much stack in use,
-# stack_depth.h); max_count up to `max_count_cap` tasks or `max_count_seconds`.
+# stack_depth.h); max_count up to `max_count_cap` tasks or `max_count_seconds`; M:N
+# runtimes' probes at the worker counts `probe_workers` (None: all the suite's).
 # `skip`: globs of entries the profile leaves out; report names the claims a quick run
 # leaves unjudged.
 #
-# quick (3 minutes on 2 cores is the goal; see the README for what was measured) keeps
-# every workload, every runtime a claim reads (std_thread, fiber, go) and each peer at its
-# best, and leaves out what costs most and judges no claim:
-# - pthread/stack:default: the same threads as std_thread under another name;
+# quick (3 minutes on 2 cores is the goal; the README says what was measured) keeps every
+# workload, every runtime a claim reads (std_thread, fiber, go) and each other peer at its
+# best, and leaves out what costs most and judges no claim. On this project's VMs a first
+# touch of fresh memory costs tens of µs, so whatever creates many threads or stacks anew
+# in each process dominates (CPU seconds per entry of 3 processes, measured here: Boost.Fiber
+# skynet at 1M 40, its default allocator's creation at n:100000 68, 100,000 parked
+# Boost.Fiber pooled fibers 26 and ours 13, a batch of 10,000 std::threads 17, std_thread's
+# skynet 19, 10,000 parked threads 10, max_count of 300,000 fibers 15). Left out:
+# - pthread (both stacks): the same threads as std_thread under other names;
 # - Boost.Fiber's default allocator (a malloc of 128 KiB per fiber; alloc:pooled, its
-#   best, stays), and its creation at n:100000 and round_robin skynet at 1M: fresh memory
-#   for 100k-1M stacks, 2-20 s a process on this project's VMs, where a first touch of
-#   memory costs tens of µs;
-# - thread switches across 2 CPUs other than std_thread's (1.5 s an iteration);
-# - max_count of pthread and Boost.Fiber (no claim reads them; std_thread, fiber and go
-#   stay), and memory at n:1000 (per-task figures there are mostly fixed costs);
+#   best, stays), its creation at n:100000, its skynet at 1M, its switch across 2 CPUs
+#   (idle workers spin: 12) and its max_count (no claim reads it);
+# - std_thread's batch creation (the claims read sequential creation) and skynet;
+# - the probes of M:N runtimes on more than one worker (`probe_workers`: a parked task's
+#   memory does not depend on the worker count);
+# - memory at n:100000 (parked tasks cost the same per task from n:1000 to 1M in the
+#   reference run: 4,370-4,440 B a fiber, 2,711-2,721 B a goroutine), threads' at
+#   n:10000 too; the 16 KiB-deep tasks at n:1000, not 10,000; max_count stops at 100,000
+#   tasks (the "hundreds of thousands" claim's figure);
 # - echo at 100 connections (the claims read 1,000 and more), and echo max-conns.
 PROFILES = {
-    "quick": {"reps": 3, "min_time": 0.05, "memory_n": [10000, 100000],
-              "memory_depth": [(16, 10000)],
-              "probe_reps": 3, "max_count_cap": 300_000, "max_count_seconds": 20,
+    "quick": {"reps": 3, "min_time": 0.05, "memory_n": [1000, 10000],
+              "memory_depth": [(16, 1000)],
+              "probe_reps": 3, "max_count_cap": 100_000, "max_count_seconds": 20,
               "go_create_n": [10000, 100000], "skynet_n": 1_000_000,
               "echo_conns": [1000], "echo_reps": 3, "echo_warmup": 0.5, "echo_seconds": 1,
-              "echo_max_conns": False, "gil_reps": 3,
-              "skip": ["*/pthread/stack:default*",
+              "echo_max_conns": False, "gil_reps": 3, "probe_workers": [1],
+              "skip": ["*/pthread/*", "skynet/std_thread/*", "switch/boost_fiber/*/cpus:2",
                        "*/boost_fiber/*/alloc:default*",
                        "create/boost_fiber/*/n:100000",
-                       "skynet/boost_fiber/sched:round_robin/*/n:1000000",
-                       "switch/pthread/*/cpus:2",
-                       "max_count/pthread/*", "max_count/boost_fiber/*"]},
+                       "skynet/boost_fiber/*/n:1000000",
+                       "create/std_thread/mode:batch/*",
+                       "memory/std_thread/n:10000",
+                       "max_count/boost_fiber/*"]},
     "full": {"reps": 5, "min_time": 0.5, "memory_n": [1000, 10000, 100000, 1_000_000],
              "memory_depth": [(16, 10000)],
              "probe_reps": 3, "max_count_cap": 20_000_000, "max_count_seconds": 120,
              "go_create_n": [10000, 100000], "skynet_n": 1_000_000,
              "echo_conns": [100, 1000, 10000], "echo_reps": 3, "echo_warmup": 1, "echo_seconds": 3,
              "echo_max_conns": True, "echo_max_conns_cap": 1_000_000, "echo_max_conns_seconds": 120,
-             "gil_reps": 3, "skip": []},
+             "gil_reps": 3, "probe_workers": None, "skip": []},
 }
 
 # benchmarks/timing_main.cpp's kFullSizes and kGilWorkers; baselines/runtime_set.h's
@@ -136,11 +146,13 @@ def m_to_n_prefixes(workers):
     return [f"fiber/workers:{workers}", f"{boost}/alloc:default", f"{boost}/alloc:pooled"]
 
 
-def runtime_prefixes(cpus):
-    """Every prefix the probes measure (greenbench_probe --list-runtimes), threads first."""
+def runtime_prefixes(cpus, workers_kept=None):
+    """Every prefix the probes measure (greenbench_probe --list-runtimes), threads first;
+    M:N runtimes only at workers_kept, where given."""
     prefixes = os_thread_prefixes()
     for workers in worker_counts(cpus):
-        prefixes += m_to_n_prefixes(workers)
+        if workers_kept is None or workers in workers_kept:
+            prefixes += m_to_n_prefixes(workers)
     return prefixes
 
 
@@ -247,7 +259,7 @@ def entries(profile, paths, cpus, budget, has_echo=True, has_go=True):
     """Every entry of `profile` in run order, less the profile's skips."""
     prof = PROFILES[profile]
     out = [_timing(paths, name, prof) for name in timing_names(cpus)]
-    for rt in runtime_prefixes(cpus):
+    for rt in runtime_prefixes(cpus, prof["probe_workers"]):
         for n in prof["memory_n"]:
             out.append(_probe(paths, f"memory/{rt}/n:{n}", ["memory", "--runtime", rt, "--n", str(n)],
                               prof["probe_reps"], timeout=600))

@@ -69,9 +69,18 @@ class CatalogueTest(unittest.TestCase):
                 self.assertGreaterEqual(reps, catalogue.MIN_REPS, f"{profile}: {e.name}")
 
     def test_quick_skips_and_leaves_out_optional_programs(self):
-        quick = by_name(catalogue.entries("quick", PATHS, 2, BUDGET, has_echo=False, has_go=False))
-        self.assertNotIn("skynet/boost_fiber/sched:round_robin/workers:1/alloc:pooled/n:1000000", quick)
-        self.assertIn("skynet/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/n:1000000", quick)
+        quick = set(by_name(catalogue.entries("quick", PATHS, 2, BUDGET, has_echo=False, has_go=False)))
+        for name in ("skynet/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/n:1000000",
+                     "create/pthread/stack:64KiB/mode:sequential/n:10000", "max_count/boost_fiber/sched:"
+                     "work_stealing/workers:2/alloc:pooled", "memory/fiber/workers:1/n:100000", "memory/std_thread/n:10000",
+                     "memory/fiber/workers:2/n:100000", "skynet/std_thread/n:10000"):
+            self.assertTrue(name not in quick, name)
+        # Every runtime a claim reads stays, and each peer's best configuration.
+        for name in ("create/std_thread/mode:sequential/n:10000", "create/fiber/workers:2/mode:batch/n:100000",
+                     "skynet/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/n:10000",
+                     "max_count/std_thread", "max_count/fiber/workers:1", "memory/std_thread/depth:16KiB/n:1000",
+                     "switch/std_thread/via:handoff/cpus:2"):
+            self.assertTrue(name in quick, name)
         self.assertFalse([n for n in quick if n.startswith("echo") or "/go/" in n])
 
     def test_select(self):
