@@ -223,6 +223,9 @@ class ReportOnSeveralFilesTest(ReportTestCase):
         self.assertEqual(beta["thread-create-1ms"]["verdict"], "off by ×67 (lower)")
 
 
+CLAIMS_BETA_ALONE = "## Claims from the notes: beta"
+
+
 class ReportFilesAndErrorsTest(support.ScratchTestCase):
     def test_verdicts_as_json_read_back(self):
         out = os.path.join(self.tmp, "verdicts.json")
@@ -246,9 +249,38 @@ class ReportFilesAndErrorsTest(support.ScratchTestCase):
         create = claims["thread-create-1ms"]["judged"][0]["definitions"]
         self.assertEqual([d["definition"] for d in create], ["sequential create", "batch create"])
 
-    def test_default_output_is_next_to_the_first_input(self):
+    def test_default_output_is_a_folder_named_after_the_first_input(self):
+        """results/X.json -> results/X/report.md: a report already beside the input (the
+        committed reference's, results/report.md) is left alone."""
         copy = shutil.copy(support.fixture("partial.json"), self.tmp)
-        run = support.run_script("report", copy, "--no-plots")
+        reference = self.write("report.md", "the reference report\n")
+        run = support.run_script("report", copy, support.fixture("run_a.json"), "--no-plots")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertTrue(os.path.exists(os.path.join(self.tmp, "partial", "report.md")))
+        with open(reference, encoding="utf-8") as f:
+            self.assertEqual(f.read(), "the reference report\n")
+
+    def test_a_quick_run_names_the_claims_it_leaves_unjudged(self):
+        run = support.run_script("report", support.fixture("partial.json"), "--out", self.tmp, "--no-plots")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        unjudged = [r["claim"].rsplit("`", 2)[1] for r in support.markdown_table(run.stdout, CLAIMS_BETA_ALONE)
+                    if r["verdict"] == "not measured"]
+        line = next(l for l in run.stdout.splitlines() if l.startswith("The quick profile leaves"))
+        self.assertTrue(line.startswith(f"The quick profile leaves {len(unjudged)} of "), line)
+        self.assertEqual(re.findall(r"`([A-Za-z0-9-]+)`", line), unjudged)
+
+    def test_a_full_run_has_no_such_line(self):
+        with open(support.fixture("partial.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        doc["context"]["greenbench"]["profile"] = "full"
+        run = support.run_script("report", self.write("full.json", json.dumps(doc)), "--out", self.tmp,
+                                 "--no-plots")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertNotIn("The quick profile", run.stdout)
+
+    def test_the_reference_folder_is_written_when_named(self):
+        copy = shutil.copy(support.fixture("partial.json"), self.tmp)
+        run = support.run_script("report", copy, "--out", self.tmp, "--no-plots")
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertTrue(os.path.exists(os.path.join(self.tmp, "report.md")))
 
