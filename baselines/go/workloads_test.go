@@ -32,6 +32,18 @@ func TestSwitchCountsEverySwitch(t *testing.T) {
 	}
 }
 
+// Each thread the runtime starts costs it a signal stack (32 KiB) and, built
+// without cgo, a system stack (8 KiB): 32 or 40 KiB of StackInuse a thread.
+func TestThreadStackCountsTheRuntimesStacksPerThread(t *testing.T) {
+	r, err := runThreadStack(32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.threads < 32 || r.stackPerThread < 24<<10 || r.stackPerThread > 48<<10 {
+		t.Errorf("runThreadStack(32) = %+v, want >= 32 threads and 24 to 48 KiB of stack each", r)
+	}
+}
+
 func TestSkynet(t *testing.T) {
 	for _, viaJoin := range []bool{false, true} {
 		r, err := runSkynet(10000, viaJoin)

@@ -80,7 +80,8 @@ FIBER_CREATE_N = (10_000, 100_000)
 THREAD_SKYNET_N = 10_000
 FIBER_SKYNET_N = (10_000, 1_000_000)
 GIL_WORKERS = (1, 2)
-SKYNET_VIAS = ("join", "channel")  # workload_skynet.h's SkynetVia, in its order
+SKYNET_VIAS = ("join", "channel")
+THREAD_STACK_N = 256  # OS threads the Go peer's thread_stack makes the runtime start  # workload_skynet.h's SkynetVia, in its order
 SMALL_PTHREAD_STACK_KIB = 64
 
 
@@ -251,6 +252,9 @@ def _go(paths, prof, budget, cores):
                               "-reps", str(prof["probe_reps"])], 3))
     entries.append(_peer("stack_max/go/procs:1",
                          [go, "stack_max", "-procs", "1", "-reps", "1", "-budget-bytes", str(budget)], 2))
+    entries.append(_peer(f"thread_stack/go/procs:{cores}/n:{THREAD_STACK_N}",
+                         [go, "thread_stack", "-n", str(THREAD_STACK_N), "-procs", str(cores),
+                          "-reps", str(prof["probe_reps"])], 2))
     entries.append(_peer(f"max_count/go/procs:{cores}",
                          [go, "max_count", "-budget-bytes", str(budget), "-procs", str(cores),
                           "-cap", str(prof["max_count_cap"]), "-time-limit", f"{prof['max_count_seconds']}s"], 10))

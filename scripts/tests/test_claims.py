@@ -19,7 +19,8 @@ FORMAT_COUNTERS = {
     "speedup", "requests_per_second", "ns_p50", "ns_p99", "ns_p999", "server_rss_bytes_per_conn",
     "server_cpu_ns_per_request", "client_cpu_ns_per_request", "requests", "conns", "nofile_limit",
     "request_bytes", "client_threads", "max_conns", "max_stack_bytes", "largest_stack_bytes",
-    "frame_bytes_reached", "heap_alloc_bytes_per_task", "stack_inuse_bytes_per_task"}
+    "frame_bytes_reached", "heap_alloc_bytes_per_task", "stack_inuse_bytes_per_task",
+    "runtime_stack_bytes_per_thread", "rss_bytes_per_thread", "threads"}
 ECHO_CLAIMS = ("million-connections-goroutine-each", "million-connections-2GB",
                "million-thread-connections-2TB", "blocked-goroutine-parked",
                "thread-per-connection-slows-at-thousands", "thread-per-connection-hits-os-limits")
@@ -60,7 +61,7 @@ class ClaimsFileTest(unittest.TestCase):
             for spec in specs:
                 named = spec["counters"] + spec.get("and_if_measured", [])
                 self.assertLessEqual(set(named), FORMAT_COUNTERS, claim["id"])
-                self.assertTrue(re.match(r"^(create|switch|memory|max_count|stack_max|skynet|gil|echo|echo_max_conns|echo\*)/",
+                self.assertTrue(re.match(r"^(create|switch|memory|max_count|stack_max|thread_stack|skynet|gil|echo|echo_max_conns|echo\*)/",
                                          spec["entries"]), spec["entries"])
             extrapolate = claim["judge"].get("extrapolate")
             if extrapolate:
