@@ -125,7 +125,9 @@ void skynet_workload(benchmark::State& state, const RT& rt, std::int64_t n, Skyn
       run_tree();  // warm-up, unreported, as in create
       IterationCounters counters;
       for (auto _ : state) {
+        const ProcessUsage usage = ProcessUsage::now();
         const double seconds = run_tree();
+        const ProcessUsage after = ProcessUsage::now();
         benchmark::DoNotOptimize(result);
         state.SetIterationTime(seconds);
         if (result.sum != skynet_sum(n) || result.tasks != skynet_tasks(n)) {
@@ -138,6 +140,7 @@ void skynet_workload(benchmark::State& state, const RT& rt, std::int64_t n, Skyn
         }
         counters.add("ms_wall", seconds * 1e3);
         counters.add("ns_per_task", seconds * 1e9 / static_cast<double>(result.tasks));
+        after.add_since(usage, static_cast<double>(result.tasks), counters);
         counters.add("sum", static_cast<double>(result.sum));
         counters.add("tasks", static_cast<double>(result.tasks));
       }

@@ -139,11 +139,13 @@ type memoryResult struct {
 func runMemory(n, depthBytes int) (memoryResult, error) {
 	runtime.GC()
 	var r memoryResult
-	runtime.ReadMemStats(&r.goBefore)
 	before, err := readProcessMemory()
 	if err != nil {
 		return memoryResult{}, err
 	}
+	// Go's own readings right around the spawning, not around the /proc reads: a read
+	// that blocks can make the runtime start a thread, whose stacks StackInuse counts.
+	runtime.ReadMemStats(&r.goBefore)
 	parked := newParkedGoroutines(depthBytes)
 	began := time.Now()
 	for i := 0; i < n; i++ {
@@ -151,8 +153,8 @@ func runMemory(n, depthBytes int) (memoryResult, error) {
 	}
 	alive := parked.waitAlive()
 	spawnWall := time.Since(began)
-	after, readErr := readProcessMemory()
 	runtime.ReadMemStats(&r.goAfter)
+	after, readErr := readProcessMemory()
 	if err := parked.releaseAll(); err != nil {
 		return memoryResult{}, err
 	}

@@ -39,8 +39,9 @@ func TestThreadStackCountsTheRuntimesStacksPerThread(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.threads < 32 || r.stackPerThread < 24<<10 || r.stackPerThread > 48<<10 {
-		t.Errorf("runThreadStack(32) = %+v, want >= 32 threads and 24 to 48 KiB of stack each", r)
+	// Threads left idle by earlier tests may serve some of the 32 without new stacks.
+	if r.threads < 16 || r.stackPerThread < 24<<10 || r.stackPerThread > 48<<10 {
+		t.Errorf("runThreadStack(32) = %+v, want >= 16 new threads and 24 to 48 KiB of stack each", r)
 	}
 }
 

@@ -290,7 +290,7 @@ def _judge_range(claims_doc, claim, sides, names):
     else:
         value = sides[0].value
         shown = _describe(sides[0])
-    if not value > 0 or math.isinf(value):
+    if not (value > 0 or (value == 0 and figure.get("may_be_zero"))) or math.isinf(value):
         return NOT_MEASURED, f"the measured value is {value}: {shown}"
     tolerance = (1.0 if figure.get("strict") else
                  claims_doc["tolerance"]["approx" if figure.get("approx") else "range"])

@@ -45,7 +45,7 @@ HIGHER_IS_BETTER = frozenset({"max_tasks", "tasks_in_8GiB", "speedup", "requests
 FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "map_count", "requests",
                            "conns", "request_bytes", "client_threads", "nofile_limit",
                            "max_stack_bytes", "frame_bytes_reached", "threads"})
-_LOWER_IS_BETTER = re.compile(r"(^|_)(ns|ms|bytes)(_|$)|^seconds$")
+_LOWER_IS_BETTER = re.compile(r"(^|_)(ns|ms|bytes)(_|$)|^seconds$|_(switches|faults)_per_op$")
 
 # Runtime ids in the order of the format doc's table, with the parameters each takes.
 # A name lists runtime parameters first; the first parameter that is not one of its

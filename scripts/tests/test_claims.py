@@ -20,7 +20,8 @@ FORMAT_COUNTERS = {
     "server_cpu_ns_per_request", "client_cpu_ns_per_request", "requests", "conns", "nofile_limit",
     "request_bytes", "client_threads", "max_conns", "max_stack_bytes", "largest_stack_bytes",
     "frame_bytes_reached", "heap_alloc_bytes_per_task", "stack_inuse_bytes_per_task",
-    "runtime_stack_bytes_per_thread", "rss_bytes_per_thread", "threads"}
+    "runtime_stack_bytes_per_thread", "rss_bytes_per_thread", "threads", "voluntary_switches_per_op",
+    "involuntary_switches_per_op", "minor_faults_per_op"}
 ECHO_CLAIMS = ("million-connections-goroutine-each", "million-connections-2GB",
                "million-thread-connections-2TB", "blocked-goroutine-parked",
                "thread-per-connection-slows-at-thousands", "thread-per-connection-hits-os-limits")
@@ -191,6 +192,18 @@ class VerdictTest(JudgeTestCase):
         self.assertEqual(self.judge("goroutine-memory-2-4KB", found).verdict,
                          "depends on the definition: holds for resident memory (2.68 KiB); "
                          "off by ×3.7 (lower) for the note's method (MemStats.Alloc) (547 B)")
+
+    def test_kernel_switches_per_switch_may_be_zero(self):
+        def switches(per_op):
+            return summaries(("switch/go/procs:1/via:yield/cpus:1", {"voluntary_switches_per_op": per_op,
+                                                                     "involuntary_switches_per_op": 0}, ""),
+                             ("switch/std_thread/via:yield/cpus:1", {"voluntary_switches_per_op": 0,
+                                                                     "involuntary_switches_per_op": 1.0}, ""))
+        judged = self.judge("goroutine-switch-stays-in-user-mode", switches(0.0))
+        self.assertEqual(judged.verdict, "holds")
+        self.assertEqual(judged.definitions[0][1].measured["thread"].value, 1.0)
+        self.assertEqual(self.judge("goroutine-switch-stays-in-user-mode", switches(0.5)).verdict,
+                         "off by ×50 (higher)")
 
     def test_the_gil_claims(self):
         def gil(thread_speedup, process_speedup):
