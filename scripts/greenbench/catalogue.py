@@ -3,10 +3,10 @@ measure it, for each profile (quick, full).
 
 The names of the C++ programs' entries are computed here, as those programs compute
 them (baselines/runtime_set.h: the runtimes and worker counts; benchmarks/timing_main.cpp:
-the timing sizes), so that `bench_all --list` works before anything is built. The test
-catalogue_matches_binaries (scripts/CMakeLists.txt) checks after each build that these
-names are exactly what greenbench_timing --list and greenbench_probe --list-runtimes
-print.
+the timing sizes), so that `bench_all --list` works before anything is built.
+tests/test_catalogue.py (ctest: scripts_unittest.catalogue) checks after each build that
+these names are exactly what greenbench_timing --list and greenbench_probe
+--list-runtimes print.
 
 Invariant: entries() depends only on the profile, the paths, the usable CPUs, the budget
 and which optional programs exist; it runs nothing. Every entry measures at least
