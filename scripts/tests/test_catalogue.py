@@ -80,19 +80,30 @@ class CatalogueTest(unittest.TestCase):
         # Every runtime a claim reads stays, and each peer's best configuration.
         for name in ("create/std_thread/mode:sequential/n:10000", "create/fiber/workers:2/mode:batch/n:100000",
                      "skynet/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/via:join/n:10000",
-                     "skynet/fiber/workers:1/via:channel/n:1000000",
+                     "skynet/fiber/workers:2/via:channel/n:1000000",
                      "max_count/std_thread", "max_count/fiber/workers:1", "memory/std_thread/depth:16KiB/n:1000",
-                     "switch/std_thread/via:handoff/cpus:2"):
+                     "switch/fiber/workers:2/via:handoff/cpus:2", "skynet/fiber/workers:2/via:join/n:1000000"):
             self.assertTrue(name in quick, name)
         self.assertFalse([n for n in quick if n.startswith("echo") or "/go/" in n])
 
+    def test_skynet_at_1m_stays_on_one_cpu(self):
+        several = {e.name for e in catalogue.entries("quick", PATHS, 2, BUDGET)}
+        one = {e.name for e in catalogue.entries("quick", PATHS, 1, BUDGET)}
+        at_1m = sorted(n for n in several if n.startswith("skynet/") and n.endswith("/n:1000000"))
+        self.assertEqual(at_1m, [f"skynet/{rt}/via:{via}/n:1000000" for rt in ("fiber/workers:2", "go/procs:2")
+                                 for via in ("channel", "join")])
+        at_1m = sorted(n for n in one if n.startswith("skynet/") and n.endswith("/n:1000000"))
+        self.assertEqual(at_1m, [f"skynet/{rt}/via:{via}/n:1000000" for rt in ("fiber/workers:1", "go/procs:1")
+                                 for via in ("channel", "join")])
+
     def test_select(self):
         entries = catalogue.entries("quick", PATHS, 2, BUDGET)
-        chosen = catalogue.select(entries, ["skynet/go*"])
-        self.assertEqual([e.name for e in chosen], ["skynet/go/procs:1/via:join/n:1000000",
-                                                    "skynet/go/procs:1/via:channel/n:1000000",
-                                                    "skynet/go/procs:2/via:join/n:1000000",
-                                                    "skynet/go/procs:2/via:channel/n:1000000"])
+        chosen = catalogue.select(entries, ["switch/go*", "*/go/procs:1/*"])
+        self.assertEqual([e.name for e in chosen], [
+            "create/go/procs:1/mode:sequential/n:10000", "create/go/procs:1/mode:batch/n:10000",
+            "create/go/procs:1/mode:sequential/n:100000", "create/go/procs:1/mode:batch/n:100000",
+            "switch/go/procs:1/via:yield/cpus:1", "switch/go/procs:1/via:handoff/cpus:1",
+            "switch/go/procs:2/via:handoff/cpus:2"])
         self.assertEqual(catalogue.select(entries, None), entries)
 
 

@@ -88,12 +88,12 @@ class BrokenPipeTest(support.ScratchTestCase):
 class BenchAllBeforeBuildTest(support.ScratchTestCase):
     def test_list_needs_no_build(self):
         scripts = copy_of_scripts(self.tmp)
-        run = subprocess.run([os.path.join(scripts, "bench_all"), "--list", "--only", "skynet/go/*"],
+        run = subprocess.run([os.path.join(scripts, "bench_all"), "--list", "--only", "switch/go/*"],
                              capture_output=True, text=True, timeout=300)
         self.assertEqual(run.returncode, 0, run.stderr)
-        cores = len(os.sched_getaffinity(0))
-        self.assertEqual(run.stdout.split(), [f"skynet/go/procs:{p}/via:{via}/n:1000000"
-                                              for p in dict.fromkeys((1, cores)) for via in ("join", "channel")])
+        self.assertEqual(run.stdout.split(), ["switch/go/procs:1/via:yield/cpus:1",
+                                              "switch/go/procs:1/via:handoff/cpus:1",
+                                              "switch/go/procs:2/via:handoff/cpus:2"])
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "build")))
 
     def test_without_python3_it_runs_setup_first(self):
