@@ -241,14 +241,7 @@ def run_entries(entries, ctx, out):
             print(f"[{k}/{len(entries)}] {entry.name}  (elapsed {clock(elapsed)}, ~{clock(left)} left)",
                   file=sys.stderr, flush=True)
             try:
-                part = measure(entry, tmp)
-                for key, value in part.get("context", {}).items():  # Google Benchmark's own keys
-                    if key != "greenbench":
-                        doc["context"].setdefault(key, value)
-                doc = results.merge([doc, part])
-                for key, value in doc["context"]["greenbench"].items():  # what peers add (go_version)
-                    ctx.setdefault(key, value)
-                doc["context"]["greenbench"] = ctx
+                results.merge_child(doc, measure(entry, tmp), entry.name)
                 results.add_aggregates(doc)
                 results.sort_entries(doc)
                 results.write_atomic(doc, out)
