@@ -12,8 +12,8 @@
 // stack is allocated when it is created but the fiber runs later, so a 1M-task skynet would
 // hold a million eager 128 KiB stacks at once.
 // Hand-off: Event is a buffered_channel<char> with one usable slot (capacity 2), WaitGroup
-// a fibers::mutex + fibers::condition_variable + count: Boost's own primitives, which park
-// the fiber, not its thread.
+// a fibers::mutex + fibers::condition_variable + count, Channel<T> an unbuffered_channel<T>:
+// Boost's own primitives, which park the fiber, not its thread.
 //
 // Invariants: work_stealing keeps process-wide state and fixes its thread count for the
 // life of the process (Boost registers each thread's scheduler in a static table once), so
@@ -31,9 +31,11 @@
 #include <boost/fiber/mutex.hpp>
 #include <boost/fiber/operations.hpp>
 #include <boost/fiber/pooled_fixedsize_stack.hpp>
+#include <boost/fiber/unbuffered_channel.hpp>
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <string>
 #include <utility>
 
@@ -90,6 +92,16 @@ class BoostFiberRuntime {
 
    private:
     boost::fibers::buffered_channel<char> slot_{2};  // capacity 2 holds one value
+  };
+
+  template <class T>
+  class Channel {
+   public:
+    void send(T value) { channel_.push(std::move(value)); }
+    T recv() { return channel_.value_pop(); }
+
+   private:
+    boost::fibers::unbuffered_channel<T> channel_;
   };
 
   class WaitGroup {

@@ -2,7 +2,8 @@
 // Entry prefix "fiber/workers:W".
 //
 // Hand-off: Event is the runtime's Channel<char> with one slot (signal is a try_send that
-// never blocks, wait is a recv that parks the fiber); WaitGroup is the runtime's own.
+// never blocks, wait is a recv that parks the fiber); WaitGroup is the runtime's own, and
+// Channel<T> its unbuffered Channel<T>.
 // Stacks: the runtime's defaults (128 KiB reserved per fiber, committed lazily, guard page
 // by MADV_GUARD_INSTALL where the kernel has it). A woken fiber is queued on the waker's
 // worker, so with two workers a ping-pong pair stays on one worker (workload_switch.h).
@@ -66,6 +67,16 @@ class FiberRuntime {
   };
 
   using WaitGroup = green::WaitGroup;
+
+  template <class T>
+  class Channel {
+   public:
+    void send(T value) { channel_.send(std::move(value)); }
+    T recv() { return *channel_.recv(); }  // never closed, so always a value
+
+   private:
+    green::Channel<T> channel_;  // unbuffered, like make(chan T)
+  };
 
   struct Net {
     using Listener = green::net::Listener;

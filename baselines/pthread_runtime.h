@@ -100,6 +100,8 @@ class PthreadRuntime {
 
   using Event = FutexEvent;
   using WaitGroup = FutexWaitGroup;
+  template <class T>
+  using Channel = FutexChannel<T>;
 
  private:
   template <class Fn>

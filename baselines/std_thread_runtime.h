@@ -43,6 +43,8 @@ class StdThreadRuntime {
 
   using Event = FutexEvent;
   using WaitGroup = FutexWaitGroup;
+  template <class T>
+  using Channel = FutexChannel<T>;
   using Net = BlockingSockets;
 };
 

@@ -26,6 +26,9 @@
 //                        signal() makes the next (or the pending) wait() return.
 //   RT::WaitGroup        Go's sync.WaitGroup: add(n), done(), wait() blocks until zero.
 //                        With a count of 1 it is also the gate many tasks park on.
+//   RT::Channel<T>       Go's unbuffered chan T: send(v) blocks until a receiver has taken
+//                        v, recv() blocks until a value arrives and returns it. Any number
+//                        of tasks may send; one receives at a time.
 //
 // Invariant every adapter keeps: a blocked task costs no CPU (it is parked in the kernel or
 // in its runtime's wait queue, never in a sleep or spin loop of ours), and run() returns
@@ -52,8 +55,10 @@ concept TaskRuntime =
     std::default_initializable<typename RT::Handle> && std::movable<typename RT::Handle> &&
     std::default_initializable<typename RT::Event> &&
     std::default_initializable<typename RT::WaitGroup> &&
+    std::default_initializable<typename RT::template Channel<std::int64_t>> &&
     requires(const RT& rt, typename RT::Handle& handle, typename RT::Event& event,
-             typename RT::WaitGroup& group, void (*task)()) {
+             typename RT::WaitGroup& group, typename RT::template Channel<std::int64_t>& channel,
+             void (*task)()) {
       { RT::kind } -> std::convertible_to<TaskKind>;
       { rt.prefix() } -> std::convertible_to<std::string>;
       { rt.workers() } -> std::convertible_to<unsigned>;
@@ -66,6 +71,8 @@ concept TaskRuntime =
       group.add(std::int64_t{1});
       group.done();
       group.wait();
+      channel.send(std::int64_t{1});
+      { channel.recv() } -> std::same_as<std::int64_t>;
     };
 // clang-format on
 

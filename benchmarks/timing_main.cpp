@@ -98,8 +98,11 @@ void register_switch(TimingEntries& entries, const SuiteSizes& sizes) {
 
 void register_skynet(TimingEntries& entries, const SuiteSizes& sizes) {
   const auto add = [&](const auto& rt, std::int64_t n) {
-    entries.add(entry_name("skynet", rt.prefix(), {"n:" + std::to_string(n)}),
-                [rt, n](benchmark::State& state) { skynet_workload(state, rt, n); });
+    for (SkynetVia via : {SkynetVia::join, SkynetVia::channel}) {
+      entries.add(entry_name("skynet", rt.prefix(),
+                             {std::string("via:") + skynet_via_name(via), "n:" + std::to_string(n)}),
+                  [rt, n, via](benchmark::State& state) { skynet_workload(state, rt, n, via); });
+    }
   };
   for_each_os_thread_runtime([&](const auto& rt) { add(rt, sizes.thread_skynet_n); });
   for (unsigned workers : suite_worker_counts()) {

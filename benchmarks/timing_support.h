@@ -1,6 +1,7 @@
 // timing_support.h: what every timing workload shares: the wall clock it measures with,
-// counters reported as plain per-iteration values, and failing an entry (rather than the
-// process) when a run goes wrong.
+// counters reported as plain per-iteration values, the kernel's count of this process's
+// context switches and page faults around the measured part, and failing an entry (rather
+// than the process) when a run goes wrong.
 //
 // Invariant: every counter is the mean over an entry's iterations of a value measured in
 // one iteration (benchmark::Counter::kAvgIterations), so Google Benchmark's aggregates
@@ -10,6 +11,7 @@
 #pragma once
 
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
 #include <chrono>
 #include <exception>
@@ -37,6 +39,30 @@ class IterationCounters {
 
  private:
   std::map<std::string, double> sums_;
+};
+
+// What the kernel counted for this whole process (every thread, ended ones included):
+// context switches a thread asked for by blocking or yielding (voluntary), those forced
+// on it by preemption (involuntary), and minor page faults (a first touch of memory).
+struct ProcessUsage {
+  double voluntary = 0, involuntary = 0, minor_faults = 0;
+
+  static ProcessUsage now() {
+    rusage r{};
+    ::getrusage(RUSAGE_SELF, &r);
+    return {static_cast<double>(r.ru_nvcsw), static_cast<double>(r.ru_nivcsw),
+            static_cast<double>(r.ru_minflt)};
+  }
+
+  // Adds the change since `before`, per operation (a switch, a task), to `counters`:
+  // voluntary_switches_per_op, involuntary_switches_per_op, minor_faults_per_op. They
+  // count the kernel's side of the measured part: a switch between OS threads is one or
+  // two kernel context switches, one between fibers on one worker none.
+  void add_since(const ProcessUsage& before, double operations, IterationCounters& counters) const {
+    counters.add("voluntary_switches_per_op", (voluntary - before.voluntary) / operations);
+    counters.add("involuntary_switches_per_op", (involuntary - before.involuntary) / operations);
+    counters.add("minor_faults_per_op", (minor_faults - before.minor_faults) / operations);
+  }
 };
 
 // Runs body(); an exception it throws marks the entry as failed (the timing binary then

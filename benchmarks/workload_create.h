@@ -51,7 +51,9 @@ void create_workload(benchmark::State& state, const RT& rt, CreateMode mode, std
       create_all();  // warm-up, unreported: stack pools and caches filled, as the peers do
       IterationCounters counters;
       for (auto _ : state) {
+        const ProcessUsage usage = ProcessUsage::now();
         const double seconds = create_all();
+        const ProcessUsage after = ProcessUsage::now();
         const std::int64_t tasks = ran.load();
         benchmark::DoNotOptimize(tasks);
         state.SetIterationTime(seconds);
@@ -62,6 +64,7 @@ void create_workload(benchmark::State& state, const RT& rt, CreateMode mode, std
           break;
         }
         counters.add("ns_per_task", seconds * 1e9 / static_cast<double>(n));
+        after.add_since(usage, static_cast<double>(n), counters);
         counters.add("tasks", static_cast<double>(tasks));
       }
       counters.publish(state);

@@ -2,8 +2,13 @@
 // each with 10 children, down to n leaves; leaf k returns its ordinal k, every inner task
 // returns the sum of its children's results, so the root's result is n(n-1)/2. Every task
 // of the tree is spawned and joined: for n = 1,000,000 that is 1,111,111 tasks.
-// A child writes its result into its parent's frame, which then joins it: no channel, no
-// allocation beyond what spawning costs, the same for every runtime.
+// Two ways for a child's result to reach its parent, each run on every runtime, so rows
+// compare like with like (the Go peer has both too):
+//   via:join     the child writes its result into a slot of its parent's frame, which
+//                joins it: no channel, no allocation beyond what spawning costs.
+//   via:channel  atemerev's original: the child sends its result on its parent's
+//                unbuffered channel (RT::Channel) and the parent receives ten; then it
+//                joins them, as every task is joined here (Go's goroutines are not).
 //   ms_wall      wall time from spawning the root task to joining it
 //   ns_per_task  ms_wall per task created (1,111,111 for n = 1M)
 //   sum, tasks   the result and the tasks counted by the tree itself (each task adds one
@@ -62,21 +67,67 @@ void skynet_task(const RT& rt, std::int64_t ordinal, std::int64_t size, SkynetRe
   }
 }
 
+// The same tree, each result sent on the parent's channel.
 template <TaskRuntime RT>
-void skynet_workload(benchmark::State& state, const RT& rt, std::int64_t n) {
+void skynet_task_via_channel(const RT& rt, std::int64_t ordinal, std::int64_t size,
+                             typename RT::template Channel<SkynetResult>& out) {
+  if (size == 1) {
+    out.send({ordinal, 1});
+    return;
+  }
+  const std::int64_t child_size = size / kSkynetFanOut;
+  typename RT::template Channel<SkynetResult> results;
+  std::array<typename RT::Handle, kSkynetFanOut> children;
+  for (int i = 0; i < kSkynetFanOut; ++i) {
+    children[i] = rt.spawn([&rt, &results, first = ordinal + i * child_size, child_size] {
+      skynet_task_via_channel(rt, first, child_size, results);
+    });
+  }
+  SkynetResult total{0, 1};
+  for (int i = 0; i < kSkynetFanOut; ++i) {
+    const SkynetResult r = results.recv();
+    total.sum += r.sum;
+    total.tasks += r.tasks;
+  }
+  for (auto& child : children) child.join();
+  out.send(total);
+}
+
+enum class SkynetVia { join, channel };
+
+inline const char* skynet_via_name(SkynetVia via) { return via == SkynetVia::join ? "join" : "channel"; }
+
+// One whole tree from the root, as `via` says; its result.
+template <TaskRuntime RT>
+SkynetResult skynet_tree(const RT& rt, std::int64_t n, SkynetVia via) {
+  SkynetResult result;
+  if (via == SkynetVia::join) {
+    rt.spawn([&] { skynet_task(rt, 0, n, result); }).join();
+    return result;
+  }
+  typename RT::template Channel<SkynetResult> root;
+  auto handle = rt.spawn([&] { skynet_task_via_channel(rt, 0, n, root); });
+  result = root.recv();
+  handle.join();
+  return result;
+}
+
+template <TaskRuntime RT>
+void skynet_workload(benchmark::State& state, const RT& rt, std::int64_t n, SkynetVia via) {
   fail_entry_on_exception(state, [&] {
     rt.run([&] {
       SkynetResult result;
       const auto run_tree = [&] {
-        result = {};
         const auto began = Clock::now();
-        rt.spawn([&] { skynet_task(rt, 0, n, result); }).join();
+        result = skynet_tree(rt, n, via);
         return seconds_between(began, Clock::now());
       };
       run_tree();  // warm-up, unreported, as in create
       IterationCounters counters;
       for (auto _ : state) {
+        const ProcessUsage usage = ProcessUsage::now();
         const double seconds = run_tree();
+        const ProcessUsage after = ProcessUsage::now();
         benchmark::DoNotOptimize(result);
         state.SetIterationTime(seconds);
         if (result.sum != skynet_sum(n) || result.tasks != skynet_tasks(n)) {
@@ -89,6 +140,7 @@ void skynet_workload(benchmark::State& state, const RT& rt, std::int64_t n) {
         }
         counters.add("ms_wall", seconds * 1e3);
         counters.add("ns_per_task", seconds * 1e9 / static_cast<double>(result.tasks));
+        after.add_since(usage, static_cast<double>(result.tasks), counters);
         counters.add("sum", static_cast<double>(result.sum));
         counters.add("tasks", static_cast<double>(result.tasks));
       }

@@ -119,6 +119,7 @@ void switch_workload(benchmark::State& state, const RT& rt, SwitchVia via, unsig
     rt.run([&] {
       IterationCounters counters;
       for (auto _ : state) {
+        const ProcessUsage usage = ProcessUsage::now();
         switch_detail::Pair<RT> pair(via, switches);
         if (via == SwitchVia::handoff) pair.wake[0].signal();  // task 0 holds the first turn
         auto task = [&](int me) {
@@ -141,6 +142,7 @@ void switch_workload(benchmark::State& state, const RT& rt, SwitchVia via, unsig
           break;
         }
         counters.add("ns_per_switch", seconds * 1e9 / static_cast<double>(counted));
+        ProcessUsage::now().add_since(usage, static_cast<double>(counted), counters);
         counters.add("switches", static_cast<double>(counted));
       }
       counters.publish(state);

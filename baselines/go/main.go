@@ -65,12 +65,13 @@ type workload struct {
 }
 
 var workloads = map[string]workload{
-	"create":    {"spawn and join goroutines, one at a time or in a batch", createFlags},
-	"switch":    {"one-way switch between two goroutines: Gosched or channel hand-off", switchFlags},
-	"memory":    {"memory per parked goroutine: RSS, PSS, VSZ and kernel deltas", memoryFlags},
-	"max_count": {"spawn parked goroutines until a memory budget, cap or time limit", maxCountFlags},
-	"skynet":    {"the skynet benchmark: a 10-ary tree of goroutines summing leaf ordinals", skynetFlags},
-	"stack_max": {"how far one goroutine's stack grows before the runtime stops it", stackMaxFlags},
+	"create":       {"spawn and join goroutines, one at a time or in a batch", createFlags},
+	"switch":       {"one-way switch between two goroutines: Gosched or channel hand-off", switchFlags},
+	"memory":       {"memory per parked goroutine: RSS, PSS, VSZ and kernel deltas", memoryFlags},
+	"max_count":    {"spawn parked goroutines until a memory budget, cap or time limit", maxCountFlags},
+	"skynet":       {"the skynet benchmark: a 10-ary tree of goroutines summing leaf ordinals", skynetFlags},
+	"stack_max":    {"how far one goroutine's stack grows before the runtime stops it", stackMaxFlags},
+	"thread_stack": {"the runtime's own stacks (system and signal) per OS thread it runs", threadStackFlags},
 }
 
 // usageError is a command-line mistake: exit status 2.

@@ -1,6 +1,7 @@
 // procfs.go reads the kernel's view of this process and of the machine from
-// /proc and /sys: resident and virtual size, the per-process smaps rollup,
-// system-wide kernel memory, the mapping count, limits.
+// /proc and /sys, and getrusage's counts: resident and virtual size, the
+// per-process smaps rollup, system-wide kernel memory, the mapping count,
+// limits, context switches and page faults.
 //
 // Invariant: every reader returns bytes (never kB or pages) or a plain count,
 // and every parser is a pure function of the file's text, so that the tests
@@ -13,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // pageSize is the unit of /proc/self/statm.
@@ -107,6 +109,36 @@ func kernelBytes(meminfo map[string]int64) int64 {
 		sum += meminfo[key]
 	}
 	return sum
+}
+
+// processUsage is what the kernel counted for the whole process (every
+// thread): context switches a thread asked for by blocking or yielding
+// (voluntary), those forced by preemption (involuntary), and minor page
+// faults, from getrusage(RUSAGE_SELF), as the C++ suite's timing_support.h.
+type processUsage struct {
+	voluntary, involuntary, minorFaults int64
+}
+
+func readProcessUsage() processUsage {
+	var r syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &r) != nil {
+		return processUsage{}
+	}
+	return processUsage{voluntary: r.Nvcsw, involuntary: r.Nivcsw, minorFaults: r.Minflt}
+}
+
+func (u processUsage) since(before processUsage) processUsage {
+	return processUsage{u.voluntary - before.voluntary, u.involuntary - before.involuntary,
+		u.minorFaults - before.minorFaults}
+}
+
+// perOp is the counters of a change in usage, per operation.
+func (u processUsage) perOp(operations float64) []counter {
+	return []counter{
+		{"voluntary_switches_per_op", float64(u.voluntary) / operations},
+		{"involuntary_switches_per_op", float64(u.involuntary) / operations},
+		{"minor_faults_per_op", float64(u.minorFaults) / operations},
+	}
 }
 
 // processMemory is one reading of everything the memory workload reports.

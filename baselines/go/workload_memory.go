@@ -7,6 +7,13 @@
 // (KernelStack, PageTables, SecPageTables, SUnreclaim): near zero for
 // goroutines, which are not kernel tasks, and moved by anything else running.
 //
+// Beside them, Go's own accounts (runtime.MemStats): heap_alloc_bytes_per_task
+// is the delta of MemStats.Alloc, the note's own method (shared/notes/003),
+// which counts heap objects (the g and its closure) but not goroutine stacks,
+// and sees a g only when it is new: a process's later goroutines reuse the g's
+// of exited ones, one more reason each repetition runs in a fresh process;
+// stack_inuse_bytes_per_task is the delta of MemStats.StackInuse, the stacks.
+//
 // With -depth-kib D each goroutine parks under D KiB of stack in use (atDepth,
 // as the C++ suite's stack_depth.h does): Go grows the stack by copying it to
 // one twice as large, so the figure shows the stack a blocked handler really
@@ -124,15 +131,21 @@ type memoryResult struct {
 	spawnWall time.Duration // spawning N until all were alive
 	before    processMemory
 	after     processMemory
+	goBefore  runtime.MemStats
+	goAfter   runtime.MemStats
 	alive     int64
 }
 
 func runMemory(n, depthBytes int) (memoryResult, error) {
 	runtime.GC()
+	var r memoryResult
 	before, err := readProcessMemory()
 	if err != nil {
 		return memoryResult{}, err
 	}
+	// Go's own readings right around the spawning, not around the /proc reads: a read
+	// that blocks can make the runtime start a thread, whose stacks StackInuse counts.
+	runtime.ReadMemStats(&r.goBefore)
 	parked := newParkedGoroutines(depthBytes)
 	began := time.Now()
 	for i := 0; i < n; i++ {
@@ -140,6 +153,7 @@ func runMemory(n, depthBytes int) (memoryResult, error) {
 	}
 	alive := parked.waitAlive()
 	spawnWall := time.Since(began)
+	runtime.ReadMemStats(&r.goAfter)
 	after, readErr := readProcessMemory()
 	if err := parked.releaseAll(); err != nil {
 		return memoryResult{}, err
@@ -150,7 +164,8 @@ func runMemory(n, depthBytes int) (memoryResult, error) {
 	if alive != int64(n) {
 		return memoryResult{}, fmt.Errorf("%d goroutines alive at the reading, %d spawned", alive, n)
 	}
-	return memoryResult{spawnWall: spawnWall, before: before, after: after, alive: alive}, nil
+	r.spawnWall, r.before, r.after, r.alive = spawnWall, before, after, alive
+	return r, nil
 }
 
 func memoryFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
@@ -170,11 +185,14 @@ func memoryFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 				return measurement{}, err
 			}
 			perTask := func(after, before int64) float64 { return float64(after-before) / float64(count) }
+			goPerTask := func(after, before uint64) float64 { return perTask(int64(after), int64(before)) }
 			return measurement{RealTime: float64(r.spawnWall.Nanoseconds()), Iterations: 1, Counters: []counter{
 				{"rss_bytes_per_task", perTask(r.after.rssBytes, r.before.rssBytes)},
 				{"pss_bytes_per_task", perTask(r.after.pssBytes, r.before.pssBytes)},
 				{"vsz_bytes_per_task", perTask(r.after.vszBytes, r.before.vszBytes)},
 				{"kernel_bytes_per_task", perTask(r.after.kernelBytes, r.before.kernelBytes)},
+				{"heap_alloc_bytes_per_task", goPerTask(r.goAfter.Alloc, r.goBefore.Alloc)},
+				{"stack_inuse_bytes_per_task", goPerTask(r.goAfter.StackInuse, r.goBefore.StackInuse)},
 				{"tasks_alive", float64(r.alive)},
 			}}, nil
 		}

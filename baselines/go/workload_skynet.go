@@ -6,7 +6,10 @@
 //
 // The only change from the reference is that each goroutine also sends back
 // how many goroutines its subtree ran, so that tasks is counted, not assumed;
-// the channel element is two int64s instead of one int.
+// the channel element is two int64s instead of one int. That is -via channel
+// (named via:channel); -via join is the C++ suite's default shape, for rows
+// that compare like with like: each child writes its subtree into a slot of
+// its parent's array and the parent waits for all ten on a sync.WaitGroup.
 //
 // Invariant: N is a power of 10 (so every level divides exactly), and a sum or
 // a goroutine count other than the closed form is an error.
@@ -16,6 +19,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -44,6 +48,31 @@ func skynet(out chan<- skynetSubtree, num, size int64) {
 	out <- total
 }
 
+// skynetJoin is the same tree with each result written into the parent's
+// slot for it; the parent waits on a WaitGroup instead of a channel.
+func skynetJoin(out *skynetSubtree, num, size int64) {
+	if size == 1 {
+		*out = skynetSubtree{sum: num, tasks: 1}
+		return
+	}
+	var children [skynetDiv]skynetSubtree
+	var done sync.WaitGroup
+	done.Add(skynetDiv)
+	for i := int64(0); i < skynetDiv; i++ {
+		go func(slot *skynetSubtree, first int64) {
+			skynetJoin(slot, first, size/skynetDiv)
+			done.Done()
+		}(&children[i], num+i*(size/skynetDiv))
+	}
+	done.Wait()
+	total := skynetSubtree{tasks: 1}
+	for _, child := range children {
+		total.sum += child.sum
+		total.tasks += child.tasks
+	}
+	*out = total
+}
+
 // skynetTasks is the number of goroutines for n leaves: n + n/10 + ... + 1.
 func skynetTasks(n int64) int64 {
 	total := int64(0)
@@ -65,11 +94,22 @@ type skynetResult struct {
 	skynetSubtree
 }
 
-func runSkynet(n int64) (skynetResult, error) {
-	root := make(chan skynetSubtree)
+func runSkynet(n int64, viaJoin bool) (skynetResult, error) {
+	var result skynetSubtree
 	began := time.Now()
-	go skynet(root, 0, n)
-	result := <-root
+	if viaJoin {
+		var done sync.WaitGroup
+		done.Add(1)
+		go func() {
+			skynetJoin(&result, 0, n)
+			done.Done()
+		}()
+		done.Wait()
+	} else {
+		root := make(chan skynetSubtree)
+		go skynet(root, 0, n)
+		result = <-root
+	}
 	wall := time.Since(began)
 	if want := n * (n - 1) / 2; result.sum != want {
 		return skynetResult{}, fmt.Errorf("sum %d, want %d", result.sum, want)
@@ -82,13 +122,17 @@ func runSkynet(n int64) (skynetResult, error) {
 
 func skynetFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 	n := fs.Int64("n", 1000000, "leaves, a power of 10")
+	via := fs.String("via", "channel", "how a child's result reaches its parent: channel (the original) or join")
 	return func() (plan, error) {
 		if *n < 1 || !isPowerOfDiv(*n) {
 			return plan{}, usagef("-n must be a power of 10, got %d", *n)
 		}
-		leaves := *n
+		if *via != "channel" && *via != "join" {
+			return plan{}, usagef("-via must be channel or join, got %q", *via)
+		}
+		leaves, viaJoin := *n, *via == "join"
 		measure := func() (measurement, error) {
-			r, err := warmedUp(func() (skynetResult, error) { return runSkynet(leaves) })
+			r, err := warmedUp(func() (skynetResult, error) { return runSkynet(leaves, viaJoin) })
 			if err != nil {
 				return measurement{}, err
 			}
@@ -100,6 +144,7 @@ func skynetFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 				{"tasks", float64(r.tasks)},
 			}}, nil
 		}
-		return plan{name: nameOf("skynet", common.procs, "n:"+strconv.FormatInt(*n, 10)), timeUnit: "ms", measure: measure}, nil
+		name := nameOf("skynet", common.procs, "via:"+*via, "n:"+strconv.FormatInt(*n, 10))
+		return plan{name: name, timeUnit: "ms", measure: measure}, nil
 	}
 }

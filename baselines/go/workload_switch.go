@@ -103,8 +103,11 @@ func switchFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 			run = runYield
 		}
 		measure := func() (measurement, error) {
+			var usage processUsage // of the last run, the measured one
 			r, err := warmedUp(func() (switchResult, error) {
+				before := readProcessUsage()
 				r := run(want)
+				usage = readProcessUsage().since(before)
 				if r.switches != int64(want) {
 					return r, fmt.Errorf("%d switches counted, %d asked", r.switches, want)
 				}
@@ -114,10 +117,10 @@ func switchFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 				return measurement{}, err
 			}
 			perSwitch := float64(r.wall.Nanoseconds()) / float64(r.switches)
-			return measurement{RealTime: perSwitch, Iterations: r.switches, Counters: []counter{
+			return measurement{RealTime: perSwitch, Iterations: r.switches, Counters: append([]counter{
 				{"ns_per_switch", perSwitch},
 				{"switches", float64(r.switches)},
-			}}, nil
+			}, usage.perOp(float64(r.switches))...)}, nil
 		}
 		name := nameOf("switch", *cpus, "via:"+*via, "cpus:"+strconv.Itoa(*cpus))
 		return plan{name: name, timeUnit: "ns", measure: measure}, nil

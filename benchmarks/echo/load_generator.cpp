@@ -158,6 +158,7 @@ struct LoadGenerator::ClientThread {
 
   bool fail(std::string what) {
     error = std::move(what);
+    failed.store(true, std::memory_order_release);
     return false;
   }
 
@@ -167,6 +168,7 @@ struct LoadGenerator::ClientThread {
   std::vector<char> requests, replies;  // request_bytes per connection, in conns' order
   std::vector<std::uint32_t> samples;   // replies in the window, latency in ns
   std::string error;                    // why the thread stopped early
+  std::atomic<bool> failed{false};      // error is set (written before, read after)
   std::thread thread;
 };
 
@@ -222,6 +224,13 @@ void LoadGenerator::end_window() {
   phase_.store(kStopped, std::memory_order_relaxed);
   window_end_ = now_seconds();
   cpu_end_ = process_cpu_seconds();
+}
+
+bool LoadGenerator::failed() const {
+  for (const auto& thread : threads_) {
+    if (thread->failed.load(std::memory_order_acquire)) return true;
+  }
+  return false;
 }
 
 LoadFigures LoadGenerator::finish() {

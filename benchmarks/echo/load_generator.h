@@ -70,6 +70,9 @@ class LoadGenerator {
   void start();         // the client threads begin the closed loop (warm-up)
   void begin_window();  // replies count from now on
   void end_window();    // and no longer; the threads stop
+  // Whether a client thread has already stopped on an error (finish() will throw), for
+  // a caller that need not wait out the window to know.
+  bool failed() const;
   // Joins the threads; throws std::runtime_error naming what went wrong.
   LoadFigures finish();
 

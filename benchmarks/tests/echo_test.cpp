@@ -300,7 +300,12 @@ TEST(LoadGenerator, FailsWhenALaterReplyDiffers) {
   LoadGenerator load({server.address(), 2, 64, 1});
   load.start();
   load.begin_window();
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // However slow the machine, the window lasts until the client has read a broken reply
+  // (the fifth of a connection), or a generous deadline.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!load.failed() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   load.end_window();
   try {
     load.finish();

@@ -7,6 +7,7 @@
 // their own.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <string>
@@ -73,6 +74,46 @@ TYPED_TEST(TaskRuntimeContract, EventHandsOffBothWays) {
     }
     peer.join();
     EXPECT_EQ(token, 1000);
+  });
+}
+
+TYPED_TEST(TaskRuntimeContract, ChannelTakesEveryValueFromManySendersOnce) {
+  const TypeParam rt = make_runtime<TypeParam>();
+  rt.run([&] {
+    typename TypeParam::template Channel<std::int64_t> channel;
+    constexpr int kSenders = 8, kEach = 200;
+    std::vector<typename TypeParam::Handle> senders(kSenders);
+    for (int s = 0; s < kSenders; ++s) {
+      senders[s] = rt.spawn([&channel, s] {
+        for (int i = 0; i < kEach; ++i) channel.send(std::int64_t{s} * kEach + i);
+      });
+    }
+    std::vector<int> seen(kSenders * kEach, 0);
+    for (int i = 0; i < kSenders * kEach; ++i) ++seen.at(static_cast<std::size_t>(channel.recv()));
+    for (auto& sender : senders) sender.join();
+    EXPECT_EQ(std::count(seen.begin(), seen.end(), 1), kSenders * kEach);
+  });
+}
+
+TYPED_TEST(TaskRuntimeContract, ChannelSendReturnsOnlyOnceTheValueIsTaken) {
+  const TypeParam rt = make_runtime<TypeParam>();
+  rt.run([&] {
+    typename TypeParam::template Channel<std::int64_t> channel;
+    typename TypeParam::Event sent;
+    std::atomic<bool> returned{false};
+    auto sender = rt.spawn([&] {
+      channel.send(7);
+      returned.store(true);
+      sent.signal();
+    });
+    // Unbuffered: while nobody receives, the sender stays in send(). Yielding gives it
+    // every chance to run (and, were the channel buffered, to return).
+    for (int i = 0; i < 100; ++i) TypeParam::yield();
+    EXPECT_FALSE(returned.load());
+    EXPECT_EQ(channel.recv(), 7);
+    sent.wait();
+    EXPECT_TRUE(returned.load());
+    sender.join();
   });
 }
 

@@ -44,8 +44,8 @@ HIGHER_IS_BETTER = frozenset({"max_tasks", "tasks_in_8GiB", "speedup", "requests
                               "max_conns", "largest_stack_bytes"})
 FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "map_count", "requests",
                            "conns", "request_bytes", "client_threads", "nofile_limit",
-                           "max_stack_bytes", "frame_bytes_reached"})
-_LOWER_IS_BETTER = re.compile(r"(^|_)(ns|ms|bytes)(_|$)|^seconds$")
+                           "max_stack_bytes", "frame_bytes_reached", "threads"})
+_LOWER_IS_BETTER = re.compile(r"(^|_)(ns|ms|bytes)(_|$)|^seconds$|_(switches|faults)_per_op$")
 
 # Runtime ids in the order of the format doc's table, with the parameters each takes.
 # A name lists runtime parameters first; the first parameter that is not one of its
@@ -262,30 +262,42 @@ def sort_entries(doc):
     return doc
 
 
-def merge(docs):
-    """One document from several: the first context, with keys that later contexts'
-    greenbench objects add (warnings are joined, without repeats); the entries of all, a
-    run measured again in a later document replacing every entry of the earlier run."""
-    if not docs:
-        raise ValueError("merge() needs at least one document")
-    context = copy.deepcopy(docs[0]["context"])
-    for doc in docs[1:]:
-        later = doc["context"].get("greenbench")
-        if later is None:
-            continue
-        greenbench = context.setdefault("greenbench", {})
-        for key, value in later.items():
-            if key == "warnings":
-                warnings = greenbench.setdefault("warnings", [])
-                warnings.extend(w for w in value if w not in warnings)
-            elif key not in greenbench:
-                greenbench[key] = copy.deepcopy(value)
-    runs = {}
-    for doc in docs:
-        for run_name, (iterations, aggregates) in _runs(doc["benchmarks"]).items():
+# Keys of a child's context.greenbench that hold for the whole file: the peers' versions.
+# Its other keys (the peer's name, GOMAXPROCS, GOGC, its isolation) describe that entry
+# only and never reach the file-wide context.
+PEER_VERSION_KEYS = ("go_version", "python_version", "python_implementation")
+
+
+def merge_child(doc, part, entry_name):
+    """Adds to doc, in place, the document a child wrote for one entry: its entries (which
+    must all be named entry_name: ResultsError otherwise), Google Benchmark's context keys
+    doc lacks, the peers' versions (PEER_VERSION_KEYS), and its warnings under
+    context.greenbench.entry_warnings ({warning: [entry names]}), so that one a hundred
+    children repeat (an unknown governor) reads once, with the entries that said it."""
+    names = sorted({e.get("run_name", e.get("name")) for e in part.get("benchmarks", [])})
+    if names != [entry_name]:
+        raise ResultsError(f"{entry_name}: the child wrote {', '.join(map(str, names)) or 'no entry'}, "
+                           f"not {entry_name}")
+    context = doc["context"]
+    child = part.get("context", {})
+    for key, value in child.items():
+        if key != "greenbench":
+            context.setdefault(key, value)
+    ours = context.setdefault("greenbench", {})
+    theirs = child.get("greenbench", {})
+    for key in PEER_VERSION_KEYS:
+        if key in theirs:
+            ours.setdefault(key, theirs[key])
+    said = ours.setdefault("entry_warnings", {})
+    for warning in theirs.get("warnings", []):
+        entries = said.setdefault(warning, [])
+        if entry_name not in entries:
+            entries.append(entry_name)
+    runs = {}  # a run measured again replaces every entry of the earlier one
+    for entries in (doc["benchmarks"], part["benchmarks"]):
+        for run_name, (iterations, aggregates) in _runs(entries).items():
             runs[run_name] = copy.deepcopy(iterations + aggregates)
-    return {"context": context,
-            "benchmarks": [entry for entries in runs.values() for entry in entries]}
+    doc["benchmarks"] = [entry for entries in runs.values() for entry in entries]
 
 
 def concat_repetitions(docs):

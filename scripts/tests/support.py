@@ -1,5 +1,5 @@
 """Shared by the scripts' tests: where scripts/ and the fixtures are, how to run a
-script as a user does, a test case with a scratch folder, and how to read a table back
+script as a user does (through its #! line: bench_all is a shell script), a test case with a scratch folder, and how to read a table back
 out of a Markdown report.
 
 Invariant: importing this module puts scripts/ first on sys.path, so the tests import
@@ -23,10 +23,11 @@ def fixture(name):
     return os.path.join(FIXTURES, name)
 
 
-def run_script(script, *args, env=None):
-    """Run scripts/<script> with args; the CompletedProcess, text captured."""
-    return subprocess.run([sys.executable, os.path.join(SCRIPTS, script), *args],
-                          capture_output=True, text=True, env=env, timeout=300)
+def run_script(script, *args, env=None, stdout=subprocess.PIPE):
+    """Run scripts/<script> with args as a user does, through its #! line; the
+    CompletedProcess, text captured (stdout too, unless given)."""
+    return subprocess.run([os.path.join(SCRIPTS, script), *args], stdout=stdout,
+                          stderr=subprocess.PIPE, text=True, env=env, timeout=300)
 
 
 def markdown_table(text, heading):

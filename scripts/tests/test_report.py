@@ -100,8 +100,18 @@ class ReportOnOneFileTest(ReportTestCase):
         self.assertEqual(verdicts["max-threads-8GB"], "off by ×36 (higher)")
         self.assertEqual(verdicts["million-threads-2TB"], "off by ×70 (lower)")
         self.assertEqual(verdicts["millions-of-goroutines"], "holds")
-        self.assertEqual(verdicts["thousands-of-threads-hit-os-limits"], "does not hold here")
+        self.assertEqual(verdicts["thousands-of-threads-hit-os-limits"], "off by ×3.3 (higher)")
         self.assertEqual(verdicts["goroutine-stack-grows-to-1GB"], "not measured")
+
+    def test_the_answer_comes_first(self):
+        self.assertLess(self.text.index("## What holds here"), self.text.index("## Machine"))
+        holds = claim_rows(self.text, "## What holds here")
+        self.assertEqual(set(holds), set(self.claims))
+        stack = holds["thread-stack-1-8MB"]
+        self.assertEqual((stack["notes' figure"], stack["verdict"]), ("1–8 MB", "holds: 8.00 MiB"))
+        self.assertEqual(stack["measured by (spread over repetitions)"], "memory/std_thread/n:10000 (the same in 3 runs)")
+        for claim_id, detail in self.claims.items():
+            self.assertTrue(holds[claim_id]["verdict"].startswith(detail["verdict"]), claim_id)
 
     def test_claim_cells(self):
         stack = self.claims["thread-stack-1-8MB"]
@@ -111,7 +121,7 @@ class ReportOnOneFileTest(ReportTestCase):
         self.assertIn("memory/std_thread/n:10000 (vsz_bytes_per_task)", stack["why"])
         limits = self.claims["thousands-of-threads-hit-os-limits"]
         self.assertEqual(limits["thread"], "32,749 (bound:max_map_count)")
-        self.assertIn("before bound:max_map_count stopped it", limits["why"])
+        self.assertIn("the OS limit max_map_count did stop it, but at 32,749", limits["why"])
 
 
 class EchoReportTest(ReportTestCase):
@@ -190,6 +200,15 @@ class ReportOnSeveralFilesTest(ReportTestCase):
         fiber = row(rows, case="mode:sequential n:10000", runtime="fiber workers:1")
         self.assertEqual(fiber["median · beta · partial.json"], "256 ns")
         self.assertEqual(fiber["× go · beta · partial.json"], "—")
+        self.assertEqual(fiber["beta · partial.json / alpha · run_a.json"],
+                         f"×{256 / float(fiber['median · alpha · run_a.json'].split()[0]):.1f}")
+        self.assertEqual(go["beta · partial.json / alpha · run_a.json"], "—")
+
+    def test_the_answer_has_a_verdict_column_per_file(self):
+        holds = claim_rows(self.text, "## What holds here")
+        stack = holds["thread-stack-1-8MB"]
+        self.assertEqual(stack["verdict · alpha · run_a.json"], "holds: 8.00 MiB")
+        self.assertEqual(holds["goroutine-stack-2KB"]["verdict · beta · partial.json"], "not measured")
 
     def test_missing_workloads_read_not_measured(self):
         beta = claim_rows(self.text, "## Claims from the notes: beta · partial.json")
@@ -204,10 +223,64 @@ class ReportOnSeveralFilesTest(ReportTestCase):
         self.assertEqual(beta["thread-create-1ms"]["verdict"], "off by ×67 (lower)")
 
 
+CLAIMS_BETA_ALONE = "## Claims from the notes: beta"
+
+
 class ReportFilesAndErrorsTest(support.ScratchTestCase):
-    def test_default_output_is_next_to_the_first_input(self):
+    def test_verdicts_as_json_read_back(self):
+        out = os.path.join(self.tmp, "verdicts.json")
+        run = support.run_script("report", support.fixture("run_a.json"), support.fixture("partial.json"),
+                                 "--out", self.tmp, "--no-plots", "--json", out)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        with open(out, encoding="utf-8") as f:
+            doc = json.load(f)
+        self.assertEqual((doc["format"], doc["version"]), ("greenbench-verdicts", 1))
+        self.assertEqual([s["label"] for s in doc["sources"]], ["alpha · run_a.json", "beta · partial.json"])
+        claims = {c["id"]: c for c in doc["claims"]}
+        with open(os.path.join(support.SCRIPTS, "claims.json"), encoding="utf-8") as f:
+            self.assertEqual(set(claims), {c["id"] for c in json.load(f)["claims"]})
+        self.assertEqual([(j["source"], j["verdict"]) for j in claims["goroutine-stack-2KB"]["judged"]],
+                         [("alpha · run_a.json", "holds"), ("beta · partial.json", "not measured")])
+        stack = claims["thread-stack-1-8MB"]["judged"]
+        judged = stack[0]["definitions"][0]["judged"]["thread"]
+        self.assertEqual((judged["run"], judged["unit"], judged["counters"]),
+                         ("memory/std_thread/n:10000", "bytes", ["vsz_bytes_per_task"]))
+        self.assertEqual(judged["value"], (8 << 20) + 4096)  # the stack and its guard page
+        create = claims["thread-create-1ms"]["judged"][0]["definitions"]
+        self.assertEqual([d["definition"] for d in create], ["sequential create", "batch create"])
+
+    def test_default_output_is_a_folder_named_after_the_first_input(self):
+        """results/X.json -> results/X/report.md: a report already beside the input (the
+        committed reference's, results/report.md) is left alone."""
         copy = shutil.copy(support.fixture("partial.json"), self.tmp)
-        run = support.run_script("report", copy, "--no-plots")
+        reference = self.write("report.md", "the reference report\n")
+        run = support.run_script("report", copy, support.fixture("run_a.json"), "--no-plots")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertTrue(os.path.exists(os.path.join(self.tmp, "partial", "report.md")))
+        with open(reference, encoding="utf-8") as f:
+            self.assertEqual(f.read(), "the reference report\n")
+
+    def test_a_quick_run_names_the_claims_it_leaves_unjudged(self):
+        run = support.run_script("report", support.fixture("partial.json"), "--out", self.tmp, "--no-plots")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        unjudged = [r["claim"].rsplit("`", 2)[1] for r in support.markdown_table(run.stdout, CLAIMS_BETA_ALONE)
+                    if r["verdict"] == "not measured"]
+        line = next(l for l in run.stdout.splitlines() if l.startswith("The quick profile leaves"))
+        self.assertTrue(line.startswith(f"The quick profile leaves {len(unjudged)} of "), line)
+        self.assertEqual(re.findall(r"`([A-Za-z0-9-]+)`", line), unjudged)
+
+    def test_a_full_run_has_no_such_line(self):
+        with open(support.fixture("partial.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        doc["context"]["greenbench"]["profile"] = "full"
+        run = support.run_script("report", self.write("full.json", json.dumps(doc)), "--out", self.tmp,
+                                 "--no-plots")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertNotIn("The quick profile", run.stdout)
+
+    def test_the_reference_folder_is_written_when_named(self):
+        copy = shutil.copy(support.fixture("partial.json"), self.tmp)
+        run = support.run_script("report", copy, "--out", self.tmp, "--no-plots")
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertTrue(os.path.exists(os.path.join(self.tmp, "report.md")))
 

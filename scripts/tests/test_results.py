@@ -173,20 +173,39 @@ class OrderMergeWriteTest(support.ScratchTestCase):
                           "b", "b", "b", "b_median", "b_mean", "b_stddev", "b_cv"])
         self.assertEqual([e.get("repetition_index") for e in doc["benchmarks"][6:9]], [0, 1, 2])
 
-    def test_merge(self):
-        first = {"context": {"host_name": "alpha", "greenbench": {"host": "alpha", "warnings": ["w1"]}},
-                 "benchmarks": [iteration("x", i, 3, real_time=1) for i in range(3)]
-                 + [iteration("y", 0, 1, real_time=5)]}
-        second = {"context": {"host_name": "beta", "greenbench": {"host": "beta", "go_version": "go1.19",
-                                                                  "warnings": ["w1", "w2"]}},
-                  "benchmarks": [iteration("x", i, 2, real_time=2) for i in range(2)]
-                  + [iteration("z", 0, 1, real_time=7)]}
-        merged = results.merge([first, second])
-        self.assertEqual(merged["context"]["greenbench"],
-                         {"host": "alpha", "warnings": ["w1", "w2"], "go_version": "go1.19"})
-        self.assertEqual([(e["name"], e["real_time"]) for e in merged["benchmarks"]],
+    def test_merge_child(self):
+        doc = {"context": {"host_name": "alpha", "greenbench": {"host": "alpha", "warnings": ["w1"]}},
+               "benchmarks": [iteration("x", i, 3, real_time=1) for i in range(3)]
+               + [iteration("y", 0, 1, real_time=5)]}
+        ctx = doc["context"]["greenbench"]
+        go = {"context": {"host_name": "beta", "executable": "greenbench-go",
+                          "greenbench": {"host": "beta", "peer": "go", "gomaxprocs": 2, "isolation": "process",
+                                         "go_version": "go1.19", "warnings": ["cpufreq unknown", "w2"]}},
+              "benchmarks": [iteration("x", i, 2, real_time=2) for i in range(2)]}
+        results.merge_child(doc, go, "x")
+        probe = {"context": {"greenbench": {"warnings": ["cpufreq unknown"]}},
+                 "benchmarks": [iteration("z", 0, 1, real_time=7)]}
+        results.merge_child(doc, probe, "z")
+        # The file's own keys stay; Google Benchmark's keys it lacked and the peers'
+        # versions join; the peer's per-entry keys do not; warnings are kept, by entry.
+        self.assertIs(doc["context"]["greenbench"], ctx)
+        self.assertEqual(doc["context"]["host_name"], "alpha")
+        self.assertEqual(doc["context"]["executable"], "greenbench-go")
+        self.assertEqual(ctx, {"host": "alpha", "warnings": ["w1"], "go_version": "go1.19",
+                               "entry_warnings": {"cpufreq unknown": ["x", "z"], "w2": ["x"]}})
+        self.assertEqual([(e["name"], e["real_time"]) for e in doc["benchmarks"]],
                          [("x", 2), ("x", 2), ("y", 5), ("z", 7)])
-        self.assertEqual(first["context"]["greenbench"]["warnings"], ["w1"])  # inputs untouched
+        self.assertEqual(go["context"]["greenbench"]["warnings"], ["cpufreq unknown", "w2"])  # input untouched
+
+    def test_merge_child_refuses_entries_of_another_name(self):
+        doc = {"context": {"greenbench": {}}, "benchmarks": []}
+        child = {"context": {}, "benchmarks": [iteration("skynet/go/procs:2/n:1000000", 0, 1, real_time=1)]}
+        with self.assertRaisesRegex(results.ResultsError, "the child wrote skynet/go/procs:2/n:1000000, "
+                                                          "not skynet/go/procs:2/via:join/n:1000000"):
+            results.merge_child(doc, child, "skynet/go/procs:2/via:join/n:1000000")
+        with self.assertRaisesRegex(results.ResultsError, "wrote no entry"):
+            results.merge_child(doc, {"context": {}, "benchmarks": []}, "x")
+        self.assertEqual(doc["benchmarks"], [])
 
     def test_concat_numbers_repetitions_from_one_process_each(self):
         # Each timing process ran one repetition and calls it 0 of 1; its aggregates go.

@@ -1,0 +1,136 @@
+"""The machine a run measures: context.greenbench's description of it
+(docs/results-format.md, context), the warnings that make its timings suspect, and
+whether the run is privileged.
+
+Invariant: reading the machine changes nothing on it; a value that cannot be read is
+written as -1 or "unknown", never guessed.
+"""
+
+import datetime
+import os
+import platform
+import resource
+import shutil
+import subprocess
+
+# capabilities(7): CAP_SYS_RESOURCE exempts a process from RLIMIT_NPROC and lets it raise
+# its hard limits (RLIMIT_NOFILE up to nr_open); root's user is exempt from RLIMIT_NPROC too.
+CAP_SYS_RESOURCE = 24
+
+
+def read(path, default=""):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return default
+
+
+def read_int(path):
+    text = read(path)
+    if not text:
+        return -1
+    word = text.split()[0]
+    return -1 if word == "max" else int(word)
+
+
+def meminfo(key):
+    for line in read("/proc/meminfo").splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+    return -1
+
+
+def command_output(argv, cwd=None):
+    try:
+        return subprocess.run(argv, capture_output=True, text=True, check=True, cwd=cwd).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+def effective_capabilities(status_text):
+    """CapEff of a /proc/PID/status text, as an int (0 when absent)."""
+    for line in status_text.splitlines():
+        if line.startswith("CapEff:"):
+            return int(line.split()[1], 16)
+    return 0
+
+
+def privilege(euid, cap_eff):
+    """What exempts this run from a user's limits: "root", "CAP_SYS_RESOURCE" or "none".
+    Root is not bound by RLIMIT_NPROC and may raise RLIMIT_NOFILE to nr_open, so a
+    privileged run's thread and connection counts are not a user's."""
+    if euid == 0:
+        return "root"
+    if cap_eff >> CAP_SYS_RESOURCE & 1:
+        return "CAP_SYS_RESOURCE"
+    return "none"
+
+
+def machine_context(profile, build_info, root):
+    """context.greenbench for a run of `profile` of the tree at `root`."""
+    cpu_model = "unknown"
+    for line in read("/proc/cpuinfo").splitlines():
+        if line.startswith("model name"):
+            cpu_model = line.split(":", 1)[1].strip()
+            break
+    pids_max = -1
+    for path in ("/sys/fs/cgroup/pids.max", "/sys/fs/cgroup/pids/pids.max"):
+        if os.path.exists(path):
+            pids_max = read_int(path)
+            break
+    nproc = resource.getrlimit(resource.RLIMIT_NPROC)[0]
+    nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    euid = os.geteuid()
+    privileged = privilege(euid, effective_capabilities(read("/proc/self/status")))
+    ctx = {
+        "format_version": 1,
+        "host": platform.node(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "profile": profile,
+        "git_commit": command_output(["git", "rev-parse", "HEAD"], cwd=root) or "unknown",
+        "cpu_model": cpu_model,
+        "cpus": os.cpu_count(),
+        "kernel": f"{platform.system()} {platform.release()}",
+        "compiler": build_info.get("compiler", "unknown"),
+        "cxx_flags": build_info.get("cxx_flags", "unknown"),
+        "build_type": build_info.get("build_type", "unknown"),
+        "governor": read("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor", "unknown"),
+        "euid": euid,
+        "privileged": privileged != "none",
+        "privilege": privileged,
+        "limits": {
+            "pid_max": read_int("/proc/sys/kernel/pid_max"),
+            "threads_max": read_int("/proc/sys/kernel/threads-max"),
+            "max_map_count": read_int("/proc/sys/vm/max_map_count"),
+            "rlimit_nproc": -1 if nproc == resource.RLIM_INFINITY else nproc,
+            "rlimit_nofile": -1 if nofile == resource.RLIM_INFINITY else nofile,
+            "mem_total_bytes": meminfo("MemTotal"),
+            "mem_available_bytes": meminfo("MemAvailable"),
+            "cgroup_pids_max": pids_max,
+        },
+        "python_version": platform.python_version(),
+        "warnings": [],
+    }
+    go = shutil.which("go")
+    if go:
+        ctx["go_version"] = command_output([go, "version"]) or "unknown"
+    return ctx
+
+
+def warnings(ctx):
+    """What makes this run's figures differ from a quiet, unprivileged machine's."""
+    out = []
+    load1 = os.getloadavg()[0]
+    if load1 > 0.5 * (os.cpu_count() or 1):
+        out.append(f"machine busy: load average {load1:.2f} on {os.cpu_count()} CPUs; timings will be noisy")
+    gov = ctx["governor"]
+    if gov == "unknown":
+        out.append("CPU frequency governor unknown (no cpufreq files, as in most VMs): "
+                   "frequency scaling cannot be ruled out")
+    elif gov != "performance":
+        out.append(f"CPU frequency governor is '{gov}', not 'performance': timings may drift")
+    if ctx["privileged"]:
+        out.append(f"privileged run ({ctx['privilege']}): RLIMIT_NPROC does not bind and RLIMIT_NOFILE "
+                   "may be raised to nr_open, so thread and connection counts exceed a user's")
+    return out

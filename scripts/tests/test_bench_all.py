@@ -1,0 +1,63 @@
+"""Tests of greenbench.bench_all's run loop with stand-in measurement programs: a probe's
+repetitions become one run in the results file, an entry that cannot run here (exit 3)
+is skipped and one that fails (exit 1) is counted, both with a warning, and the file
+keeps every finished entry."""
+
+import contextlib
+import io
+import sys
+import unittest
+
+import support
+from greenbench import bench_all, catalogue, results
+
+# A probe stand-in: prints one iteration entry of `name`, repetition --rep of --reps.
+PROBE = """
+import json, sys
+args = dict(zip(sys.argv[1::2], sys.argv[2::2]))
+name = args["--name"]
+entry = {"name": name, "run_name": name, "run_type": "iteration", "repetitions": int(args["--reps"]),
+         "repetition_index": int(args["--rep"]), "threads": 1, "iterations": 1, "real_time": 1.0,
+         "cpu_time": 1.0, "time_unit": "ns", "rss_bytes_per_task": 4000 + 100 * int(args["--rep"])}
+print(json.dumps({"context": {"host_name": "h"}, "benchmarks": [entry]}))
+"""
+
+
+def probe(name, reps=3, exit_code=0):
+    argv = [sys.executable, "-c", PROBE if not exit_code else f"import sys; sys.exit({exit_code})", "--name", name]
+    return catalogue.Entry(name, "probe", argv, reps, timeout=300, estimate=1.0)
+
+
+class RunEntriesTest(support.ScratchTestCase):
+    def test_repetitions_skips_and_failures(self):
+        out = self.write("run.json", "")
+        ctx = {"host": "h", "warnings": []}
+        entries = [probe("memory/a/n:10"), probe("memory/b/n:10", exit_code=3),
+                   probe("memory/c/n:10", exit_code=1), probe("memory/d/n:10")]
+        progress = io.StringIO()
+        with contextlib.redirect_stderr(progress):
+            doc, failures, interrupted = bench_all.run_entries(entries, ctx, out)
+        self.assertIn("[4/4] memory/d/n:10", progress.getvalue())
+        self.assertEqual((failures, interrupted), (1, False))
+        on_disk = results.load(out)
+        self.assertEqual(on_disk, doc)
+        iterations = [(e["run_name"], e["repetition_index"], e["rss_bytes_per_task"])
+                      for e in on_disk["benchmarks"] if e["run_type"] == "iteration"]
+        self.assertEqual(iterations, [(f"memory/{x}/n:10", k, 4000 + 100 * k) for x in "ad" for k in range(3)])
+        medians = {e["run_name"]: e["rss_bytes_per_task"] for e in on_disk["benchmarks"]
+                   if e.get("aggregate_name") == "median"}
+        self.assertEqual(medians, {"memory/a/n:10": 4100, "memory/d/n:10": 4100})
+        warnings = on_disk["context"]["greenbench"]["warnings"]
+        self.assertTrue(warnings[0].startswith("memory/b/n:10 skipped"), warnings)
+        self.assertTrue(warnings[1].startswith("memory/c/n:10 failed: exit 1"), warnings)
+
+    def test_parse_bytes(self):
+        self.assertEqual(bench_all.parse_bytes("4GiB"), 4 << 30)
+        self.assertEqual(bench_all.parse_bytes("512M"), 512 << 20)
+        self.assertEqual(bench_all.parse_bytes("1000"), 1000)
+        with self.assertRaises(Exception):
+            bench_all.parse_bytes("four gigs")
+
+
+if __name__ == "__main__":
+    unittest.main()

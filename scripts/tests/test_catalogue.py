@@ -1,0 +1,126 @@
+"""Tests of greenbench.catalogue: the entries a run makes, their names and command lines,
+for each profile; and, where the build's programs are given (ctest passes their paths in
+GREENBENCH_TIMING and GREENBENCH_PROBE), that the names computed here are theirs."""
+
+import os
+import subprocess
+import unittest
+
+import support  # noqa: F401 (puts scripts/ on the path)
+from greenbench import catalogue
+
+PATHS = catalogue.Paths("/src")
+BUDGET = 1 << 30
+
+
+def by_name(entries):
+    return {e.name: e for e in entries}
+
+
+class CatalogueTest(unittest.TestCase):
+    def test_names_on_two_cpus(self):
+        names = catalogue.timing_names(2)
+        self.assertEqual(len(names), 80)
+        self.assertEqual(len(set(names)), len(names))
+        for name in ("create/std_thread/mode:sequential/n:10000",
+                     "create/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/mode:batch/n:100000",
+                     "switch/pthread/stack:64KiB/via:yield/cpus:1",
+                     "switch/fiber/workers:2/via:handoff/cpus:2",
+                     "skynet/fiber/workers:1/via:join/n:1000000",
+                     "skynet/fiber/workers:1/via:channel/n:1000000",
+                     "gil/fiber/workers:2/job:cpu"):
+            self.assertIn(name, names)
+        self.assertNotIn("switch/fiber/workers:2/via:yield/cpus:2", names)
+
+    def test_one_cpu_has_no_second_worker_count(self):
+        names = catalogue.timing_names(1)
+        self.assertFalse([n for n in names if "cpus:2" in n or "workers:2/" in n and not n.startswith("gil/")])
+        self.assertEqual(catalogue.runtime_prefixes(1),
+                         ["std_thread", "pthread/stack:default", "pthread/stack:64KiB", "fiber/workers:1",
+                          "boost_fiber/sched:round_robin/workers:1/alloc:default",
+                          "boost_fiber/sched:round_robin/workers:1/alloc:pooled"])
+
+    def test_timing_entry_runs_one_exact_name_per_process(self):
+        entry = by_name(catalogue.entries("quick", PATHS, 2, BUDGET))["create/fiber/workers:2/mode:batch/n:10000"]
+        self.assertEqual(entry.kind, "timing")
+        self.assertEqual(entry.argv[0], "/src/build/release/benchmarks/greenbench_timing")
+        self.assertIn("--benchmark_filter=^create/fiber/workers:2/mode:batch/n:10000$", entry.argv)
+        self.assertIn("--benchmark_repetitions=1", entry.argv)
+        self.assertEqual(entry.reps, catalogue.PROFILES["quick"]["reps"])
+
+    def test_probe_and_peer_argv(self):
+        entries = by_name(catalogue.entries("full", PATHS, 2, BUDGET))
+        memory = entries["memory/pthread/stack:default/depth:16KiB/n:10000"]
+        self.assertEqual(memory.argv, ["/src/build/release/benchmarks/greenbench_probe", "memory", "--runtime",
+                                       "pthread/stack:default", "--n", "10000", "--depth-kib", "16"])
+        max_count = entries["max_count/fiber/workers:2"]
+        self.assertIn(str(BUDGET), max_count.argv)
+        self.assertEqual(max_count.guard_bytes, BUDGET + BUDGET // 4)
+        echo = entries["echo/go/procs:2/conns:10000"]
+        self.assertEqual(echo.out_flag, "--out")
+        self.assertIn("echo_max_conns/std_thread", entries)
+
+    def test_every_figure_has_a_spread(self):
+        for profile in catalogue.PROFILES:
+            for e in catalogue.entries(profile, PATHS, 2, BUDGET):
+                if e.name.startswith(("max_count/", "stack_max/", "echo_max_conns/")):
+                    continue
+                reps = e.reps if e.kind != "peer" else int(next(
+                    e.argv[i + 1] for i, a in enumerate(e.argv) if a in ("-reps", "--reps")))
+                self.assertGreaterEqual(reps, catalogue.MIN_REPS, f"{profile}: {e.name}")
+
+    def test_quick_skips_and_leaves_out_optional_programs(self):
+        quick = set(by_name(catalogue.entries("quick", PATHS, 2, BUDGET, has_echo=False, has_go=False)))
+        for name in ("skynet/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/via:join/n:1000000",
+                     "skynet/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/via:channel/n:10000",
+                     "create/pthread/stack:64KiB/mode:sequential/n:10000", "max_count/boost_fiber/sched:"
+                     "work_stealing/workers:2/alloc:pooled", "memory/fiber/workers:1/n:100000", "memory/std_thread/n:10000",
+                     "memory/fiber/workers:2/n:100000", "skynet/std_thread/via:join/n:10000"):
+            self.assertTrue(name not in quick, name)
+        # Every runtime a claim reads stays, and each peer's best configuration.
+        for name in ("create/std_thread/mode:sequential/n:10000", "create/fiber/workers:2/mode:batch/n:100000",
+                     "skynet/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/via:join/n:10000",
+                     "skynet/fiber/workers:2/via:channel/n:1000000",
+                     "max_count/std_thread", "max_count/fiber/workers:1", "memory/std_thread/depth:16KiB/n:1000",
+                     "switch/fiber/workers:2/via:handoff/cpus:2", "skynet/fiber/workers:2/via:join/n:1000000"):
+            self.assertTrue(name in quick, name)
+        self.assertFalse([n for n in quick if n.startswith("echo") or "/go/" in n])
+
+    def test_skynet_at_1m_stays_on_one_cpu(self):
+        several = {e.name for e in catalogue.entries("quick", PATHS, 2, BUDGET)}
+        one = {e.name for e in catalogue.entries("quick", PATHS, 1, BUDGET)}
+        at_1m = sorted(n for n in several if n.startswith("skynet/") and n.endswith("/n:1000000"))
+        self.assertEqual(at_1m, [f"skynet/{rt}/via:{via}/n:1000000" for rt in ("fiber/workers:2", "go/procs:2")
+                                 for via in ("channel", "join")])
+        at_1m = sorted(n for n in one if n.startswith("skynet/") and n.endswith("/n:1000000"))
+        self.assertEqual(at_1m, [f"skynet/{rt}/via:{via}/n:1000000" for rt in ("fiber/workers:1", "go/procs:1")
+                                 for via in ("channel", "join")])
+
+    def test_select(self):
+        entries = catalogue.entries("quick", PATHS, 2, BUDGET)
+        chosen = catalogue.select(entries, ["switch/go*", "*/go/procs:1/*"])
+        self.assertEqual([e.name for e in chosen], [
+            "create/go/procs:1/mode:sequential/n:10000", "create/go/procs:1/mode:batch/n:10000",
+            "create/go/procs:1/mode:sequential/n:100000", "create/go/procs:1/mode:batch/n:100000",
+            "switch/go/procs:1/via:yield/cpus:1", "switch/go/procs:1/via:handoff/cpus:1",
+            "switch/go/procs:2/via:handoff/cpus:2"])
+        self.assertEqual(catalogue.select(entries, None), entries)
+
+
+@unittest.skipUnless(os.environ.get("GREENBENCH_TIMING") and os.environ.get("GREENBENCH_PROBE"),
+                     "GREENBENCH_TIMING and GREENBENCH_PROBE name the built programs (ctest sets them)")
+class CatalogueMatchesBinariesTest(unittest.TestCase):
+    def output(self, *argv):
+        return subprocess.run(argv, capture_output=True, text=True, check=True, timeout=300).stdout.split()
+
+    def test_timing_names(self):
+        self.assertEqual(catalogue.timing_names(catalogue.usable_cpus()),
+                         self.output(os.environ["GREENBENCH_TIMING"], "--list"))
+
+    def test_probe_runtimes(self):
+        self.assertEqual(catalogue.runtime_prefixes(catalogue.usable_cpus()),
+                         self.output(os.environ["GREENBENCH_PROBE"], "--list-runtimes"))
+
+
+if __name__ == "__main__":
+    unittest.main()
