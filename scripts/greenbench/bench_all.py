@@ -241,7 +241,7 @@ def run_entries(entries, ctx, out):
             print(f"[{k}/{len(entries)}] {entry.name}  (elapsed {clock(elapsed)}, ~{clock(left)} left)",
                   file=sys.stderr, flush=True)
             try:
-                results.merge_child(doc, measure(entry, tmp), entry.name)
+                results.merge_child(doc, measure(entry, tmp), entry.name, entry.run_names)
                 results.add_aggregates(doc)
                 results.sort_entries(doc)
                 results.write_atomic(doc, out)

@@ -137,6 +137,12 @@ class Entry:
     estimate: float           # seconds in all, for the progress line
     guard_bytes: int = None   # kill the child past this resident size (runaway guard)
     out_flag: str = field(default="-out")
+    runs: tuple = ()          # the run names its child writes, where not just `name`
+
+    @property
+    def run_names(self):
+        """The runs this entry's child must write, and nothing else."""
+        return self.runs or (self.name,)
 
 
 def worker_counts(cpus):
@@ -202,8 +208,8 @@ def _probe(paths, name, args, reps, timeout, guard=None):
     return Entry(name, "probe", [paths.probe] + args, reps, timeout, estimate=reps * 3.0, guard_bytes=guard)
 
 
-def _peer(name, argv, estimate, timeout=900, out_flag="-out"):
-    return Entry(name, "peer", argv, 1, timeout, estimate, out_flag=out_flag)
+def _peer(name, argv, estimate, timeout=900, out_flag="-out", runs=()):
+    return Entry(name, "peer", argv, 1, timeout, estimate, out_flag=out_flag, runs=runs)
 
 
 def _echo(paths, prof, budget, cores, has_go):
@@ -291,7 +297,8 @@ def entries(profile, paths, cpus, budget, has_echo=True, has_go=True):
     out.append(_peer("create/python_thread/mode:sequential/n:10000",
                      py + ["create", "-n", "10000", "-reps", str(prof["reps"])], 3))
     out.append(_peer("gil/python_thread+python_process/job:cpu",
-                     py + ["gil", "-workers", "2", "-reps", str(prof["gil_reps"])], 20))
+                     py + ["gil", "-workers", "2", "-reps", str(prof["gil_reps"])], 20,
+                     runs=tuple(f"gil/{kind}/workers:2/job:cpu" for kind in ("python_thread", "python_process"))))
     skip = prof["skip"] + (prof["skip_on_several_cpus"] if cpus > 1 else [])
     return [e for e in out if not matches(e.name, skip)]
 

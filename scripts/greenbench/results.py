@@ -268,16 +268,18 @@ def sort_entries(doc):
 PEER_VERSION_KEYS = ("go_version", "python_version", "python_implementation")
 
 
-def merge_child(doc, part, entry_name):
-    """Adds to doc, in place, the document a child wrote for one entry: its entries (which
-    must all be named entry_name: ResultsError otherwise), Google Benchmark's context keys
+def merge_child(doc, part, entry_name, run_names=None):
+    """Adds to doc, in place, the document a child wrote for one entry: its entries (whose
+    runs must be exactly run_names, by default [entry_name]: ResultsError otherwise), Google
+    Benchmark's context keys
     doc lacks, the peers' versions (PEER_VERSION_KEYS), and its warnings under
     context.greenbench.entry_warnings ({warning: [entry names]}), so that one a hundred
     children repeat (an unknown governor) reads once, with the entries that said it."""
     names = sorted({e.get("run_name", e.get("name")) for e in part.get("benchmarks", [])})
-    if names != [entry_name]:
+    wanted = sorted(run_names or [entry_name])
+    if names != wanted:
         raise ResultsError(f"{entry_name}: the child wrote {', '.join(map(str, names)) or 'no entry'}, "
-                           f"not {entry_name}")
+                           f"not {', '.join(wanted)}")
     context = doc["context"]
     child = part.get("context", {})
     for key, value in child.items():

@@ -203,9 +203,16 @@ class OrderMergeWriteTest(support.ScratchTestCase):
         with self.assertRaisesRegex(results.ResultsError, "the child wrote skynet/go/procs:2/n:1000000, "
                                                           "not skynet/go/procs:2/via:join/n:1000000"):
             results.merge_child(doc, child, "skynet/go/procs:2/via:join/n:1000000")
+        # A child that measures several runs (the Python peer's gil) names them all.
+        both = {"context": {}, "benchmarks": [iteration("gil/python_thread/workers:2/job:cpu", 0, 1, real_time=1),
+                                              iteration("gil/python_process/workers:2/job:cpu", 0, 1, real_time=1)]}
+        results.merge_child(doc, both, "gil/python", ["gil/python_thread/workers:2/job:cpu",
+                                                       "gil/python_process/workers:2/job:cpu"])
+        self.assertEqual(len(doc["benchmarks"]), 2)
+        with self.assertRaisesRegex(results.ResultsError, "not gil/python_process/workers:2/job:cpu$"):
+            results.merge_child(doc, both, "gil/python", ["gil/python_process/workers:2/job:cpu"])
         with self.assertRaisesRegex(results.ResultsError, "wrote no entry"):
             results.merge_child(doc, {"context": {}, "benchmarks": []}, "x")
-        self.assertEqual(doc["benchmarks"], [])
 
     def test_concat_numbers_repetitions_from_one_process_each(self):
         # Each timing process ran one repetition and calls it 0 of 1; its aggregates go.
