@@ -71,7 +71,10 @@ def format_quantity(value, unit):
         return f"{value:,.0f}/s"
     if unit == "x":
         return format_ratio(value)
-    return f"{value:.4g}"
+    shown = f"{value:.4g}"
+    if "e" in shown and abs(value) < 1:  # a small rate per operation: 0.000006, not 6e-06
+        shown = f"{value:.7f}".rstrip("0").rstrip(".")
+    return shown
 
 
 def format_ratio(ratio):

@@ -278,6 +278,13 @@ class NamesAndDirectionsTest(unittest.TestCase):
                                  "server_rss_bytes_per_conn": "8.67 KiB", "request_bytes": "64.0 B",
                                  "max_conns": "19,968", "nofile_limit": "20,000"})
 
+    def test_kernel_counts_per_operation_read_as_plain_decimals(self):
+        self.assertEqual(results.counter_direction("voluntary_switches_per_op"), "lower")
+        self.assertEqual(results.counter_direction("minor_faults_per_op"), "lower")
+        unit = units.unit_of("voluntary_switches_per_op")
+        shown = [units.format_quantity(v, unit) for v in (6e-06, 0.001041, 0.54, 1.0)]
+        self.assertEqual(shown, ["0.000006", "0.001041", "0.54", "1"])
+
     def test_parse_name(self):
         name = results.parse_name("create/boost_fiber/sched:work_stealing/workers:4/alloc:pooled/mode:batch/n:1000")
         self.assertEqual(name.config, "boost_fiber sched:work_stealing workers:4 alloc:pooled")
