@@ -135,15 +135,45 @@ def _judge_definition(claims_doc, claim, measures, summaries, with_aside):
         column: measure(spec, summaries, size, min_size) for column, spec in measures.items()}, with_aside)
 
 
-def _judged_figure(claim, judgement):
-    """The figure a definition's verdict rests on: the judged column's value, or the ratio
-    of the two judged columns."""
+def judged_value(claim, judgement):
+    """(value, unit) a definition's verdict rests on: the judged column's value, or the
+    ratio of the two judged columns (unit "x"); (None, unit) where it was not measured."""
     on = claim["judge"]["on"]
     if isinstance(on, list):
         a, b = (judgement.measured.get(side) for side in on)
-        return format_ratio(a.value / b.value) if a and b and b.value else "—"
+        return (a.value / b.value if a and b and b.value else None), "x"
+    m = judgement.measured.get(on)
+    return (m.value, m.unit) if m else (None, "")
+
+
+def _judged_figure(claim, judgement):
+    """The figure a definition's verdict rests on, as text (with the run's bound label)."""
+    on = claim["judge"]["on"]
+    if isinstance(on, list):
+        value, _ = judged_value(claim, judgement)
+        return format_ratio(value) if value is not None else "—"
     m = judgement.measured.get(on)
     return m.text() if m else "—"
+
+
+def spread_between(judgements):
+    """Across several files' Judgements of one claim, per definition where at least two
+    measured it: 'sequential create: 43.1 µs–52.0 µs (×1.2)' (or 'the same (8.00 MiB)'),
+    joined by '; '; '' otherwise.
+    Runs of one host made at different times differ by more than one run's spread."""
+    claim = judgements[0].claim
+    parts = []
+    for k, (name, _) in enumerate(definitions(claim)):
+        per_file = [j.definitions[k][1] if j.definitions else j for j in judgements]
+        measured = [judged_value(claim, j) for j in per_file]
+        values = [v for v, _ in measured if v is not None and v > 0]
+        if len(values) < 2:
+            continue
+        unit = next(u for v, u in measured if v is not None)
+        low, high = (format_quantity(v, unit) for v in (min(values), max(values)))
+        shown = f"the same ({low})" if low == high else f"{low}–{high} ({format_ratio(max(values) / min(values))})"
+        parts.append(f"{name}: {shown}" if name else shown)
+    return "; ".join(parts)
 
 
 def _combine(claim, judged):

@@ -209,6 +209,10 @@ class ReportOnSeveralFilesTest(ReportTestCase):
         stack = holds["thread-stack-1-8MB"]
         self.assertEqual(stack["verdict · alpha · run_a.json"], "holds: 8.00 MiB")
         self.assertEqual(holds["goroutine-stack-2KB"]["verdict · beta · partial.json"], "not measured")
+        # Both files measured thread creation, at 14.9 and 14.5 µs: how far apart they lie.
+        between = holds["thread-create-1ms"]["between files"]
+        self.assertRegex(between, r"^sequential create: [\d.]+ µs–[\d.]+ µs \(×1\.\d\)$")
+        self.assertEqual(holds["goroutine-stack-2KB"]["between files"], "—")
 
     def test_missing_workloads_read_not_measured(self):
         beta = claim_rows(self.text, "## Claims from the notes: beta · partial.json")
