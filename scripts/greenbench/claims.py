@@ -14,7 +14,6 @@ harness (its cap, the memory budget the user gave it) is never read as the runti
 import fnmatch
 import json
 import math
-import re
 from dataclasses import dataclass, field
 
 from . import results
@@ -24,7 +23,6 @@ HOLDS = "holds"
 DOES_NOT_HOLD = "does not hold here"
 NOT_MEASURED = "not measured"
 DEPENDS = "depends on the definition"
-_OFF = re.compile(r"off by ×([\d.,]+) \((lower|higher)\)")  # a range verdict outside the figure
 COLUMNS = ("thread", "fiber", "goroutine")  # the table's own columns; others are peers
 _KINDS = ("range", "reaches", "os_limit_below")
 _SIZE_PARAMETERS = ("n", "conns")  # a run's size: its tasks, its connections
@@ -32,6 +30,16 @@ _SIZE_PARAMETERS = ("n", "conns")  # a run's size: its tasks, its connections
 
 class ClaimsError(Exception):
     """A claims file that cannot be read or does not have the expected shape."""
+
+
+class OffBy(str):
+    """A verdict outside the notes' figure, 'off by ×3.7 (lower)', that keeps its factor
+    and direction, so verdicts can be combined without reading their text back."""
+
+    def __new__(cls, factor, direction):
+        verdict = super().__new__(cls, f"off by {format_ratio(factor)} ({direction})")
+        verdict.factor, verdict.direction = factor, direction
+        return verdict
 
 
 @dataclass
@@ -114,9 +122,9 @@ def judge_all(claims_doc, summaries):
     on each of its definitions."""
     judgements = []
     for claim in claims_doc["claims"]:
-        several = len(definitions(claim)) > 1
-        judged = [(name, _judge_definition(claims_doc, claim, measures, summaries, not several))
-                  for name, measures in definitions(claim)]
+        ways = definitions(claim)
+        judged = [(name, _judge_definition(claims_doc, claim, measures, summaries, len(ways) == 1))
+                  for name, measures in ways]
         judgements.append(judged[0][1] if len(judged) == 1 else _combine(claim, judged))
     return judgements
 
@@ -187,14 +195,14 @@ def _combine(claim, judged):
     if measured and claim.get("aside"):
         why += f" {claim['aside']}"
     verdicts = {j.verdict for _, j in measured}
-    offs = [_OFF.fullmatch(j.verdict) for _, j in measured]
+    offs = [j.verdict for _, j in measured if isinstance(j.verdict, OffBy)]
     if not measured:
         verdict = NOT_MEASURED
     elif len(verdicts) == 1:
         verdict = verdicts.pop()
-    elif all(offs) and len({m.group(2) for m in offs}) == 1:  # all off, the same way
-        factors = sorted({m.group(1) for m in offs}, key=lambda f: float(f.replace(",", "")))
-        verdict = f"off by ×{factors[0]}–×{factors[-1]} ({offs[0].group(2)})"
+    elif len(offs) == len(measured) and len({off.direction for off in offs}) == 1:  # all off, one way
+        factors = sorted(off.factor for off in offs)
+        verdict = f"off by {format_ratio(factors[0])}–{format_ratio(factors[-1])} ({offs[0].direction})"
     else:
         verdict = f"{DEPENDS}: " + "; ".join(
             f"{j.verdict} for {name} ({_judged_figure(claim, j)})" for name, j in measured)
@@ -291,7 +299,8 @@ def _judge(claims_doc, claim, measures, measured, with_aside):
 def _describe(m):
     """'43.1 µs [41.0–45.2 µs over 5 runs] from create/std_thread/mode:sequential/n:10000
     (ns_per_task)': the median, its spread where there are repetitions, and its source."""
-    spread = f" [{m.spread()}]" if m.spread() else ""
+    spread = m.spread()
+    spread = f" [{spread}]" if spread else ""
     return f"{m.text()}{spread} from {m.run_name} ({' + '.join(m.counters)})"
 
 
@@ -326,9 +335,9 @@ def _judge_range(claims_doc, claim, sides, names):
                  claims_doc["tolerance"]["approx" if figure.get("approx") else "range"])
     low, high = figure.get("low"), figure.get("high")
     if low is not None and value < low / tolerance:
-        return f"off by {format_ratio(low / value)} (lower)", f"{shown}, below {figure['text']}"
+        return OffBy(low / value, "lower"), f"{shown}, below {figure['text']}"
     if high is not None and value > high * tolerance:
-        return f"off by {format_ratio(value / high)} (higher)", f"{shown}, above {figure['text']}"
+        return OffBy(value / high, "higher"), f"{shown}, above {figure['text']}"
     return HOLDS, f"{shown}, within {figure['text']}"
 
 
@@ -386,7 +395,7 @@ def _judge_os_limit(claims_doc, claim, m, column):
     count = format_quantity(m.value, "count")
     os_limit = _is_bound(claims_doc, "os_limit_bounds", m.bound)
     if m.value >= high and os_limit:
-        return (f"off by {format_ratio(m.value / high)} (higher)",
+        return (OffBy(m.value / high, "higher"),
                 f"{column}: the OS limit {m.bound} did stop it, but at {count} ({m.run_name}), "
                 f"past {format_quantity(high, 'count')}")
     if m.value >= high:
