@@ -31,14 +31,14 @@
 #include <variant>
 #include <vector>
 
-#include "build_info.h"
-#include "entry_name.h"
-#include "program_exit.h"
-#include "results_document.h"
-#include "runtime_set.h"
-#include "system_limits.h"
-#include "workload_max_count.h"
-#include "workload_memory.h"
+#include "harness/build_info.h"
+#include "harness/entry_name.h"
+#include "harness/program_exit.h"
+#include "harness/results_document.h"
+#include "tasks/runtime_set.h"
+#include "harness/system_limits.h"
+#include "workloads/workload_max_count.h"
+#include "workloads/workload_memory.h"
 
 namespace greenbench {
 namespace {

@@ -34,15 +34,15 @@
 #include <string_view>
 #include <vector>
 
-#include "build_info.h"
-#include "cpu_affinity.h"
-#include "entry_name.h"
-#include "runtime_set.h"
-#include "timing_entries.h"
-#include "workload_create.h"
-#include "workload_gil.h"
-#include "workload_skynet.h"
-#include "workload_switch.h"
+#include "harness/build_info.h"
+#include "harness/cpu_affinity.h"
+#include "harness/entry_name.h"
+#include "tasks/runtime_set.h"
+#include "harness/timing_entries.h"
+#include "workloads/workload_create.h"
+#include "workloads/workload_gil.h"
+#include "workloads/workload_skynet.h"
+#include "workloads/workload_switch.h"
 
 namespace greenbench {
 namespace {

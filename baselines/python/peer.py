@@ -55,7 +55,7 @@ def run_create(n):
     return time.perf_counter_ns() - start, ran[0]
 
 
-# The job is the same as the C++ suite's (benchmarks/workload_gil.h): the sum of
+# The job is the same as the C++ suite's (benchmarks/workloads/workload_gil.h): the sum of
 # i*i % 1_000_003 over range(size); for the default size it is 9_997_949_919_950.
 JOB_MODULUS = 1_000_003
 DEFAULT_JOB_SUM = 9_997_949_919_950

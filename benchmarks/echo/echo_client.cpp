@@ -1,6 +1,6 @@
 // echo_client.cpp: requests, verified connections, source addresses, client-side bounds
 // (see echo_client.h).
-#include "echo_client.h"
+#include "echo/echo_client.h"
 
 #include <poll.h>
 

@@ -19,7 +19,7 @@
 #include <string>
 #include <system_error>
 
-#include "blocking_socket.h"
+#include "threads/blocking_socket.h"
 
 namespace greenbench::echo {
 

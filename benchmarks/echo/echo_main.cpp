@@ -29,14 +29,14 @@
 #include <string>
 #include <vector>
 
-#include "blocking_socket.h"
-#include "echo_servers.h"
-#include "echo_workload.h"
-#include "procfs.h"
-#include "program_exit.h"
-#include "results_document.h"
-#include "server_child.h"
-#include "server_process.h"
+#include "threads/blocking_socket.h"
+#include "echo/echo_servers.h"
+#include "echo/echo_workload.h"
+#include "harness/procfs.h"
+#include "harness/program_exit.h"
+#include "harness/results_document.h"
+#include "echo/server_child.h"
+#include "echo/server_process.h"
 
 namespace greenbench::echo {
 namespace {

@@ -1,15 +1,15 @@
 // echo_servers.cpp: server names, their command lines, and serving (see echo_servers.h).
-#include "echo_servers.h"
+#include "echo/echo_servers.h"
 
 #include <charconv>
 #include <stdexcept>
 
-#include "epoll_echo_server.h"
-#include "fiber_runtime.h"
-#include "server_child.h"
-#include "server_process.h"
-#include "std_thread_runtime.h"
-#include "task_per_connection_server.h"
+#include "echo/epoll_echo_server.h"
+#include "tasks/fiber_runtime.h"
+#include "echo/server_child.h"
+#include "echo/server_process.h"
+#include "threads/std_thread_runtime.h"
+#include "echo/task_per_connection_server.h"
 
 namespace greenbench::echo {
 namespace {

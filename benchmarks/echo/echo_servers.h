@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "blocking_socket.h"
+#include "threads/blocking_socket.h"
 
 namespace greenbench::echo {
 

@@ -1,6 +1,6 @@
 // echo_session.cpp: mode detection, echo and the HTTP keep-alive answering (see
 // echo_session.h).
-#include "echo_session.h"
+#include "echo/echo_session.h"
 
 #include <algorithm>
 #include <cctype>

@@ -1,5 +1,5 @@
 // echo_workload.cpp: the echo and echo_max_conns measurements (see echo_workload.h).
-#include "echo_workload.h"
+#include "echo/echo_workload.h"
 
 #include <algorithm>
 #include <chrono>
@@ -7,12 +7,12 @@
 #include <optional>
 #include <thread>
 
-#include "echo_client.h"
-#include "entry_name.h"
-#include "load_generator.h"
-#include "procfs.h"
-#include "server_child.h"
-#include "system_limits.h"
+#include "echo/echo_client.h"
+#include "harness/entry_name.h"
+#include "echo/load_generator.h"
+#include "harness/procfs.h"
+#include "echo/server_child.h"
+#include "harness/system_limits.h"
 
 namespace greenbench::echo {
 namespace {

@@ -35,10 +35,10 @@
 #include <string>
 #include <vector>
 
-#include "blocking_socket.h"
-#include "echo_servers.h"
-#include "program_exit.h"
-#include "results_document.h"
+#include "threads/blocking_socket.h"
+#include "echo/echo_servers.h"
+#include "harness/program_exit.h"
+#include "harness/results_document.h"
 
 namespace greenbench::echo {
 

@@ -1,5 +1,5 @@
 // epoll_echo_server.cpp: the event loops of the floor server (see epoll_echo_server.h).
-#include "epoll_echo_server.h"
+#include "echo/epoll_echo_server.h"
 
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -16,8 +16,8 @@
 #include <thread>
 #include <vector>
 
-#include "echo_session.h"
-#include "server_process.h"
+#include "echo/echo_session.h"
+#include "echo/server_process.h"
 
 namespace greenbench::echo {
 namespace {

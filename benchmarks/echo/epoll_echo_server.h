@@ -13,7 +13,7 @@
 
 #include <functional>
 
-#include "blocking_socket.h"
+#include "threads/blocking_socket.h"
 
 namespace greenbench::echo {
 

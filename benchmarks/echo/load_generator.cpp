@@ -1,5 +1,5 @@
 // load_generator.cpp: the closed-loop client threads (see load_generator.h).
-#include "load_generator.h"
+#include "echo/load_generator.h"
 
 #include <fcntl.h>
 #include <sys/epoll.h>
@@ -16,7 +16,7 @@
 #include <system_error>
 #include <thread>
 
-#include "echo_client.h"
+#include "echo/echo_client.h"
 
 namespace greenbench::echo {
 namespace {

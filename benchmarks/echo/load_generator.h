@@ -27,7 +27,7 @@
 #include <utility>
 #include <vector>
 
-#include "blocking_socket.h"
+#include "threads/blocking_socket.h"
 
 namespace greenbench::echo {
 

@@ -1,5 +1,5 @@
 // server_child.cpp: starting, watching and ending an echo server child (see server_child.h).
-#include "server_child.h"
+#include "echo/server_child.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 #include <system_error>
 #include <thread>
 
-#include "procfs.h"
+#include "harness/procfs.h"
 
 namespace greenbench::echo {
 namespace {

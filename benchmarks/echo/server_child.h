@@ -18,7 +18,7 @@
 #include <string>
 #include <vector>
 
-#include "blocking_socket.h"
+#include "threads/blocking_socket.h"
 
 namespace greenbench::echo {
 

@@ -1,5 +1,5 @@
 // server_process.cpp: the C++ servers' side of the process contract (see server_process.h).
-#include "server_process.h"
+#include "echo/server_process.h"
 
 #include <poll.h>
 #include <pthread.h>
@@ -13,7 +13,7 @@
 #include <system_error>
 #include <thread>
 
-#include "procfs.h"
+#include "harness/procfs.h"
 
 namespace greenbench::echo {
 namespace {

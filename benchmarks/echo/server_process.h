@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <string>
 
-#include "blocking_socket.h"
+#include "threads/blocking_socket.h"
 
 namespace greenbench::echo {
 

@@ -20,13 +20,13 @@
 #include <thread>
 #include <vector>
 
-#include "blocking_socket.h"
-#include "echo_client.h"
-#include "echo_servers.h"
-#include "echo_session.h"
-#include "load_generator.h"
-#include "procfs.h"
-#include "server_child.h"
+#include "threads/blocking_socket.h"
+#include "echo/echo_client.h"
+#include "echo/echo_servers.h"
+#include "echo/echo_session.h"
+#include "echo/load_generator.h"
+#include "harness/procfs.h"
+#include "echo/server_child.h"
 #include "suite_programs.h"
 
 namespace greenbench::echo {

@@ -1,12 +1,12 @@
 // procfs_test.cpp: the /proc parsers on fixed text, and the readers on this process:
 // figures come out in bytes and counts, never kB or pages.
-#include "procfs.h"
+#include "harness/procfs.h"
 
 #include <gtest/gtest.h>
 
 #include <vector>
 
-#include "system_limits.h"
+#include "harness/system_limits.h"
 
 namespace greenbench {
 namespace {

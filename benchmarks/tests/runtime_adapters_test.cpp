@@ -1,5 +1,6 @@
-// runtime_adapters_test.cpp: every adapter of baselines/ keeps the TaskRuntime contract
-// (one typed test, written once against the concept, as the workloads are), and runtime
+// runtime_adapters_test.cpp: every adapter (tasks/fiber_runtime.h and the peers of
+// baselines/) keeps the TaskRuntime contract (one typed test, written once against the
+// concept, as the workloads are), and runtime
 // prefixes round-trip through runtime_named().
 //
 // Invariant: only Boost.Fiber's round_robin runs in this process: work_stealing fixes the
@@ -13,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime_set.h"
+#include "tasks/runtime_set.h"
 
 namespace greenbench {
 namespace {

@@ -2,7 +2,7 @@
 measure it, for each profile (quick, full).
 
 The names of the C++ programs' entries are computed here, as those programs compute
-them (baselines/runtime_set.h: the runtimes and worker counts; benchmarks/timing_main.cpp:
+them (benchmarks/tasks/runtime_set.h: the runtimes and worker counts; benchmarks/timing_main.cpp:
 the timing sizes), so that `bench_all --list` works before anything is built.
 tests/test_catalogue.py (ctest: scripts_unittest.catalogue) checks after each build that
 these names are exactly what greenbench_timing --list and greenbench_probe
@@ -79,7 +79,7 @@ PROFILES = {
              "gil_reps": 3, "probe_workers": None, "skip": [], "skip_on_several_cpus": []},
 }
 
-# benchmarks/timing_main.cpp's kFullSizes and kGilWorkers; baselines/runtime_set.h's
+# benchmarks/timing_main.cpp's kFullSizes and kGilWorkers; benchmarks/tasks/runtime_set.h's
 # kSmallPthreadStack.
 THREAD_CREATE_N = 10_000
 FIBER_CREATE_N = (10_000, 100_000)
@@ -146,7 +146,7 @@ class Entry:
 
 
 def worker_counts(cpus):
-    """baselines/runtime_set.cpp's suite_worker_counts: 1 and all usable CPUs."""
+    """benchmarks/tasks/runtime_set.cpp's suite_worker_counts: 1 and all usable CPUs."""
     return [1] if cpus <= 1 else [1, cpus]
 
 

@@ -1,5 +1,5 @@
 // build_info.cpp: the build facts CMake passes as compile definitions (see build_info.h).
-#include "build_info.h"
+#include "harness/build_info.h"
 
 #ifndef GREENBENCH_COMPILER
 #error \

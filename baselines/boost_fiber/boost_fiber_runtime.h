@@ -39,7 +39,7 @@
 #include <string>
 #include <utility>
 
-#include "task_runtime.h"
+#include "tasks/task_runtime.h"
 
 namespace greenbench {
 

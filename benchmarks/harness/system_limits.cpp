@@ -1,6 +1,6 @@
 // system_limits.cpp: reading the limits on tasks and telling which one binds (see
 // system_limits.h).
-#include "system_limits.h"
+#include "harness/system_limits.h"
 
 #include <sys/resource.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <vector>
 
-#include "procfs.h"
+#include "harness/procfs.h"
 
 namespace greenbench {
 namespace {

@@ -19,10 +19,10 @@
 
 #include <cstdint>
 
-#include "parked_tasks.h"
-#include "procfs.h"
-#include "task_runtime.h"
-#include "timing_support.h"
+#include "workloads/parked_tasks.h"
+#include "harness/procfs.h"
+#include "tasks/task_runtime.h"
+#include "workloads/timing_support.h"
 
 namespace greenbench {
 

@@ -1,5 +1,5 @@
 // blocking_socket.cpp: blocking TCP sockets and numeric addresses (see blocking_socket.h).
-#include "blocking_socket.h"
+#include "threads/blocking_socket.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -21,7 +21,7 @@
 #include <utility>
 
 #include "green/green.h"
-#include "task_runtime.h"
+#include "tasks/task_runtime.h"
 
 namespace greenbench {
 

@@ -14,9 +14,9 @@
 #include <thread>
 #include <utility>
 
-#include "blocking_socket.h"
-#include "futex_sync.h"
-#include "task_runtime.h"
+#include "threads/blocking_socket.h"
+#include "threads/futex_sync.h"
+#include "tasks/task_runtime.h"
 
 namespace greenbench {
 

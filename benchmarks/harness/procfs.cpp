@@ -1,5 +1,5 @@
 // procfs.cpp: the /proc and /sys readers (see procfs.h).
-#include "procfs.h"
+#include "harness/procfs.h"
 
 #include <unistd.h>
 

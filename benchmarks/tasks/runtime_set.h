@@ -19,10 +19,10 @@
 #include <variant>
 #include <vector>
 
-#include "boost_fiber_runtime.h"
-#include "fiber_runtime.h"
-#include "pthread_runtime.h"
-#include "std_thread_runtime.h"
+#include "boost_fiber/boost_fiber_runtime.h"
+#include "tasks/fiber_runtime.h"
+#include "threads/pthread_runtime.h"
+#include "threads/std_thread_runtime.h"
 
 namespace greenbench {
 

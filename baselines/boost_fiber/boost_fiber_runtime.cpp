@@ -1,6 +1,6 @@
 // boost_fiber_runtime.cpp: installing Boost.Fiber's schedulers once per process, the
 // work_stealing helper threads, and the WaitGroup (see boost_fiber_runtime.h).
-#include "boost_fiber_runtime.h"
+#include "boost_fiber/boost_fiber_runtime.h"
 
 #include <atomic>
 #include <boost/fiber/algo/round_robin.hpp>

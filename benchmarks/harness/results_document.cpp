@@ -1,5 +1,5 @@
 // results_document.cpp: the probe's results document (see results_document.h).
-#include "results_document.h"
+#include "harness/results_document.h"
 
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -10,9 +10,9 @@
 #include <ctime>
 #include <sstream>
 
-#include "build_info.h"
-#include "procfs.h"
-#include "system_limits.h"
+#include "harness/build_info.h"
+#include "harness/procfs.h"
+#include "harness/system_limits.h"
 
 namespace greenbench {
 namespace {

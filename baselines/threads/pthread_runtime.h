@@ -21,8 +21,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "futex_sync.h"
-#include "task_runtime.h"
+#include "threads/futex_sync.h"
+#include "tasks/task_runtime.h"
 
 namespace greenbench {
 

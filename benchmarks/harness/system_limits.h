@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "task_runtime.h"
+#include "tasks/task_runtime.h"
 
 namespace greenbench {
 

@@ -1,5 +1,5 @@
 // cpu_affinity.cpp: allowed_cpus and ScopedPin over sched_{get,set}affinity.
-#include "cpu_affinity.h"
+#include "harness/cpu_affinity.h"
 
 #include <cerrno>
 #include <system_error>

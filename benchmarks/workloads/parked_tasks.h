@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "stack_depth.h"
-#include "task_runtime.h"
+#include "workloads/stack_depth.h"
+#include "tasks/task_runtime.h"
 
 namespace greenbench {
 

@@ -1,5 +1,5 @@
 // futex_sync.cpp: FutexEvent and FutexWaitGroup (see futex_sync.h for the states).
-#include "futex_sync.h"
+#include "threads/futex_sync.h"
 
 #include <linux/futex.h>
 #include <sys/syscall.h>

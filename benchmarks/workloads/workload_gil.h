@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "task_runtime.h"
-#include "timing_support.h"
+#include "tasks/task_runtime.h"
+#include "workloads/timing_support.h"
 
 namespace greenbench {
 

@@ -27,8 +27,8 @@
 #include <cstdint>
 #include <string>
 
-#include "task_runtime.h"
-#include "timing_support.h"
+#include "tasks/task_runtime.h"
+#include "workloads/timing_support.h"
 
 namespace greenbench {
 

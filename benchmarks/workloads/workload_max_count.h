@@ -33,11 +33,11 @@
 #include <string>
 #include <system_error>
 
-#include "parked_tasks.h"
-#include "procfs.h"
-#include "system_limits.h"
-#include "task_runtime.h"
-#include "timing_support.h"
+#include "workloads/parked_tasks.h"
+#include "harness/procfs.h"
+#include "harness/system_limits.h"
+#include "tasks/task_runtime.h"
+#include "workloads/timing_support.h"
 
 namespace greenbench {
 

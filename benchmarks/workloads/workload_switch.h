@@ -32,9 +32,9 @@
 #include <string>
 #include <vector>
 
-#include "cpu_affinity.h"
-#include "task_runtime.h"
-#include "timing_support.h"
+#include "harness/cpu_affinity.h"
+#include "tasks/task_runtime.h"
+#include "workloads/timing_support.h"
 
 namespace greenbench {
 

@@ -1,10 +1,10 @@
 // runtime_set.cpp: the suite's worker counts and prefixes, and parsing a prefix back into
 // an adapter (see runtime_set.h).
-#include "runtime_set.h"
+#include "tasks/runtime_set.h"
 
 #include <charconv>
 
-#include "cpu_affinity.h"
+#include "harness/cpu_affinity.h"
 
 namespace greenbench {
 namespace {

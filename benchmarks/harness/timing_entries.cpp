@@ -1,6 +1,6 @@
 // timing_entries.cpp: registering entries under exact names and selecting them with
 // --benchmark_filter (see timing_entries.h).
-#include "timing_entries.h"
+#include "harness/timing_entries.h"
 
 #include <regex>
 #include <stdexcept>

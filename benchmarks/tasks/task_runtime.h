@@ -1,6 +1,7 @@
 // task_runtime.h: the one task interface every runtime under test adapts to, so that each
 // workload in benchmarks/ is written once, as a template over TaskRuntime, and measured on
-// all of them. Only the adapters (one file each in baselines/) know a runtime's own API.
+// all of them. Only the adapters (fiber_runtime.h beside this file for ours, one file each
+// in baselines/ for the peers) know a runtime's own API.
 //
 // An adapter is a small copyable value holding the runtime's configuration:
 //
