@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "fatal.h"
 #include "scheduler.h"
 #include "worker.h"
 

@@ -29,7 +29,7 @@
 //
 //   * Plain threads (spawn, wake, detach from outside the runtime) enter a run only while
 //     it is live, and the teardown waits out those inside before it frees anything
-//     (scheduler.cpp: enter_foreign / close_to_foreign).
+//     (enter_foreign below; scheduler.cpp: close_to_foreign).
 //
 // Invariant: after stop(), no worker resumes a task; run_root() frees every stack and
 // task block and joins every worker before it returns, and no plain thread is inside the
@@ -42,6 +42,7 @@
 #include <thread>
 #include <vector>
 
+#include "fatal.h"
 #include "green/runtime.h"
 #include "poller.h"
 #include "stack_pool.h"
@@ -121,8 +122,25 @@ class Scheduler {
 // The scheduler now running, or nullptr.
 Scheduler* active_scheduler() noexcept;
 
-// Prints "green: " and the message to stderr and ends the process: the runtime's one
-// fatal path.
-[[noreturn]] void fatal(const char* format, ...) noexcept __attribute__((format(printf, 1, 2)));
+// The gate for plain threads (see "Plain threads" above). enter_foreign enters run `run`
+// (0: whichever is live) and returns its scheduler, or nullptr (and enters nothing) when
+// that run is not live; each successful enter is paired with one leave_foreign.
+Scheduler* enter_foreign(std::uint64_t run) noexcept;
+void leave_foreign() noexcept;
+
+// One plain-thread call into a live run, for the scope of the object.
+class ForeignCall {
+ public:
+  explicit ForeignCall(std::uint64_t run) noexcept : sched_(enter_foreign(run)) {}
+  ~ForeignCall() {
+    if (sched_) leave_foreign();
+  }
+  ForeignCall(const ForeignCall&) = delete;
+  ForeignCall& operator=(const ForeignCall&) = delete;
+  Scheduler* scheduler() const noexcept { return sched_; }
+
+ private:
+  Scheduler* sched_;
+};
 
 }  // namespace green::detail

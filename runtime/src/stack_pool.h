@@ -8,7 +8,7 @@
 //     only for the pages its fiber touched. A parked fiber that used little stack costs
 //     one page.
 //   * Guard pages: below every stack lies one page that faults on access, so an overflow
-//     crashes loudly (see install_overflow_handler). On Linux 6.13+ the guard is installed
+//     crashes loudly (stack_overflow.h). On Linux 6.13+ the guard is installed
 //     with madvise(MADV_GUARD_INSTALL), which marks page-table entries and creates no new
 //     mapping, so a million guarded stacks cost no mappings at all. On older kernels we
 //     fall back to mprotect, which splits the slab: two mappings per stack. We guard with
@@ -122,13 +122,5 @@ class StackCache {
   StackPool& pool_;
   std::vector<Stack> stacks_;
 };
-
-// Installs (once per process) a SIGSEGV handler that recognises a fault in a fiber's
-// guard page and ends the process with a message naming the task and the stack size.
-// Each worker thread calls prepare_signal_stack() so the handler can run while the
-// faulting stack is unusable.
-void install_overflow_handler();
-void prepare_signal_stack();
-void release_signal_stack() noexcept;
 
 }  // namespace green::detail

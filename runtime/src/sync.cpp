@@ -1,11 +1,10 @@
 // sync.cpp: Mutex, CondVar and WaitGroup (green/mutex.h, green/wait_group.h), all built
 // on the same pattern: check state under the primitive's spin lock; to block, join its
 // wait queue and park, which releases the lock only once the task is switched out.
-#include <cstdio>
-#include <cstdlib>
-
 #include "green/mutex.h"
 #include "green/wait_group.h"
+
+#include "fatal.h"
 
 namespace green {
 
@@ -63,8 +62,7 @@ void WaitGroup::add(std::int64_t delta) {
   guard_.lock();
   count_ += delta;
   if (count_ < 0) {
-    std::fprintf(stderr, "green: WaitGroup counter went negative\n");
-    std::abort();
+    detail::fatal("WaitGroup counter went negative");
   }
   detail::WaitQueue ready;
   if (count_ == 0) ready = std::exchange(waiters_, {});

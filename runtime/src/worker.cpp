@@ -2,16 +2,16 @@
 // worker (design and invariant in worker.h and scheduler.h).
 #include "worker.h"
 
-#include <linux/futex.h>
-#include <sys/syscall.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <new>
 
 #include "cpu.h"
+#include "fatal.h"
+#include "futex.h"
 #include "poller.h"
 #include "scheduler.h"
+#include "stack_overflow.h"
 #include "test_hooks.h"
 
 namespace green::detail {
@@ -24,11 +24,6 @@ thread_local Worker* tls_worker = nullptr;
 constexpr int kSpinRounds = 32;
 // Ids are handed to workers in blocks, so that spawning touches no shared counter.
 constexpr TaskId kIdBlock = 1024;
-
-void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected, const timespec* timeout) {
-  ::syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected,
-            timeout, nullptr, 0);
-}
 
 }  // namespace
 

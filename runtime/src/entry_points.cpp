@@ -1,0 +1,194 @@
+// entry_points.cpp: the task-facing entry points of green/detail/task.h and
+// green/runtime.h (run, spawn's submit, park and wake, join and detach, this_task::*):
+// thin glue from the public API onto the worker of the calling thread, or onto the
+// scheduler's plain-thread gate when called from outside the runtime.
+//
+// Invariant: a call from a task goes to its worker and touches no shared state beyond
+// it; a call from a plain thread goes through enter_foreign (scheduler.h), so it either
+// finishes before the run's teardown begins or is refused.
+#include <sched.h>
+
+#include <string>
+
+#include "cpu.h"
+#include "fatal.h"
+#include "scheduler.h"
+#include "worker.h"
+
+namespace green::detail {
+namespace {
+
+Worker& require_worker(const char* what) {
+  Worker* w = current_worker();
+  if (!w) fatal("%s", what);
+  return *w;
+}
+
+}  // namespace
+
+RunReport run_root(const Config& config, std::function<void()> root) {
+  Scheduler sched(config);
+  return sched.run(std::move(root));
+}
+
+RunScope::RunScope() noexcept {
+  if (Worker* w = current_worker()) {
+    run_ = w->sched.run_id();
+  } else if (Scheduler* s = enter_foreign(0)) {
+    run_ = s->run_id();
+    foreign_ = true;
+  }
+}
+
+RunScope::~RunScope() {
+  if (foreign_) leave_foreign();
+}
+
+// On a plain thread: within a RunScope (spawn), or for the root task (Scheduler::run).
+void* task_alloc() {
+  if (Worker* w = current_worker()) return w->take_task_block();
+  return active_scheduler()->arena().take_shared();
+}
+
+void task_free(Task* t) noexcept {
+  if (Worker* w = current_worker()) {
+    w->give_task_block(t);
+  } else if (Scheduler* s = active_scheduler()) {
+    s->arena().give_shared(TaskArena::block_of(t));
+  }
+}
+
+// Never during teardown: handles are inert by then, and the arena destroys every live
+// block itself.
+void task_destroy(Task* t) noexcept {
+  t->~Task();
+  task_free(t);
+}
+
+void submit(Task* t) {
+  if (Worker* w = current_worker()) {
+    t->id = w->next_id();
+    ++w->spawned;
+    w->make_runnable(t);
+    return;
+  }
+  Scheduler* s = active_scheduler();  // a plain thread inside a RunScope
+  t->id = s->take_ids(1);
+  s->count_foreign_spawn();
+  s->inject(t);
+}
+
+Task* current_task() noexcept {
+  Worker* w = current_worker();
+  return w ? w->running() : nullptr;
+}
+
+void park(SpinLock& lock) {
+  Worker& w = require_worker("a green:: primitive blocked outside a task");
+  Worker::park_current(w, {[](Worker&, Task*, void* l) { static_cast<SpinLock*>(l)->unlock(); }, nullptr, &lock});
+}
+
+void wake(Task* t) {
+  if (Worker* w = current_worker()) {
+    w->make_runnable(t);
+    return;
+  }
+  ForeignCall call(0);
+  // No live run: the task was abandoned with its run and is never resumed.
+  if (Scheduler* s = call.scheduler()) s->inject(t);
+}
+
+void join_task(Task* t, std::uint64_t run) {
+  if (!t) fatal("%s", "JoinHandle::join() on a handle that is not joinable (joined, detached or empty)");
+  Worker* current = current_worker();
+  if (!run_is_live(run) || (current && current->sched.run_id() != run)) {
+    fatal("%s", "JoinHandle::join() after its run ended");
+  }
+  Worker& w = require_worker("JoinHandle::join() outside a task");
+  if (t->join_state.load(std::memory_order_acquire) == kDone) return;
+  Worker::park_current(w, {[](Worker& w, Task* self, void* target) {
+                          std::uintptr_t expected = kRunning;
+                          auto* joinee = static_cast<Task*>(target);
+                          if (!joinee->join_state.compare_exchange_strong(
+                                  expected, reinterpret_cast<std::uintptr_t>(self), std::memory_order_acq_rel)) {
+                            w.make_runnable(self);  // it finished meanwhile
+                          }
+                        },
+                        nullptr, t});
+}
+
+namespace {
+void release_handle(Task* t) noexcept {
+  if (t->join_state.exchange(kDetached, std::memory_order_acq_rel) != kDone) return;  // body frees it
+  if (t->error) die_with_task_exception(t->id, t->error);
+  task_destroy(t);
+}
+}  // namespace
+
+// A handle of an ended run is inert: its task went with the run's arena. (The teardown
+// itself drops the handles that abandoned closures held: it runs on a plain thread, after
+// the run stopped being live.)
+void detach_task(Task* t, std::uint64_t run) noexcept {
+  if (Worker* w = current_worker()) {
+    if (w->sched.run_id() == run) release_handle(t);
+    return;
+  }
+  ForeignCall call(run);
+  if (call.scheduler()) release_handle(t);
+}
+
+void die_with_task_exception(TaskId id, const std::exception_ptr& error) noexcept {
+  const char* what = "an exception not derived from std::exception";
+  std::string text;
+  try {
+    std::rethrow_exception(error);
+  } catch (const std::exception& e) {
+    text = e.what();
+    what = text.c_str();
+  } catch (...) {
+  }
+  fatal("task #%llu ended with an uncaught exception that no one joins: %s",
+        static_cast<unsigned long long>(id), what);
+}
+
+void SpinLock::backoff(unsigned spins) noexcept {
+  if (spins < 64) {
+    cpu_relax();
+  } else {
+    ::sched_yield();  // the holder is probably preempted; let it run
+  }
+}
+
+}  // namespace green::detail
+
+namespace green::this_task {
+
+void yield() {
+  detail::Worker* w = detail::current_worker();
+  if (!w || !w->has_other_work()) return;
+  detail::Worker::park_current(*w, {[](detail::Worker& w, detail::Task* self, void*) { w.make_runnable(self); },
+                                    nullptr, nullptr});
+}
+
+void sleep_until(std::chrono::steady_clock::time_point deadline) {
+  detail::Worker& w = detail::require_worker("sleep outside a task");
+  if (deadline <= detail::Clock::now()) return;
+  // The timer goes in only once we are off our stack (the post-switch action): any idle
+  // worker may fire it the moment it is in.
+  detail::Worker::park_current(w, {[](detail::Worker& w, detail::Task* self, void* at) {
+                                     w.add_timer(*static_cast<const detail::Clock::time_point*>(at), self);
+                                   },
+                                   nullptr, &deadline});
+}
+
+TaskId id() noexcept {
+  detail::Task* t = detail::current_task();
+  return t ? t->id : 0;
+}
+
+int worker_index() noexcept {
+  detail::Worker* w = detail::current_worker();
+  return w ? static_cast<int>(w->index) : -1;
+}
+
+}  // namespace green::this_task
