@@ -55,7 +55,7 @@ bool run_is_live(std::uint64_t run) noexcept {
 
 Scheduler::Scheduler(const Config& config)
     : config_(config),
-      pool_(config.stack_size, config.guard_pages, config.pool_keep_stacks),
+      pool_(config.stack_size, config.guard_pages, config.pool_keep_stacks, config.pool_trim_interval),
       run_id_(g_runs.fetch_add(1, std::memory_order_relaxed) + 1) {
   if (config_.workers == 0) config_.workers = std::max(1u, std::thread::hardware_concurrency());
   workers_.reserve(config_.workers);
@@ -256,6 +256,7 @@ RunReport Scheduler::run(std::function<void()> root) {
   r.stacks_peak_in_use = ss.peak_in_use;
   r.stacks_in_use_at_exit = ss.in_use;
   r.stacks_decommitted = ss.decommitted;
+  r.stack_trim_passes = ss.trim_passes;
   r.unguarded_stacks = ss.unguarded;
   r.guard_mode = ss.guard_mode;
   g_active.store(nullptr, std::memory_order_release);

@@ -10,6 +10,7 @@
 #include <new>
 
 #include "context.h"
+#include "test_hooks.h"
 
 
 namespace green::detail {
@@ -34,20 +35,31 @@ std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to *
 
 }  // namespace
 
-StackPool::StackPool(std::size_t stack_size, bool guard, std::size_t keep)
+StackPool::StackPool(std::size_t stack_size, bool guard, std::size_t keep,
+                     std::chrono::nanoseconds trim_interval)
     : page_(static_cast<std::size_t>(::sysconf(_SC_PAGESIZE))),
       stack_size_(round_up(std::max<std::size_t>(stack_size, 4 * page_), page_)),
       slot_size_(stack_size_ + (guard ? page_ : 0)),
       slots_per_slab_(std::max<std::size_t>(1, kSlabBytes / slot_size_)),
       keep_(keep),
+      trim_interval_(trim_interval),
       guard_(guard ? Guard::madvise : Guard::off),
       // mprotect splits a mapping in two per guard; stay under half the limit, leaving
       // room for the rest of the process (threads, malloc arenas, libraries).
       mprotect_budget_(guard ? read_max_map_count() / 2 : 0) {
   stats_.guard_mode = guard ? "madvise" : "off";
+  if (trim_interval_ > std::chrono::nanoseconds::zero()) trimmer_ = std::thread([this] { trimmer_main(); });
 }
 
 StackPool::~StackPool() {
+  if (trimmer_.joinable()) {
+    {
+      std::lock_guard lk(mu_);
+      trim_stop_ = true;
+    }
+    trim_cv_.notify_one();
+    trimmer_.join();
+  }
   for (Stack& s : hot_) release_stack_fiber(s);
   for (auto& [base, bytes] : slabs_) ::munmap(base, bytes);
 }
@@ -90,6 +102,7 @@ Stack StackPool::take_locked() {
   if (!hot_.empty()) {
     s = hot_.back();
     hot_.pop_back();
+    low_water_ = std::min(low_water_, hot_.size());
   } else if (!cold_.empty()) {
     s = cold_.back();
     cold_.pop_back();
@@ -103,22 +116,74 @@ Stack StackPool::take_locked() {
 void StackPool::give_locked(Stack s) noexcept {
   --stats_.in_use;
   hot_.push_back(s);
-  if (hot_.size() >= keep_ + kTrimBatch) trim_locked();
+  if (!trim_armed_ && hot_.size() > keep_ && trimmer_.joinable()) {
+    // Arm the trimmer: its first pass looks at what goes untaken from now on. Rare: the
+    // trimmer disarms only once the pool is back to keep_ hot stacks.
+    trim_armed_ = true;
+    low_water_ = hot_.size();
+    trim_cv_.notify_one();
+  }
 }
 
-void StackPool::trim_locked() noexcept {
-  // The pool holds more than it needs: return the pages of the least recently used
-  // stacks, keep their address ranges. One madvise per run of adjacent stacks, not per
-  // stack: in a multi-threaded process each call costs TLB-shootdown interrupts on the
-  // other CPUs. Guard markers (MADV_GUARD_INSTALL) survive MADV_DONTNEED, so a run may
-  // span the guard pages between its stacks; mprotect guards are separate mappings, so
-  // in that mode each stack goes alone.
-  std::size_t excess = hot_.size() - keep_;
-  auto first = hot_.begin(), last = hot_.begin() + static_cast<std::ptrdiff_t>(excess);
-  std::sort(first, last, [](const Stack& a, const Stack& b) { return a.base < b.base; });
-  for (auto run = first; run != last;) {
+void StackPool::trimmer_main() {
+  std::unique_lock lk(mu_);
+  while (!trim_stop_) {
+    if (!trim_armed_) {
+      trim_cv_.wait(lk);
+      continue;
+    }
+    if (trim_cv_.wait_for(lk, trim_interval_, [this] { return trim_stop_; })) break;
+    lk.unlock();
+    trim_unused();
+    GREEN_TEST_HOOK(stack_trim_pass);
+    lk.lock();
+    ++stats_.trim_passes;
+    if (hot_.size() <= keep_) trim_armed_ = false;  // sleep until a give crosses keep_ again
+  }
+}
+
+std::size_t StackPool::trim_unused() noexcept {
+  std::lock_guard pass(trim_mu_);
+  trim_batch_.clear();
+  {
+    std::lock_guard lk(mu_);
+    const std::size_t unused = std::min(low_water_, hot_.size());
+    const std::size_t n = unused > keep_ ? unused - keep_ : 0;
+    try {
+      // Room for the pass's stacks, here and in cold_, so that nothing can fail once
+      // they have left the hot list. (Only a pass adds to cold_.)
+      trim_batch_.reserve(n);
+      cold_.reserve(cold_.size() + n);
+    } catch (const std::bad_alloc&) {
+      return 0;  // no memory for the bookkeeping: keep the stacks, try next pass
+    }
+    const auto first = hot_.begin(), last = hot_.begin() + static_cast<std::ptrdiff_t>(n);
+    trim_batch_.assign(first, last);
+    hot_.erase(first, last);
+    stats_.trimming += n;
+    low_water_ = hot_.size();
+  }
+  if (trim_batch_.empty()) return 0;
+  decommit(trim_batch_);
+  std::lock_guard lk(mu_);
+  cold_.insert(cold_.end(), trim_batch_.begin(), trim_batch_.end());  // reserved: no throw
+  stats_.trimming -= trim_batch_.size();
+  stats_.decommitted += trim_batch_.size();
+  return trim_batch_.size();
+}
+
+void StackPool::decommit(std::vector<Stack>& stacks) noexcept {
+  // One madvise per run of adjacent stacks, not per stack: in a multi-threaded process
+  // each call costs TLB-shootdown interrupts on the other CPUs. Guard markers
+  // (MADV_GUARD_INSTALL) survive MADV_DONTNEED, so a run may span the guard pages
+  // between its stacks; mprotect guards are separate mappings, so in that mode each
+  // stack goes alone. guard_ is final once the first slab is carved, which happened
+  // before any stack could be here.
+  std::sort(stacks.begin(), stacks.end(), [](const Stack& a, const Stack& b) { return a.base < b.base; });
+  const bool coalesce = guard_ != Guard::mprotect;
+  for (auto run = stacks.begin(); run != stacks.end();) {
     auto end = std::next(run);
-    while (guard_ != Guard::mprotect && end != last &&
+    while (coalesce && end != stacks.end() &&
            static_cast<char*>(end->base) == static_cast<char*>(std::prev(end)->base) + slot_size_) {
       ++end;
     }
@@ -127,10 +192,7 @@ void StackPool::trim_locked() noexcept {
     ::madvise(from, static_cast<std::size_t>(to - from), MADV_DONTNEED);
     run = end;
   }
-  stats_.decommitted += excess;
-  for (auto it = first; it != last; ++it) release_stack_fiber(*it);
-  cold_.insert(cold_.end(), first, last);
-  hot_.erase(first, last);
+  for (Stack& s : stacks) release_stack_fiber(s);
 }
 
 Stack StackPool::allocate() {
@@ -158,7 +220,10 @@ void StackPool::deallocate_batch(std::vector<Stack>& stacks, std::size_t count) 
 
 StackStats StackPool::stats() const {
   std::lock_guard lk(mu_);
-  return stats_;
+  StackStats s = stats_;
+  s.hot = hot_.size();
+  s.cold = cold_.size();
+  return s;
 }
 
 }  // namespace green::detail

@@ -16,22 +16,34 @@
 //     stacks go unguarded and RunReport::unguarded_stacks counts them (reported, never
 //     silent).
 //   * Pooling: freed stacks are kept committed (hot) for reuse, LIFO so the most recently
-//     touched memory is reused first. Once it holds `keep` + 256 hot stacks, the pool
-//     hands the memory of the least recently used back to the OS (MADV_DONTNEED, one call
-//     per run of adjacent stacks) and keeps only their address ranges (cold).
+//     touched memory is reused first, and the least recently used sit at the bottom.
+//   * Trimming, off the hot path (after Go's background scavenger): spawning and
+//     finishing never call madvise. A trimmer thread, armed only while the pool holds
+//     more than `keep` hot stacks, makes one pass per `trim_interval`: the stacks at the
+//     bottom of the hot list that no one took since the previous pass (the list's
+//     low-water mark, one compare per take) go back to the OS (MADV_DONTNEED, one call
+//     per run of adjacent stacks); the pool keeps their address ranges (cold). So the
+//     stacks recent peaks needed stay committed while they keep being used, and a
+//     burst's memory goes back between one and two intervals after its last use; `keep`
+//     hot stacks always stay. The madvise runs outside the pool's lock.
 //   * Each worker keeps a small private cache in front of the shared pool, so the common
 //     spawn/exit path takes no lock.
 //   * Under TSan a hot stack keeps the TSan fiber its last task ran on (context.h), so
 //     reuse costs nothing; a decommitted (cold) stack drops it.
 //
 // Invariant: a stack is in exactly one place: in use by one task, in one worker's cache,
-// or in the pool's hot or cold list. Slabs are unmapped only when the pool is destroyed,
-// after every worker has stopped.
+// in the pool's hot or cold list, or in the hands of one trim pass between the two
+// (StackStats: mapped == hot + cold + trimming + in_use, where in_use counts the caches).
+// Slabs are unmapped only when the pool is destroyed, after every worker and the
+// trimmer have stopped.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "green/detail/task.h"
@@ -42,7 +54,11 @@ struct StackStats {
   std::uint64_t mapped = 0;        // stack slots carved so far
   std::uint64_t in_use = 0;
   std::uint64_t peak_in_use = 0;
-  std::uint64_t decommitted = 0;
+  std::uint64_t hot = 0;           // free, committed
+  std::uint64_t cold = 0;          // free, memory returned to the OS
+  std::uint64_t trimming = 0;      // between hot and cold, in a trim pass
+  std::uint64_t decommitted = 0;   // stacks ever moved from hot to cold
+  std::uint64_t trim_passes = 0;   // the trimmer thread's
   std::uint64_t unguarded = 0;
   const char* guard_mode = "off";
 };
@@ -59,7 +75,8 @@ class StackAllocator {
 // Fixed-size, lazily committed, guarded, pooled stacks carved from slabs.
 class StackPool final : public StackAllocator {
  public:
-  StackPool(std::size_t stack_size, bool guard, std::size_t keep);
+  // `trim_interval` zero: no trimmer thread; only trim_unused() returns memory.
+  StackPool(std::size_t stack_size, bool guard, std::size_t keep, std::chrono::nanoseconds trim_interval);
   ~StackPool() override;
   StackPool(const StackPool&) = delete;
   StackPool& operator=(const StackPool&) = delete;
@@ -74,20 +91,25 @@ class StackPool final : public StackAllocator {
 
   std::size_t stack_size() const noexcept { return stack_size_; }
 
+  // One trim pass (see above; the trimmer's, and tests call it directly): returns to the
+  // OS the hot stacks, least recently used first, that no one took since the previous
+  // pass, keeping `keep` hot; returns how many went back.
+  std::size_t trim_unused() noexcept;
+
  private:
   enum class Guard { off, madvise, mprotect };
   Stack carve_locked();             // a fresh slot from the current slab, guarded
   Stack take_locked();              // hot, then cold, then fresh
   void give_locked(Stack stack) noexcept;
-  void trim_locked() noexcept;      // decommits hot stacks beyond keep_
-  // Stacks above keep_ before a trim: trims come in batches, coalesced by address.
-  static constexpr std::size_t kTrimBatch = 256;
+  void decommit(std::vector<Stack>& stacks) noexcept;  // no lock held
+  void trimmer_main();
 
   const std::size_t page_;
   const std::size_t stack_size_;    // usable bytes, a multiple of page_
   const std::size_t slot_size_;     // stack plus guard page
   const std::size_t slots_per_slab_;
-  const std::size_t keep_;          // hot stacks kept committed
+  const std::size_t keep_;          // hot stacks always kept committed
+  const std::chrono::nanoseconds trim_interval_;
   Guard guard_;
   std::size_t mprotect_budget_;     // guards we may still install with mprotect
 
@@ -98,6 +120,15 @@ class StackPool final : public StackAllocator {
   std::vector<Stack> hot_;          // guarded by mu_
   std::vector<Stack> cold_;         // guarded by mu_
   StackStats stats_;                // guarded by mu_ (in_use counts stacks out of the pool)
+  // Fewest hot stacks since the last trim pass: hot_[0, low_water_) went untaken.
+  std::size_t low_water_ = 0;       // guarded by mu_
+
+  std::mutex trim_mu_;              // one trim pass at a time
+  std::vector<Stack> trim_batch_;   // the pass's stacks; guarded by trim_mu_
+  std::condition_variable trim_cv_; // with mu_: arms or stops the trimmer
+  bool trim_armed_ = false;         // more than keep_ hot: passes are due; guarded by mu_
+  bool trim_stop_ = false;          // guarded by mu_
+  std::thread trimmer_;             // none when trim_interval_ is zero
 };
 
 // A worker's private, lock-free front for the pool.

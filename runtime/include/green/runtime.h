@@ -46,8 +46,13 @@ struct Config {
   std::size_t stack_size = 128 * 1024;
   // A guard page below every stack, so an overflow faults instead of corrupting memory.
   bool guard_pages = true;
-  // Free stacks kept committed for reuse; beyond this the pool hands memory back.
+  // Free stacks always kept committed for reuse.
   std::size_t pool_keep_stacks = 1024;
+  // Beyond pool_keep_stacks, a background trimmer hands back the memory of free stacks
+  // that no task took for a whole interval, one pass per interval (so a burst's memory
+  // goes back between one and two intervals after its last use); spawning and finishing
+  // never do. Zero: no trimmer, free stacks stay committed until run() returns.
+  std::chrono::milliseconds pool_trim_interval{250};
 };
 
 // What a run did, for tests and benchmarks; filled in when run() returns.
@@ -59,6 +64,7 @@ struct RunReport {
   std::uint64_t stacks_in_use_at_exit = 0;  // abandoned tasks' stacks, freed by run()
   std::uint64_t stack_allocations = 0;    // stacks handed to tasks; above stacks_mapped = reuse
   std::uint64_t stacks_decommitted = 0;   // times a pooled stack's memory went back to the OS
+  std::uint64_t stack_trim_passes = 0;    // passes the background trimmer made
   std::uint64_t unguarded_stacks = 0;     // stacks left without a guard page (map limit)
   const char* guard_mode = "";            // "madvise", "mprotect" or "off"
   std::uint64_t steals = 0;               // tasks taken from another worker's queue
