@@ -5,13 +5,15 @@
 //   greenbench_probe memory    --runtime PREFIX --n N [--depth-kib D] [--rep K] [--reps R]
 //   greenbench_probe max_count --runtime PREFIX [--budget-bytes B] [--cap C]
 //                              [--time-limit S] [--rep K] [--reps R]
+//   greenbench_probe after_burst --runtime PREFIX --n N [--rep K] [--reps R]
 //   greenbench_probe --list-runtimes     the prefixes the suite measures here, one a line
 //   greenbench_probe --build-info        {"compiler", "cxx_flags", "build_type"} as JSON
 // PREFIX is a runtime part of an entry name ("fiber/workers:2", "pthread/stack:64KiB",
 // "boost_fiber/sched:work_stealing/workers:2/alloc:pooled"); --rep and --reps become the
 // entry's repetition_index and repetitions. Entries: memory/PREFIX/n:N (with --depth-kib,
 // memory/PREFIX/depth:DKiB/n:N: each task parks under D KiB of stack in use) and
-// max_count/PREFIX (workload_memory.h, workload_max_count.h say what they measure).
+// max_count/PREFIX and after_burst/PREFIX/n:N (workload_memory.h, workload_max_count.h,
+// workload_after_burst.h say what they measure).
 //
 // Exit status: 0 the document was printed; 1 the measurement failed its own check (tasks
 // alive, tasks left after release, an exception), nothing printed; 2 a bad command line
@@ -37,6 +39,7 @@
 #include "harness/results_document.h"
 #include "tasks/runtime_set.h"
 #include "harness/system_limits.h"
+#include "workloads/workload_after_burst.h"
 #include "workloads/workload_max_count.h"
 #include "workloads/workload_memory.h"
 
@@ -121,6 +124,38 @@ IterationEntry memory_entry(const RT& rt, std::int64_t n, std::int64_t depth_kib
 }
 
 template <TaskRuntime RT>
+IterationEntry after_burst_entry(const RT& rt, std::int64_t n, Repetition rep) {
+  const std::string name = entry_name("after_burst", rt.prefix(), {"n:" + std::to_string(n)});
+  check_size_possible(rt, n, 1, name);
+  const AfterBurstResult r = measure_after_burst(rt, n);
+  if (r.alive != n) {
+    throw std::runtime_error(name + ": " + std::to_string(r.alive) +
+                             " tasks alive at the peak reading, " + std::to_string(n) + " spawned");
+  }
+  if (r.left_alive != 0) {
+    throw std::runtime_error(name + ": " + std::to_string(r.left_alive) +
+                             " tasks still alive after release");
+  }
+  IterationEntry entry;
+  entry.name = name;
+  entry.repetitions = rep.count;
+  entry.repetition_index = rep.index;
+  entry.real_time = static_cast<double>(kAfterBurstWindow.count());
+  entry.time_unit = "ms";
+  entry.counters = {
+      {"rss_bytes_before", static_cast<double>(r.before)},
+      {"rss_bytes_peak", static_cast<double>(r.peak)},
+      {"seconds_until_back", r.back_seconds >= 0 ? r.back_seconds : NAN},
+      {"tasks_alive", static_cast<double>(r.alive)},
+  };
+  for (std::size_t i = 0; i < std::size(kAfterBurstOffsets); ++i) {
+    entry.counters.emplace_back("rss_bytes_at_" + std::to_string(kAfterBurstOffsets[i].count()) + "ms",
+                                static_cast<double>(r.at[i]));
+  }
+  return entry;
+}
+
+template <TaskRuntime RT>
 IterationEntry max_count_entry(const RT& rt, const MaxCountLimits& limits, Repetition rep,
                                std::vector<std::string>& warnings) {
   const std::string name = entry_name("max_count", rt.prefix());
@@ -167,7 +202,8 @@ AnyRuntime runtime_or_usage_error(const std::string& prefix) {
 
 int probe_main(int argc, char** argv) {
   CLI::App app{
-      "greenbench_probe: memory and max_count, one measurement per process, as a results document"};
+      "greenbench_probe: memory, max_count and after_burst, one measurement per process, as a "
+      "results document"};
   app.require_subcommand(0, 1);
   bool show_build_info = false;
   bool list_runtimes = false;
@@ -212,6 +248,11 @@ int probe_main(int argc, char** argv) {
                    "stop spawning after this many seconds (default 60)")
       ->check(CLI::PositiveNumber);
 
+  CLI::App* after_burst =
+      app.add_subcommand("after_burst", "resident memory over time after a burst of N parked tasks");
+  add_common(after_burst);
+  after_burst->add_option("--n", n, "tasks in the burst, all parked at once")->required()->check(at_least_one);
+
   return run_program("greenbench_probe", app, argc, argv, [&] {
     if (show_build_info) {
       std::cout << build_info().dump(2) << '\n';
@@ -222,7 +263,7 @@ int probe_main(int argc, char** argv) {
       return 0;
     }
     if (app.get_subcommands().empty())
-      throw UsageError("a workload is required: memory or max_count (--help)");
+      throw UsageError("a workload is required: memory, max_count or after_burst (--help)");
     if (rep.index >= rep.count) throw UsageError("--rep must be below --reps");
     const AnyRuntime any = runtime_or_usage_error(runtime);
     IterationEntry entry;
@@ -234,6 +275,8 @@ int probe_main(int argc, char** argv) {
         "bytes_per_task and of the budget in max_count");
     if (memory->parsed()) {
       entry = std::visit([&](const auto& rt) { return memory_entry(rt, n, depth_kib, rep); }, any);
+    } else if (after_burst->parsed()) {
+      entry = std::visit([&](const auto& rt) { return after_burst_entry(rt, n, rep); }, any);
     } else {
       const std::int64_t available = meminfo_bytes("MemAvailable");
       if (available > 0 && limits.budget_bytes > available) {

@@ -1,7 +1,7 @@
 // probe_test.cpp: greenbench_probe run as the driver runs it, one process per
 // measurement, at tiny sizes: the results document it prints (name, keys, counters), the
 // work it checks (tasks alive, tasks parked deep holding their frames, the bound that
-// stopped max_count), and its exit status for each kind of bad command line and for sizes
+// stopped max_count, memory given back after a burst), and its exit status for each kind of bad command line and for sizes
 // the machine's limits rule out.
 //
 // Invariant: every runtime the suite measures here (--list-runtimes) is exercised,
@@ -67,6 +67,30 @@ TEST(ProbeMemory, TasksParkedDeepHoldTheStackTheyTouched) {
     EXPECT_EQ(deep.at("tasks_alive"), 1000);
     EXPECT_GT(deep.at("rss_bytes_per_task").get<double>() - shallow.at("rss_bytes_per_task").get<double>(),
               kDepth * 0.9);
+  }
+}
+
+// after_burst watches for 5 s, so two runtimes only: ours, whose trimmer hands a burst's
+// stacks back within two of its 250 ms intervals, and OS threads.
+TEST(ProbeAfterBurst, RecordsMemoryOverTimeAndTheFiberRuntimeGivesItBack) {
+  constexpr int kN = 20'000;
+  for (const std::string runtime : {"fiber/workers:1", "std_thread"}) {
+    SCOPED_TRACE(runtime);
+    const nlohmann::json entry =
+        only_entry(run_program(kProbe, {"after_burst", "--runtime", runtime, "--n", std::to_string(kN)}));
+    EXPECT_EQ(entry.at("name"), "after_burst/" + runtime + "/n:" + std::to_string(kN));
+    EXPECT_EQ(entry.at("tasks_alive"), kN);
+    const double before = entry.at("rss_bytes_before").get<double>();
+    const double peak = entry.at("rss_bytes_peak").get<double>();
+    EXPECT_GT(peak - before, kN * 4096.0) << "each parked task holds at least a stack page";
+    for (const char* at : {"rss_bytes_at_0ms", "rss_bytes_at_100ms", "rss_bytes_at_500ms",
+                           "rss_bytes_at_1000ms", "rss_bytes_at_2000ms", "rss_bytes_at_5000ms"}) {
+      EXPECT_GT(entry.at(at).get<double>(), 0) << at;
+    }
+    if (runtime == "fiber/workers:1") {
+      EXPECT_LT(entry.at("rss_bytes_at_5000ms").get<double>() - before, (peak - before) / 2);
+      EXPECT_TRUE(entry.at("seconds_until_back").is_number());
+    }
   }
 }
 
