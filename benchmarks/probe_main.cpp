@@ -77,6 +77,18 @@ void check_size_possible([[maybe_unused]] const RT& rt, std::int64_t n, std::int
   }
 }
 
+// A parked-tasks measurement's own check: all `n` alive at the reading, none after release.
+void check_alive_then_released(const std::string& name, std::int64_t n, std::int64_t alive,
+                               std::int64_t left_alive) {
+  if (alive != n) {
+    throw std::runtime_error(name + ": " + std::to_string(alive) + " tasks alive at the reading, " +
+                             std::to_string(n) + " spawned");
+  }
+  if (left_alive != 0) {
+    throw std::runtime_error(name + ": " + std::to_string(left_alive) + " tasks still alive after release");
+  }
+}
+
 template <TaskRuntime RT>
 IterationEntry memory_entry(const RT& rt, std::int64_t n, std::int64_t depth_kib, Repetition rep) {
   std::vector<std::string> params;
@@ -96,14 +108,7 @@ IterationEntry memory_entry(const RT& rt, std::int64_t n, std::int64_t depth_kib
     }
   }
   const MemoryResult r = measure_memory(rt, n, static_cast<std::size_t>(stack_bytes));
-  if (r.alive != n) {
-    throw std::runtime_error(name + ": " + std::to_string(r.alive) +
-                             " tasks alive at the reading, " + std::to_string(n) + " spawned");
-  }
-  if (r.left_alive != 0) {
-    throw std::runtime_error(name + ": " + std::to_string(r.left_alive) +
-                             " tasks still alive after release");
-  }
+  check_alive_then_released(name, n, r.alive, r.left_alive);
   const auto per_task = [n](std::int64_t after, std::int64_t before) {
     return static_cast<double>(after - before) / static_cast<double>(n);
   };
@@ -128,14 +133,7 @@ IterationEntry after_burst_entry(const RT& rt, std::int64_t n, Repetition rep) {
   const std::string name = entry_name("after_burst", rt.prefix(), {"n:" + std::to_string(n)});
   check_size_possible(rt, n, 1, name);
   const AfterBurstResult r = measure_after_burst(rt, n);
-  if (r.alive != n) {
-    throw std::runtime_error(name + ": " + std::to_string(r.alive) +
-                             " tasks alive at the peak reading, " + std::to_string(n) + " spawned");
-  }
-  if (r.left_alive != 0) {
-    throw std::runtime_error(name + ": " + std::to_string(r.left_alive) +
-                             " tasks still alive after release");
-  }
+  check_alive_then_released(name, n, r.alive, r.left_alive);
   IterationEntry entry;
   entry.name = name;
   entry.repetitions = rep.count;
