@@ -1,6 +1,6 @@
 // procfs.go reads the kernel's view of this process and of the machine from
 // /proc and /sys, and getrusage's counts: resident and virtual size, the
-// per-process smaps rollup, system-wide kernel memory, the mapping count,
+// per-process smaps rollup, the process's kernel memory, the mapping count,
 // limits, context switches and page faults.
 //
 // Invariant: every reader returns bytes (never kB or pages) or a plain count,
@@ -95,20 +95,41 @@ func readKBTable(path string, want ...string) (map[string]int64, error) {
 	return table, nil
 }
 
-// kernelMemoryKeys are the /proc/meminfo lines that grow with tasks the kernel
-// keeps for a process: thread stacks, page tables (host and secondary) and
-// unreclaimable slab (task_struct and friends). SecPageTables is absent before
-// Linux 6.1 and counts as zero there.
-var kernelMemoryKeys = []string{"KernelStack", "PageTables", "SecPageTables", "SUnreclaim"}
+// kernelStackBytes is the kernel stack every thread (kernel task) has:
+// THREAD_SIZE, 16 KiB on x86-64 and arm64 since Linux 3.15, as the C++ suite's
+// procfs.h kKernelStackBytes. The kernel exports no per-process figure.
+const kernelStackBytes = 16 * 1024
 
-// kernelBytes sums kernelMemoryKeys from a parsed /proc/meminfo. The figure is
-// system-wide: other processes move it too.
-func kernelBytes(meminfo map[string]int64) int64 {
-	var sum int64
-	for _, key := range kernelMemoryKeys {
-		sum += meminfo[key]
+// kernelMemory is the kernel memory of this process that grows with its
+// tasks, from /proc/self/status, by the C++ suite's definition (procfs.h):
+// its page tables (VmPTE) and its kernel stacks (Threads x kernelStackBytes).
+// Per process: other processes and an earlier child's deferred frees do not
+// move it. Slab objects (task_struct) have no per-process account.
+type kernelMemory struct {
+	pageTableBytes   int64 // VmPTE
+	threads          int64 // Threads
+	kernelStackBytes int64 // threads * kernelStackBytes
+}
+
+func (k kernelMemory) bytes() int64 { return k.pageTableBytes + k.kernelStackBytes }
+
+// parseKernelMemory reads VmPTE and Threads from a /proc/<pid>/status text.
+func parseKernelMemory(statusText string) (kernelMemory, error) {
+	status := parseKBTable(statusText)
+	pte, hasPTE := status["VmPTE"]
+	threads, hasThreads := status["Threads"]
+	if !hasPTE || !hasThreads {
+		return kernelMemory{}, fmt.Errorf("status: want VmPTE and Threads lines")
 	}
-	return sum
+	return kernelMemory{pageTableBytes: pte, threads: threads, kernelStackBytes: threads * kernelStackBytes}, nil
+}
+
+func readKernelMemory() (kernelMemory, error) {
+	text, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return kernelMemory{}, err
+	}
+	return parseKernelMemory(string(text))
 }
 
 // processUsage is what the kernel counted for the whole process (every
@@ -143,10 +164,10 @@ func (u processUsage) perOp(operations float64) []counter {
 
 // processMemory is one reading of everything the memory workload reports.
 type processMemory struct {
-	rssBytes    int64 // smaps_rollup Rss (exact)
-	pssBytes    int64 // smaps_rollup Pss (exact)
-	vszBytes    int64 // statm size
-	kernelBytes int64 // system-wide, see kernelBytes
+	rssBytes int64        // smaps_rollup Rss (exact)
+	pssBytes int64        // smaps_rollup Pss (exact)
+	vszBytes int64        // statm size
+	kernel   kernelMemory // this process's page tables and kernel stacks
 }
 
 func readProcessMemory() (processMemory, error) {
@@ -158,15 +179,15 @@ func readProcessMemory() (processMemory, error) {
 	if err != nil {
 		return processMemory{}, err
 	}
-	meminfo, err := readKBTable("/proc/meminfo", "KernelStack", "PageTables", "SUnreclaim")
+	kernel, err := readKernelMemory()
 	if err != nil {
 		return processMemory{}, err
 	}
 	return processMemory{
-		rssBytes:    rollup["Rss"],
-		pssBytes:    rollup["Pss"],
-		vszBytes:    sizes.vszBytes,
-		kernelBytes: kernelBytes(meminfo),
+		rssBytes: rollup["Rss"],
+		pssBytes: rollup["Pss"],
+		vszBytes: sizes.vszBytes,
+		kernel:   kernel,
 	}, nil
 }
 

@@ -26,10 +26,14 @@ func TestParseKBTable(t *testing.T) {
 	}
 }
 
-func TestKernelBytesSumsPresentKeys(t *testing.T) {
-	meminfo := parseKBTable("KernelStack: 10 kB\nPageTables: 20 kB\nSUnreclaim: 30 kB\nSlab: 99 kB\n")
-	if got := kernelBytes(meminfo); got != 60*1024 {
-		t.Fatalf("kernelBytes = %d, want %d (SecPageTables absent counts as 0)", got, 60*1024)
+func TestKernelMemoryIsPageTablesAndAKernelStackPerThread(t *testing.T) {
+	got, err := parseKernelMemory("Name:\tgo\nVmPTE:\t      48 kB\nThreads:\t3\n")
+	want := kernelMemory{pageTableBytes: 48 * 1024, threads: 3, kernelStackBytes: 3 * 16384}
+	if err != nil || got != want || got.bytes() != 48*1024+3*16384 {
+		t.Fatalf("parseKernelMemory = %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := parseKernelMemory("VmPTE:\t48 kB\n"); err == nil {
+		t.Fatal("parseKernelMemory accepted a status without Threads")
 	}
 }
 
@@ -79,7 +83,7 @@ func TestReadersOnThisMachine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if memory.rssBytes <= 0 || memory.pssBytes <= 0 || memory.vszBytes < memory.rssBytes || memory.kernelBytes <= 0 {
+	if memory.rssBytes <= 0 || memory.pssBytes <= 0 || memory.vszBytes < memory.rssBytes || memory.kernel.pageTableBytes <= 0 || memory.kernel.threads < 1 {
 		t.Fatalf("implausible reading %+v", memory)
 	}
 	if maps, err := mapCount(); err != nil || maps < 5 {

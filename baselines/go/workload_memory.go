@@ -3,9 +3,10 @@
 //
 // Readings (procfs.go) are taken after a runtime.GC(), before spawning, and
 // again once every goroutine has said it is alive; the per-task figures are
-// the deltas divided by N. kernel_bytes_per_task is a system-wide delta
-// (KernelStack, PageTables, SecPageTables, SUnreclaim): near zero for
-// goroutines, which are not kernel tasks, and moved by anything else running.
+// the deltas divided by N. The kernel side is this process's own (procfs.go's
+// kernelMemory, the C++ suite's definition): page tables (VmPTE) and kernel
+// stacks (threads x 16 KiB), near zero for goroutines, which are not kernel
+// tasks, unless the runtime started threads while they were spawned.
 //
 // Beside them, Go's own accounts (runtime.MemStats): heap_alloc_bytes_per_task
 // is the delta of MemStats.Alloc, the note's own method (shared/notes/003),
@@ -190,7 +191,10 @@ func memoryFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 				{"rss_bytes_per_task", perTask(r.after.rssBytes, r.before.rssBytes)},
 				{"pss_bytes_per_task", perTask(r.after.pssBytes, r.before.pssBytes)},
 				{"vsz_bytes_per_task", perTask(r.after.vszBytes, r.before.vszBytes)},
-				{"kernel_bytes_per_task", perTask(r.after.kernelBytes, r.before.kernelBytes)},
+				{"page_table_bytes_per_task", perTask(r.after.kernel.pageTableBytes, r.before.kernel.pageTableBytes)},
+				{"kernel_stack_bytes_per_task", perTask(r.after.kernel.kernelStackBytes, r.before.kernel.kernelStackBytes)},
+				{"kernel_bytes_per_task", perTask(r.after.kernel.bytes(), r.before.kernel.bytes())},
+				{"total_bytes_per_task", perTask(r.after.rssBytes+r.after.kernel.bytes(), r.before.rssBytes+r.before.kernel.bytes())},
 				{"heap_alloc_bytes_per_task", goPerTask(r.goAfter.Alloc, r.goBefore.Alloc)},
 				{"stack_inuse_bytes_per_task", goPerTask(r.goAfter.StackInuse, r.goBefore.StackInuse)},
 				{"tasks_alive", float64(r.alive)},

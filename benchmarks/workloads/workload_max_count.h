@@ -2,10 +2,9 @@
 // time): how many parked tasks (parked_tasks.h) one process holds before something stops
 // it. It spawns until
 //   memory_budget  the memory the budget counts would pass the budget: this process's
-//                  resident bytes (smaps_rollup Rss, absolute, as the Go peer's budget)
-//                  plus the system-wide growth of kernel memory since the start (an OS
-//                  thread's kernel stack lives there; a fall, from other processes
-//                  exiting, counts as zero). It is read at checkpoints, once every task
+//                  resident bytes (smaps_rollup Rss) plus its kernel memory (page tables
+//                  and kernel stacks, procfs.h's KernelMemory), both absolute, as the Go
+//                  peer's budget. It is read at checkpoints, once every task
 //                  spawned so far is alive (fibers get their stacks when they first run,
 //                  threads touch theirs when they start), and the next checkpoint is
 //                  never further than a quarter of what the average cost so far says
@@ -20,7 +19,8 @@
 //                  (pid_max, threads_max, cgroup_pids, rlimit_nproc, max_map_count) or
 //                  the errno.
 // bytes_per_task is the growth of that same measure over the tasks, so it includes the
-// kernel side for threads, and 8-16 bytes per task of our own handle bookkeeping.
+// kernel side (a thread's kernel stack, every task's page tables), and 8-16 bytes per
+// task of our own handle bookkeeping.
 //
 // Invariant: every task counted in max_tasks is alive when the final reading is taken,
 // and all of them have been released and joined before the measurement returns.
@@ -70,10 +70,7 @@ MaxCountResult measure_max_count(const RT& rt, const MaxCountLimits& limits) {
   MaxCountResult result;
   rt.run([&] {
     ParkedTasks<RT> parked(rt, 0);
-    const std::int64_t kernel_before = kernel_memory_bytes();
-    const auto budget_measure = [&] {
-      return resident_bytes() + std::max<std::int64_t>(kernel_memory_bytes() - kernel_before, 0);
-    };
+    const auto budget_measure = [] { return resident_bytes() + process_kernel_memory().bytes(); };
     result.memory_before = budget_measure();
     result.bound = "cap";
     const auto began = Clock::now();

@@ -4,9 +4,10 @@
 // itself alive; per-task figures are the deltas over N:
 //   rss, pss   /proc/self/smaps_rollup Rss and Pss (exact)
 //   vsz        /proc/self/statm size: address space reserved (thread stacks reserve 8 MiB)
-//   kernel     KernelStack + PageTables + SecPageTables + SUnreclaim from /proc/meminfo:
-//              system-wide (the kernel keeps no per-process figure), so anything else
-//              running moves it; it is where an OS thread's kernel stack and task_struct go
+//   page_table /proc/self/status VmPTE: this process's page tables (procfs.h)
+//   kernel_stack /proc/self/status Threads x THREAD_SIZE (16 KiB): an OS thread's kernel
+//              stack; page tables and kernel stacks are the process's own, so neither
+//              other processes nor an earlier child's deferred frees move them
 // With stack_bytes (entry parameter depth:NKiB), each task parks under that much stack in
 // use (stack_depth.h): the cost of a task blocked deep in its calls, where a thread's or a
 // fiber's lazily committed stack and a goroutine's grown one show what they really hold.

@@ -15,6 +15,7 @@ CLAIMS = os.path.join(support.SCRIPTS, "claims.json")
 FORMAT_COUNTERS = {
     "ns_per_task", "tasks", "ns_per_switch", "switches", "rss_bytes_per_task",
     "pss_bytes_per_task", "vsz_bytes_per_task", "kernel_bytes_per_task", "tasks_alive",
+    "page_table_bytes_per_task", "kernel_stack_bytes_per_task", "total_bytes_per_task",
     "max_tasks", "seconds", "bytes_per_task", "tasks_in_8GiB", "map_count", "ms_wall", "sum",
     "speedup", "requests_per_second", "ns_p50", "ns_p99", "ns_p999", "server_rss_bytes_per_conn",
     "server_cpu_ns_per_request", "client_cpu_ns_per_request", "requests", "conns", "nofile_limit",
