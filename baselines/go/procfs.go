@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // pageSize is the unit of /proc/self/statm.
@@ -134,10 +135,12 @@ func readKernelMemory() (kernelMemory, error) {
 
 // processUsage is what the kernel counted for the whole process (every
 // thread): context switches a thread asked for by blocking or yielding
-// (voluntary), those forced by preemption (involuntary), and minor page
-// faults, from getrusage(RUSAGE_SELF), as the C++ suite's timing_support.h.
+// (voluntary), those forced by preemption (involuntary), minor page faults
+// and user + system CPU time, from getrusage(RUSAGE_SELF), as the C++ suite's
+// timing_support.h.
 type processUsage struct {
 	voluntary, involuntary, minorFaults int64
+	cpu                                 time.Duration
 }
 
 func readProcessUsage() processUsage {
@@ -145,12 +148,13 @@ func readProcessUsage() processUsage {
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &r) != nil {
 		return processUsage{}
 	}
-	return processUsage{voluntary: r.Nvcsw, involuntary: r.Nivcsw, minorFaults: r.Minflt}
+	cpu := time.Duration(r.Utime.Nano() + r.Stime.Nano())
+	return processUsage{voluntary: r.Nvcsw, involuntary: r.Nivcsw, minorFaults: r.Minflt, cpu: cpu}
 }
 
 func (u processUsage) since(before processUsage) processUsage {
 	return processUsage{u.voluntary - before.voluntary, u.involuntary - before.involuntary,
-		u.minorFaults - before.minorFaults}
+		u.minorFaults - before.minorFaults, u.cpu - before.cpu}
 }
 
 // perOp is the counters of a change in usage, per operation.

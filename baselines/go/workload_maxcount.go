@@ -42,8 +42,9 @@ type maxCountResult struct {
 	tasks        int64
 	bound        string // memory_budget, cap or time
 	wall         time.Duration
-	memoryBefore int64 // smaps_rollup Rss + kernel memory before the first spawn
-	memoryAfter  int64 // the same with all tasks alive
+	cpu          time.Duration // process CPU time over wall
+	memoryBefore int64         // smaps_rollup Rss + kernel memory before the first spawn
+	memoryAfter  int64         // the same with all tasks alive
 	maps         int64
 }
 
@@ -93,7 +94,7 @@ func runMaxCount(limits maxCountLimits) (maxCountResult, error) {
 	}
 	parked := newParkedGoroutines(0)
 	bound := "cap"
-	began := time.Now()
+	began, cpuBefore := time.Now(), readProcessUsage()
 	for parked.spawned < limits.limit {
 		if parked.spawned%checkEvery == 0 {
 			used, err := budgetMeasure(false)
@@ -113,7 +114,7 @@ func runMaxCount(limits maxCountLimits) (maxCountResult, error) {
 		parked.spawn()
 	}
 	alive := parked.waitAlive()
-	wall := time.Since(began)
+	wall, cpu := time.Since(began), readProcessUsage().since(cpuBefore).cpu
 	memoryAfter, memoryErr := budgetMeasure(true)
 	maps, mapsErr := mapCount()
 	if err := parked.releaseAll(); err != nil {
@@ -127,7 +128,7 @@ func runMaxCount(limits maxCountLimits) (maxCountResult, error) {
 	case alive != parked.spawned:
 		return maxCountResult{}, fmt.Errorf("%d goroutines alive at the reading, %d spawned", alive, parked.spawned)
 	}
-	return maxCountResult{tasks: alive, bound: bound, wall: wall, memoryBefore: memoryBefore, memoryAfter: memoryAfter, maps: maps}, nil
+	return maxCountResult{tasks: alive, bound: bound, wall: wall, cpu: cpu, memoryBefore: memoryBefore, memoryAfter: memoryAfter, maps: maps}, nil
 }
 
 func maxCountFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
@@ -162,6 +163,7 @@ func maxCountFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 			}
 			return measurement{
 				RealTime:   float64(r.wall.Nanoseconds()) / 1e6,
+				CPUTime:    float64(r.cpu.Nanoseconds()) / 1e6,
 				Iterations: 1,
 				Label:      "bound:" + r.bound,
 				Counters: []counter{

@@ -243,8 +243,10 @@ def _go(paths, prof, budget, cores):
     go = paths.go_peer
     entries = []
     reps = str(prof["reps"])
+    # Timing entries: the C++ rows' estimator (workload.go), runs until min_time, their mean.
+    timed = ["-reps", reps, "-min-time", str(prof["min_time"])]
     for procs in dict.fromkeys([1, cores]):
-        common = ["-procs", str(procs), "-reps", reps]
+        common = ["-procs", str(procs)] + timed
         for n in prof["go_create_n"]:
             for mode in ("sequential", "batch"):
                 entries.append(_peer(f"create/go/procs:{procs}/mode:{mode}/n:{n}",
@@ -252,9 +254,15 @@ def _go(paths, prof, budget, cores):
         for via in SKYNET_VIAS:
             entries.append(_peer(f"skynet/go/procs:{procs}/via:{via}/n:{prof['skynet_n']}",
                                  [go, "skynet", "-via", via, "-n", str(prof["skynet_n"])] + common, 5))
+    # Control rows: the collector off, where creation allocates most (no claim reads them).
+    gogc_off = ["-procs", str(cores), "-gogc", "off"] + timed
+    entries.append(_peer(f"create/go/procs:{cores}/gogc:off/mode:batch/n:{max(prof['go_create_n'])}",
+                         [go, "create", "-mode", "batch", "-n", str(max(prof["go_create_n"]))] + gogc_off, 3))
+    entries.append(_peer(f"skynet/go/procs:{cores}/gogc:off/via:channel/n:{prof['skynet_n']}",
+                         [go, "skynet", "-via", "channel", "-n", str(prof["skynet_n"])] + gogc_off, 5))
     for via, cpus in (("yield", 1), ("handoff", 1), ("handoff", 2)):
         entries.append(_peer(f"switch/go/procs:{cpus}/via:{via}/cpus:{cpus}",
-                             [go, "switch", "-via", via, "-cpus", str(cpus), "-procs", str(cpus), "-reps", reps], 3))
+                             [go, "switch", "-via", via, "-cpus", str(cpus), "-procs", str(cpus)] + timed, 3))
     for n in prof["memory_n"]:
         entries.append(_peer(f"memory/go/procs:{cores}/n:{n}",
                              [go, "memory", "-n", str(n), "-procs", str(cores), "-reps", str(prof["probe_reps"])], 3))

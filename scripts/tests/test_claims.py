@@ -22,7 +22,7 @@ FORMAT_COUNTERS = {
     "request_bytes", "client_threads", "max_conns", "max_stack_bytes", "largest_stack_bytes",
     "frame_bytes_reached", "heap_alloc_bytes_per_task", "stack_inuse_bytes_per_task",
     "runtime_stack_bytes_per_thread", "rss_bytes_per_thread", "threads", "voluntary_switches_per_op",
-    "involuntary_switches_per_op", "minor_faults_per_op"}
+    "involuntary_switches_per_op", "minor_faults_per_op", "gc_cycles_per_run", "gc_pause_ns_per_run"}
 ECHO_CLAIMS = ("million-connections-goroutine-each", "million-connections-2GB",
                "million-thread-connections-2TB", "blocked-goroutine-parked",
                "thread-per-connection-slows-at-thousands", "thread-per-connection-hits-os-limits")
@@ -134,6 +134,12 @@ class VerdictTest(JudgeTestCase):
                           goroutine="memory/go/procs:2/depth:16KiB/n:10000",
                           thread="memory/std_thread/depth:16KiB/n:10000")
         self.assertEqual(self.judge("thread-stack-is-ram", found).verdict, "not measured")
+
+    def test_a_control_run_with_the_collector_off_answers_no_claim(self):
+        found = summaries(("create/go/procs:1/mode:sequential/n:10000", {"ns_per_task": 600}, ""),
+                          ("create/go/procs:1/gogc:off/mode:sequential/n:10000", {"ns_per_task": 300}, ""))
+        self.assertJudged("goroutine-create-1us", found, "holds",
+                          goroutine="create/go/procs:1/mode:sequential/n:10000")
 
     def test_the_stack_limit_is_judged_and_the_largest_stack_stated(self):
         # The runtime's limit is 1,000,000,000 bytes (the claim's 1 GB), but stacks double:
