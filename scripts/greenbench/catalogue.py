@@ -303,9 +303,9 @@ def entries(profile, paths, cpus, budget, has_echo=True, has_go=True):
         out += _go(paths, prof, budget, cpus)
     py = [sys.executable, paths.python_peer]
     out.append(_peer("create/python_thread/mode:sequential/n:10000",
-                     py + ["create", "-n", "10000", "-reps", str(prof["reps"])], 3))
+                     py + ["create", "-n", "10000", "-reps", str(prof["reps"]), "-min-time", str(prof["min_time"])], 3))
     out.append(_peer("gil/python_thread+python_process/job:cpu",
-                     py + ["gil", "-workers", "2", "-reps", str(prof["gil_reps"])], 20,
+                     py + ["gil", "-workers", "2", "-reps", str(prof["gil_reps"]), "-min-time", str(prof["min_time"])], 20,
                      runs=tuple(f"gil/{kind}/workers:2/job:cpu" for kind in ("python_thread", "python_process"))))
     skip = prof["skip"] + (prof["skip_on_several_cpus"] if cpus > 1 else [])
     return [e for e in out if not matches(e.name, skip)]
