@@ -241,7 +241,14 @@ def run_entries(entries, ctx, out):
             print(f"[{k}/{len(entries)}] {entry.name}  (elapsed {clock(elapsed)}, ~{clock(left)} left)",
                   file=sys.stderr, flush=True)
             try:
-                results.merge_child(doc, measure(entry, tmp), entry.name, entry.run_names)
+                before = machine.noise_reading()
+                measured = measure(entry, tmp)
+                noise = machine.noise_between(before, machine.noise_reading())
+                ctx.setdefault("noise", {})[entry.name] = noise
+                said = ctx.setdefault("entry_warnings", {})
+                for warning in machine.noise_warnings(noise):
+                    said.setdefault(warning, []).append(entry.name)
+                results.merge_child(doc, measured, entry.name, entry.run_names)
                 results.add_aggregates(doc)
                 results.sort_entries(doc)
                 results.write_atomic(doc, out)

@@ -50,6 +50,10 @@ class RunEntriesTest(support.ScratchTestCase):
         warnings = on_disk["context"]["greenbench"]["warnings"]
         self.assertTrue(warnings[0].startswith("memory/b/n:10 skipped"), warnings)
         self.assertTrue(warnings[1].startswith("memory/c/n:10 failed: exit 1"), warnings)
+        # Each measured entry records the noise it ran under.
+        noise = on_disk["context"]["greenbench"]["noise"]
+        self.assertEqual(sorted(noise), ["memory/a/n:10", "memory/d/n:10"])
+        self.assertGreaterEqual(noise["memory/a/n:10"]["steal_fraction"], 0)
 
     def test_parse_bytes(self):
         self.assertEqual(bench_all.parse_bytes("4GiB"), 4 << 30)
