@@ -126,12 +126,22 @@ def build_info(paths):
 
 # ---- running an entry ----------------------------------------------------------------
 
-def run_child(argv, timeout, guard_bytes=None):
-    """Runs one measurement process; returns its stdout. Kills it past `timeout` seconds
+def child_cpus(cpuset):
+    """The CPUs a child runs on: every CPU this process may use (cpuset 0), or the first
+    `cpuset` of them."""
+    usable = sorted(os.sched_getaffinity(0))
+    return usable[:cpuset] if cpuset else usable
+
+
+def run_child(argv, timeout, guard_bytes=None, cpuset=0):
+    """Runs one measurement process, the whole of it (every thread it starts, its own
+    children) on child_cpus(cpuset); returns its stdout. Kills it past `timeout` seconds
     or, when `guard_bytes` is set, past that much resident memory (a runaway guard: the
     probes keep to their budget themselves)."""
+    cpus = child_cpus(cpuset)
     try:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                                preexec_fn=lambda: os.sched_setaffinity(0, cpus))
     except OSError as e:
         raise Failure(f"cannot start {argv[0]}: {e.strerror}")
     deadline = time.monotonic() + timeout
@@ -180,23 +190,30 @@ def load_text(text, what):
 
 
 def measure(entry, tmp):
-    """Runs `entry`'s processes (catalogue.Entry says how); its results document."""
+    """Runs `entry`'s processes (catalogue.Entry says how) on its CPU set; its results
+    document, the runs named with cpuset:K where the entry has one."""
+    doc = measure_all_cpus(entry, tmp)
+    return results.with_runtime_param_in_doc(doc, "cpuset", entry.cpuset) if entry.cpuset else doc
+
+
+def measure_all_cpus(entry, tmp):
     if entry.kind == "timing":
         # One process per repetition: a process's own luck (where its threads and pages
         # land, ASLR, a worker's first vCPU) then shows in the spread.
         docs = []
         for k in range(entry.reps):
             out = os.path.join(tmp, f"timing-{k}.json")
-            run_child(entry.argv + [f"--benchmark_out={out}", "--benchmark_out_format=json"], entry.timeout)
+            run_child(entry.argv + [f"--benchmark_out={out}", "--benchmark_out_format=json"], entry.timeout,
+                      cpuset=entry.cpuset)
             docs.append(results.load(out))
         return results.concat_repetitions(docs)
     if entry.kind == "probe":
         return results.concat_repetitions([
             load_text(run_child(entry.argv + ["--rep", str(k), "--reps", str(entry.reps)],
-                                entry.timeout, entry.guard_bytes), entry.argv[1])
+                                entry.timeout, entry.guard_bytes, entry.cpuset), entry.argv[1])
             for k in range(entry.reps)])
     out = os.path.join(tmp, "peer.json")
-    run_child(entry.argv + [entry.out_flag, out], entry.timeout)
+    run_child(entry.argv + [entry.out_flag, out], entry.timeout, cpuset=entry.cpuset)
     return results.load(out)
 
 
@@ -293,6 +310,7 @@ def main(argv=None):
 
     ctx = machine.machine_context(args.profile, build_info(paths), ROOT)
     ctx["max_count_budget_bytes"] = budget
+    ctx["cpu_set"] = child_cpus(0)
     ctx["warnings"] += machine.warnings(ctx)
     if not os.access(paths.go_peer, os.X_OK):
         ctx["warnings"].append("Go rows skipped: greenbench-go was not built (is golang-go installed?)")

@@ -14,11 +14,14 @@ MIN_REPS repetitions, so every figure has a spread, except the limit probes (max
 stack_max: one run that pushes to a limit).
 """
 
+import dataclasses
 import fnmatch
 import os
 import re
 import sys
 from dataclasses import dataclass, field
+
+from greenbench import results
 
 MIN_REPS = 3
 
@@ -66,7 +69,7 @@ PROFILES = {
                        "*/boost_fiber/*/alloc:default*",
                        "create/boost_fiber/*/n:100000",
                        "skynet/boost_fiber/*/n:1000000", "skynet/boost_fiber/*/via:channel/*",
-                       "create/std_thread/mode:batch/*",
+                       "create/std_thread/mode:batch/*", "create/std_thread/cpuset:1/mode:batch/*",
                        "memory/std_thread/n:10000",
                        "max_count/boost_fiber/*"],
               "skip_on_several_cpus": ["skynet/fiber/workers:1/*n:1000000", "skynet/go/procs:1/*n:1000000"]},
@@ -138,6 +141,8 @@ class Entry:
     guard_bytes: int = None   # kill the child past this resident size (runaway guard)
     out_flag: str = field(default="-out")
     runs: tuple = ()          # the run names its child writes, where not just `name`
+    cpuset: int = 0           # 0: the child runs on every CPU bench_all may use; K: on the
+                              # first K of them, and cpuset:K is added to the names it writes
 
     @property
     def run_names(self):
@@ -281,6 +286,19 @@ def _go(paths, prof, budget, cores):
     return entries
 
 
+# Rows measured again with the whole process on one CPU (cpuset:1), where there are more:
+# threads' create and skynet otherwise cross CPUs while one fiber worker or one Go P do not;
+# the one-worker fiber and Go rows beside them run on that same one CPU.
+CPUSET_1_ROWS = ("create/std_thread/mode:*/n:10000", "skynet/std_thread/via:join/n:10000",
+                 "create/fiber/workers:1/mode:sequential/n:10000", "skynet/fiber/workers:1/via:join/n:10000",
+                 "create/go/procs:1/mode:sequential/n:10000")
+
+
+def _on_one_cpu(entry):
+    """entry again, its whole process restricted to one CPU, named with cpuset:1."""
+    return dataclasses.replace(entry, name=results.with_runtime_param(entry.name, "cpuset", 1), cpuset=1)
+
+
 def entries(profile, paths, cpus, budget, has_echo=True, has_go=True):
     """Every entry of `profile` in run order, less the profile's skips."""
     prof = PROFILES[profile]
@@ -307,6 +325,8 @@ def entries(profile, paths, cpus, budget, has_echo=True, has_go=True):
     out.append(_peer("gil/python_thread+python_process/job:cpu",
                      py + ["gil", "-workers", "2", "-reps", str(prof["gil_reps"]), "-min-time", str(prof["min_time"])], 20,
                      runs=tuple(f"gil/{kind}/workers:2/job:cpu" for kind in ("python_thread", "python_process"))))
+    if cpus > 1:
+        out += [_on_one_cpu(e) for e in out if matches(e.name, CPUSET_1_ROWS)]
     skip = prof["skip"] + (prof["skip_on_several_cpus"] if cpus > 1 else [])
     return [e for e in out if not matches(e.name, skip)]
 

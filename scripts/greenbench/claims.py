@@ -227,14 +227,14 @@ def _measured(summary, counter):
     return figure is not None and math.isfinite(figure.median)
 
 
-# Parameters that set a run apart from what a claim is about unless its glob names them.
-SET_APART_PARAMETERS = ("depth", "gogc")
+# Parameters that set a run apart from what a claim is about unless its glob names them:
+# tasks parked deep, Go's collector off, a process held to fewer CPUs than the machine's.
+SET_APART_PARAMETERS = ("depth", "gogc", "cpuset")
 
 
 def _candidates(spec, summaries, min_size=0):
     """The runs a column's spec matches that measured all its counters, at min_size or more.
-    A run with a parameter of SET_APART_PARAMETERS (tasks parked deep, a control run with
-    Go's collector off) matches only a glob that names it, so 'memory/go/*' means the tasks
+    A run with a parameter of SET_APART_PARAMETERS matches only a glob that names it, so 'memory/go/*' means the tasks
     as they start and 'create/go/*' the runtime as it comes."""
     named = [p for p in SET_APART_PARAMETERS if p + ":" in spec["entries"]]
     return [s for s in results.select(summaries, spec["entries"])

@@ -115,8 +115,18 @@ class CatalogueTest(unittest.TestCase):
             "create/go/procs:1/mode:sequential/n:10000", "create/go/procs:1/mode:batch/n:10000",
             "create/go/procs:1/mode:sequential/n:100000", "create/go/procs:1/mode:batch/n:100000",
             "switch/go/procs:1/via:yield/cpus:1", "switch/go/procs:1/via:handoff/cpus:1",
-            "switch/go/procs:2/via:handoff/cpus:2"])
+            "switch/go/procs:2/via:handoff/cpus:2", "create/go/procs:1/cpuset:1/mode:sequential/n:10000"])
         self.assertEqual(catalogue.select(entries, None), entries)
+
+    def test_threads_rows_on_one_cpu_beside_one_worker_and_one_p(self):
+        full = by_name(catalogue.entries("full", PATHS, 2, BUDGET))
+        for name in ("create/std_thread/cpuset:1/mode:sequential/n:10000", "skynet/std_thread/cpuset:1/via:join/n:10000",
+                     "create/fiber/workers:1/cpuset:1/mode:sequential/n:10000",
+                     "create/go/procs:1/cpuset:1/mode:sequential/n:10000"):
+            pinned, plain = full[name], full[name.replace("cpuset:1/", "")]
+            self.assertEqual((pinned.cpuset, plain.cpuset), (1, 0), name)
+            self.assertEqual(pinned.argv, plain.argv, name)  # the child writes the plain name
+        self.assertFalse([n for n in by_name(catalogue.entries("full", PATHS, 1, BUDGET)) if "cpuset:" in n])
 
 
 @unittest.skipUnless(os.environ.get("GREENBENCH_TIMING") and os.environ.get("GREENBENCH_PROBE"),
