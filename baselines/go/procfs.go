@@ -261,24 +261,52 @@ func readLimit(path string) int64 {
 	return parseLimit(string(text))
 }
 
-// cgroupPidsMaxPath finds the pids.max file of this process's cgroup from the
-// text of /proc/self/cgroup: the v1 "pids" controller's hierarchy if there is
-// one, else the v2 unified hierarchy. Empty where neither is listed.
-func cgroupPidsMaxPath(cgroupFile string) string {
-	unified := ""
+// cgroupPidsDirs lists the pids cgroup directories of this process from the
+// text of /proc/self/cgroup, leaf first, up to the hierarchy's root: the v1
+// "pids" controller's hierarchy if there is one, else the v2 unified
+// hierarchy; none where neither is listed. The C++ suite's system_limits.cpp
+// and bench_all's machine.py read them the same way.
+func cgroupPidsDirs(cgroupFile string) []string {
+	root, path := "", ""
 	for _, line := range strings.Split(cgroupFile, "\n") {
 		parts := strings.SplitN(line, ":", 3)
 		if len(parts) != 3 {
 			continue
 		}
+		isPids := false
 		for _, controller := range strings.Split(parts[1], ",") {
-			if controller == "pids" {
-				return "/sys/fs/cgroup/pids" + parts[2] + "/pids.max"
-			}
+			isPids = isPids || controller == "pids"
+		}
+		if isPids {
+			root, path = "/sys/fs/cgroup/pids", parts[2]
+			break
 		}
 		if parts[0] == "0" && parts[1] == "" {
-			unified = "/sys/fs/cgroup" + strings.TrimSuffix(parts[2], "/") + "/pids.max"
+			root, path = "/sys/fs/cgroup", parts[2]
 		}
 	}
-	return unified
+	if root == "" {
+		return nil
+	}
+	var dirs []string
+	for {
+		path = strings.TrimSuffix(path, "/")
+		dirs = append(dirs, root+path)
+		if path == "" {
+			return dirs
+		}
+		path = path[:strings.LastIndex(path, "/")]
+	}
+}
+
+// cgroupPidsMax is the tightest pids.max of the directories, -1 where none
+// is set ("max") or readable.
+func cgroupPidsMax(dirs []string) int64 {
+	tightest := int64(-1)
+	for _, dir := range dirs {
+		if limit := readLimit(dir + "/pids.max"); limit >= 0 && (tightest < 0 || limit < tightest) {
+			tightest = limit
+		}
+	}
+	return tightest
 }

@@ -2,7 +2,10 @@
 // readers once against this machine's real files.
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseStatm(t *testing.T) {
 	got, err := parseStatm("2560 640 300 1 0 500 0\n", 4096)
@@ -64,17 +67,17 @@ func TestParseLimit(t *testing.T) {
 	}
 }
 
-func TestCgroupPidsMaxPath(t *testing.T) {
-	v1 := "9:name=systemd:/\n8:pids:/user.slice\n0::/\n"
-	if got := cgroupPidsMaxPath(v1); got != "/sys/fs/cgroup/pids/user.slice/pids.max" {
-		t.Errorf("v1: %q", got)
-	}
-	v2 := "0::/user.slice/session-1.scope\n"
-	if got := cgroupPidsMaxPath(v2); got != "/sys/fs/cgroup/user.slice/session-1.scope/pids.max" {
-		t.Errorf("v2: %q", got)
-	}
-	if got := cgroupPidsMaxPath(""); got != "" {
-		t.Errorf("none: %q", got)
+func TestCgroupPidsDirsLeafToRoot(t *testing.T) {
+	for text, want := range map[string]string{
+		"9:name=systemd:/\n8:pids:/user.slice/session-1.scope\n0::/\n": "/sys/fs/cgroup/pids/user.slice/session-1.scope /sys/fs/cgroup/pids/user.slice /sys/fs/cgroup/pids",
+		"0::/user.slice/session-1.scope\n":                             "/sys/fs/cgroup/user.slice/session-1.scope /sys/fs/cgroup/user.slice /sys/fs/cgroup",
+		"8:pids:/\n":                                                   "/sys/fs/cgroup/pids",
+		"4:memory:/x\n":                                                "",
+		"":                                                             "",
+	} {
+		if got := strings.Join(cgroupPidsDirs(text), " "); got != want {
+			t.Errorf("cgroupPidsDirs(%q) = %q, want %q", text, got, want)
+		}
 	}
 }
 

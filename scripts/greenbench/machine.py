@@ -68,6 +68,39 @@ def privilege(euid, cap_eff):
     return "none"
 
 
+def pids_cgroup_dirs(cgroup_text):
+    """The pids cgroup directories of the process whose /proc/PID/cgroup text is given,
+    leaf first, up to the hierarchy's root: cgroup v1's pids controller where it is
+    mounted, else v2's unified hierarchy ("0::PATH"); [] where neither is listed. The C++
+    suite's system_limits.cpp and the Go peer's procfs.go read them the same way."""
+    root = path = None
+    for line in cgroup_text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        if "pids" in parts[1].split(","):
+            root, path = "/sys/fs/cgroup/pids", parts[2]
+            break
+        if parts[0] == "0" and parts[1] == "":
+            root, path = "/sys/fs/cgroup", parts[2]
+    if root is None:
+        return []
+    dirs = []
+    while True:
+        dirs.append(root + ("" if path == "/" else path.rstrip("/")))
+        if path in ("/", ""):
+            return dirs
+        path = path.rstrip("/").rsplit("/", 1)[0] or "/"
+
+
+def cgroup_pids_max(cgroup_text):
+    """The tightest pids.max of this process's pids cgroup and its ancestors; -1 where
+    none is set ("max") or readable."""
+    limits = [read_int(os.path.join(d, "pids.max")) for d in pids_cgroup_dirs(cgroup_text)]
+    limits = [n for n in limits if n >= 0]
+    return min(limits) if limits else -1
+
+
 def machine_context(profile, build_info, root):
     """context.greenbench for a run of `profile` of the tree at `root`."""
     cpu_model = "unknown"
@@ -75,11 +108,7 @@ def machine_context(profile, build_info, root):
         if line.startswith("model name"):
             cpu_model = line.split(":", 1)[1].strip()
             break
-    pids_max = -1
-    for path in ("/sys/fs/cgroup/pids.max", "/sys/fs/cgroup/pids/pids.max"):
-        if os.path.exists(path):
-            pids_max = read_int(path)
-            break
+    pids_max = cgroup_pids_max(read("/proc/self/cgroup"))
     nproc = resource.getrlimit(resource.RLIMIT_NPROC)[0]
     nofile = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     euid = os.geteuid()

@@ -71,6 +71,17 @@ class NoiseTest(unittest.TestCase):
         self.assertTrue(ctx["clocksource"])
 
 
+class CgroupTest(unittest.TestCase):
+    def test_pids_limit_is_looked_up_through_proc_self_cgroup_leaf_to_root(self):
+        v1 = "9:name=systemd:/\n8:pids:/user.slice/session-1.scope\n0::/\n"
+        self.assertEqual(machine.pids_cgroup_dirs(v1), ["/sys/fs/cgroup/pids/user.slice/session-1.scope",
+                                                        "/sys/fs/cgroup/pids/user.slice", "/sys/fs/cgroup/pids"])
+        self.assertEqual(machine.pids_cgroup_dirs("0::/a/b\n"), ["/sys/fs/cgroup/a/b", "/sys/fs/cgroup/a",
+                                                                   "/sys/fs/cgroup"])
+        self.assertEqual(machine.pids_cgroup_dirs("8:pids:/\n"), ["/sys/fs/cgroup/pids"])
+        self.assertEqual(machine.pids_cgroup_dirs("4:memory:/x\n"), [])
+
+
 class ReportShowsPrivilegeTest(support.ScratchTestCase):
     def report_machine(self, **greenbench):
         with open(support.fixture("run_a.json"), encoding="utf-8") as f:
