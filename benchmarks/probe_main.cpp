@@ -109,6 +109,7 @@ IterationEntry memory_entry(const RT& rt, std::int64_t n, std::int64_t depth_kib
   entry.repetitions = rep.count;
   entry.repetition_index = rep.index;
   entry.real_time = r.spawn_seconds * 1e9;
+  entry.cpu_time = r.spawn_cpu_seconds * 1e9;
   entry.time_unit = "ns";
   entry.counters = {
       {"rss_bytes_per_task", per_task(r.after.rss_bytes, r.before.rss_bytes)},
@@ -151,6 +152,7 @@ IterationEntry max_count_entry(const RT& rt, const MaxCountLimits& limits, Repet
   entry.repetitions = rep.count;
   entry.repetition_index = rep.index;
   entry.real_time = r.seconds * 1e3;
+  entry.cpu_time = r.cpu_seconds * 1e3;
   entry.time_unit = "ms";
   entry.label = "bound:" + r.bound;
   entry.counters = {

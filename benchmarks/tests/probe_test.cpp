@@ -46,6 +46,8 @@ TEST(ProbeMemory, EveryTaskIsAliveAtTheReading) {
     // checked for sign: at a small N the runtime's own mappings (a worker's malloc arena,
     // a pool trimmed) and the rest of the machine (kernel memory) can outweigh the tasks.
     EXPECT_GT(entry.at("rss_bytes_per_task").get<double>(), 1000);
+    // Spawning 1000 tasks costs the process some CPU, measured (getrusage), not copied.
+    EXPECT_GT(entry.at("cpu_time").get<double>(), 0);
     for (const char* counter : {"pss_bytes_per_task", "vsz_bytes_per_task",
                                 "page_table_bytes_per_task", "kernel_bytes_per_task"}) {
       EXPECT_TRUE(entry.at(counter).is_number()) << counter;

@@ -59,6 +59,7 @@ struct MaxCountResult {
   std::int64_t tasks = 0;          // alive at the final reading
   std::string bound;               // what stopped it (without "bound:")
   double seconds = 0;              // spawning until all were alive
+  double cpu_seconds = 0;          // process CPU time over the same
   std::int64_t memory_before = 0;  // the budget's measure before the first spawn
   std::int64_t memory_after = 0;   // and with every task alive
   std::int64_t maps = 0;           // mappings of the process with every task alive
@@ -74,6 +75,7 @@ MaxCountResult measure_max_count(const RT& rt, const MaxCountLimits& limits) {
     result.memory_before = budget_measure();
     result.bound = "cap";
     const auto began = Clock::now();
+    const ProcessUsage usage_before = ProcessUsage::now();
     std::int64_t next_checkpoint = 0;
     while (parked.spawned() < limits.cap) {
       if (parked.spawned() == next_checkpoint) {
@@ -114,6 +116,7 @@ MaxCountResult measure_max_count(const RT& rt, const MaxCountLimits& limits) {
     }
     result.tasks = parked.wait_alive();
     result.seconds = seconds_between(began, Clock::now());
+    result.cpu_seconds = ProcessUsage::now().cpu_seconds - usage_before.cpu_seconds;
     result.memory_after = budget_measure();
     result.maps = map_count();
     result.left_alive = parked.release_all();

@@ -33,6 +33,7 @@ struct MemoryResult {
   std::int64_t alive = 0;       // tasks alive at the second reading
   std::int64_t left_alive = 0;  // tasks alive after release and join (0)
   double spawn_seconds = 0;     // spawning N until all were alive
+  double spawn_cpu_seconds = 0; // process CPU time over the same
 };
 
 template <TaskRuntime RT>
@@ -42,9 +43,11 @@ MemoryResult measure_memory(const RT& rt, std::int64_t n, std::size_t stack_byte
     ParkedTasks<RT> parked(rt, static_cast<std::size_t>(n), stack_bytes);
     result.before = read_memory();
     const auto began = Clock::now();
+    const ProcessUsage usage_before = ProcessUsage::now();
     for (std::int64_t i = 0; i < n; ++i) parked.spawn();
     result.alive = parked.wait_alive();
     result.spawn_seconds = seconds_between(began, Clock::now());
+    result.spawn_cpu_seconds = ProcessUsage::now().cpu_seconds - usage_before.cpu_seconds;
     result.after = read_memory();
     result.left_alive = parked.release_all();
   });
