@@ -7,6 +7,10 @@ greenbench_probe, the echo servers through greenbench_echo (which starts a fresh
 child per repetition and drives it), and the Go and Python peers through their own
 programs (catalogue.py says which, with what arguments). A probe that cannot run here (a
 size the OS limits forbid) is skipped with its reason in context.greenbench.warnings.
+Every child runs, whole, on one CPU set: every CPU bench_all may use, or the first K of
+them for an entry named with cpuset:K. Around each entry bench_all reads the machine's
+CPU steal and CPU pressure (context.greenbench.noise) and warns of an entry measured under
+either (entry_warnings).
 
 Invariant: after every finished entry the results file on disk is complete and valid
 (written atomically), so Ctrl-C, a crash or a kill loses only the entry in flight.
