@@ -23,8 +23,7 @@ import (
 type timedRegion struct {
 	runs    int64
 	wall    time.Duration // the runs' own timed parts, summed
-	cpu     time.Duration // process user + system CPU across the runs
-	usage   processUsage  // switches and minor faults across the runs
+	usage   processUsage  // CPU time, switches and minor faults across the runs
 	gcRuns  uint32        // garbage collection cycles completed across the runs
 	gcPause time.Duration // stop-the-world pause time across the runs
 }
@@ -33,7 +32,7 @@ type timedRegion struct {
 func (r timedRegion) mean() time.Duration { return r.wall / time.Duration(r.runs) }
 
 // cpuPerRun is the process CPU time per run, in nanoseconds.
-func (r timedRegion) cpuPerRun() float64 { return float64(r.cpu.Nanoseconds()) / float64(r.runs) }
+func (r timedRegion) cpuPerRun() float64 { return float64(r.usage.cpu.Nanoseconds()) / float64(r.runs) }
 
 // gcCounters are the garbage collector's figures per run: gc_cycles_per_run
 // and gc_pause_ns_per_run.
@@ -67,7 +66,6 @@ func timedRuns(minTime time.Duration, run func() (time.Duration, error)) (timedR
 	after := readProcessUsage()
 	runtime.ReadMemStats(&gcAfter)
 	region.usage = after.since(before)
-	region.cpu = region.usage.cpu
 	region.gcRuns = gcAfter.NumGC - gcBefore.NumGC
 	region.gcPause = time.Duration(gcAfter.PauseTotalNs - gcBefore.PauseTotalNs)
 	return region, nil

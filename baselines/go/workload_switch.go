@@ -115,7 +115,7 @@ func switchFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 			}
 			switches := float64(want) * float64(region.runs)
 			perSwitch := float64(region.wall.Nanoseconds()) / switches
-			return measurement{RealTime: perSwitch, CPUTime: float64(region.cpu.Nanoseconds()) / switches,
+			return measurement{RealTime: perSwitch, CPUTime: float64(region.usage.cpu.Nanoseconds()) / switches,
 				Iterations: int64(want) * region.runs, Counters: append(append([]counter{
 					{"ns_per_switch", perSwitch},
 					{"switches", float64(want)},

@@ -150,7 +150,7 @@ func TestTimedRunsTimeUntilTheMinimumAndCountEveryRun(t *testing.T) {
 	if timed != region.wall || region.wall < 30*time.Millisecond || region.wall-walls[len(walls)-1] >= 30*time.Millisecond {
 		t.Errorf("timed %v over %d runs, want the first runs to reach 30 ms: %+v", timed, region.runs, region)
 	}
-	if region.cpu <= 0 || region.mean() != region.wall/time.Duration(region.runs) {
+	if region.usage.cpu <= 0 || region.mean() != region.wall/time.Duration(region.runs) {
 		t.Errorf("busy runs took no CPU time, or the mean is off: %+v", region)
 	}
 	if _, err := timedRuns(time.Second, func() (time.Duration, error) { return 0, errors.New("bad run") }); err == nil {
