@@ -2,8 +2,9 @@
 measure it, for each profile (quick, full).
 
 The names of the C++ programs' entries are computed here, as those programs compute
-them (benchmarks/tasks/runtime_set.h: the runtimes and worker counts; benchmarks/timing_main.cpp:
-the timing sizes), so that `bench_all --list` works before anything is built.
+them (benchmarks/tasks/runtime_set.h: the runtimes and worker counts), from the sizes of
+benchmarks/sizes.json, which greenbench_timing compiles in: the one place sizes are
+written. So `bench_all --list` works before anything is built.
 tests/test_catalogue.py (ctest: scripts_unittest.catalogue) checks after each build that
 these names are exactly what greenbench_timing --list and greenbench_probe
 --list-runtimes print.
@@ -14,11 +15,15 @@ MIN_REPS repetitions, so every figure has a spread, except the limit probes (max
 stack_max: one run that pushes to a limit).
 """
 
+import dataclasses
 import fnmatch
+import json
 import os
 import re
 import sys
 from dataclasses import dataclass, field
+
+from greenbench import results
 
 MIN_REPS = 3
 
@@ -58,7 +63,7 @@ PROFILES = {
     "quick": {"reps": 3, "min_time": 0.05, "memory_n": [1000, 10000],
               "memory_depth": [(16, 1000)],
               "probe_reps": 3, "max_count_cap": 100_000, "max_count_seconds": 20,
-              "go_create_n": [10000, 100000], "skynet_n": 1_000_000,
+              "skynet_n": 1_000_000,
               "echo_conns": [1000], "echo_reps": 3, "echo_warmup": 0.5, "echo_seconds": 1,
               "echo_max_conns": False, "gil_reps": 3, "probe_workers": [1],
               "skip": ["*/pthread/*", "skynet/std_thread/*", "switch/boost_fiber/*/cpus:2",
@@ -66,26 +71,35 @@ PROFILES = {
                        "*/boost_fiber/*/alloc:default*",
                        "create/boost_fiber/*/n:100000",
                        "skynet/boost_fiber/*/n:1000000", "skynet/boost_fiber/*/via:channel/*",
-                       "create/std_thread/mode:batch/*",
+                       "create/std_thread/mode:batch/*", "create/std_thread/cpuset:1/mode:batch/*",
                        "memory/std_thread/n:10000",
                        "max_count/boost_fiber/*"],
               "skip_on_several_cpus": ["skynet/fiber/workers:1/*n:1000000", "skynet/go/procs:1/*n:1000000"]},
     "full": {"reps": 5, "min_time": 0.5, "memory_n": [1000, 10000, 100000, 1_000_000],
              "memory_depth": [(16, 10000)],
              "probe_reps": 3, "max_count_cap": 20_000_000, "max_count_seconds": 120,
-             "go_create_n": [10000, 100000], "skynet_n": 1_000_000,
+             "skynet_n": 1_000_000,
              "echo_conns": [100, 1000, 10000], "echo_reps": 3, "echo_warmup": 1, "echo_seconds": 3,
              "echo_max_conns": True, "echo_max_conns_cap": 1_000_000, "echo_max_conns_seconds": 120,
              "gil_reps": 3, "probe_workers": None, "skip": [], "skip_on_several_cpus": []},
 }
 
-# benchmarks/timing_main.cpp's kFullSizes and kGilWorkers; benchmarks/tasks/runtime_set.h's
-# kSmallPthreadStack.
-THREAD_CREATE_N = 10_000
-FIBER_CREATE_N = (10_000, 100_000)
-THREAD_SKYNET_N = 10_000
-FIBER_SKYNET_N = (10_000, 1_000_000)
-GIL_WORKERS = (1, 2)
+SIZES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "benchmarks", "sizes.json")
+
+
+def _load_sizes(path=SIZES_FILE):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+_SIZES = _load_sizes()
+_FULL = _SIZES["timing"]["full"]
+THREAD_CREATE_N = tuple(_FULL["thread_create_n"])
+FIBER_CREATE_N = tuple(_FULL["fiber_create_n"])
+THREAD_SKYNET_N = tuple(_FULL["thread_skynet_n"])
+FIBER_SKYNET_N = tuple(_FULL["fiber_skynet_n"])
+GIL_WORKERS = tuple(_SIZES["gil_workers"])
+# benchmarks/tasks/runtime_set.h's kSmallPthreadStack (a configuration, not a size).
 SKYNET_VIAS = ("join", "channel")  # workload_skynet.h's SkynetVia, in its order
 THREAD_STACK_N = 256  # OS threads the Go peer's thread_stack makes the runtime start
 SMALL_PTHREAD_STACK_KIB = 64
@@ -138,6 +152,8 @@ class Entry:
     guard_bytes: int = None   # kill the child past this resident size (runaway guard)
     out_flag: str = field(default="-out")
     runs: tuple = ()          # the run names its child writes, where not just `name`
+    cpuset: int = 0           # 0: the child runs on every CPU bench_all may use; K: on the
+                              # first K of them, and cpuset:K is added to the names it writes
 
     @property
     def run_names(self):
@@ -174,7 +190,7 @@ def timing_names(cpus):
     """greenbench_timing --list's names (full sizes), in its order."""
     names = []
     for rt in os_thread_prefixes():
-        names += [f"create/{rt}/mode:{m}/n:{THREAD_CREATE_N}" for m in ("sequential", "batch")]
+        names += [f"create/{rt}/mode:{m}/n:{n}" for n in THREAD_CREATE_N for m in ("sequential", "batch")]
     for workers in worker_counts(cpus):
         for rt in m_to_n_prefixes(workers):
             names += [f"create/{rt}/mode:{m}/n:{n}" for n in FIBER_CREATE_N for m in ("sequential", "batch")]
@@ -184,7 +200,8 @@ def timing_names(cpus):
         vias = ("yield", "handoff") if switch_cpus == 1 else ("handoff",)
         for rt in os_thread_prefixes() + m_to_n_prefixes(switch_cpus):
             names += [f"switch/{rt}/via:{via}/cpus:{switch_cpus}" for via in vias]
-    names += [f"skynet/{rt}/via:{via}/n:{THREAD_SKYNET_N}" for rt in os_thread_prefixes() for via in SKYNET_VIAS]
+    names += [f"skynet/{rt}/via:{via}/n:{n}" for rt in os_thread_prefixes()
+              for n in THREAD_SKYNET_N for via in SKYNET_VIAS]
     for workers in worker_counts(cpus):
         for rt in m_to_n_prefixes(workers):
             names += [f"skynet/{rt}/via:{via}/n:{n}" for n in FIBER_SKYNET_N for via in SKYNET_VIAS]
@@ -243,18 +260,26 @@ def _go(paths, prof, budget, cores):
     go = paths.go_peer
     entries = []
     reps = str(prof["reps"])
+    # Timing entries: the C++ rows' estimator (workload.go), runs until min_time, their mean.
+    timed = ["-reps", reps, "-min-time", str(prof["min_time"])]
     for procs in dict.fromkeys([1, cores]):
-        common = ["-procs", str(procs), "-reps", reps]
-        for n in prof["go_create_n"]:
+        common = ["-procs", str(procs)] + timed
+        for n in FIBER_CREATE_N:  # the fibers' sizes (benchmarks/sizes.json)
             for mode in ("sequential", "batch"):
                 entries.append(_peer(f"create/go/procs:{procs}/mode:{mode}/n:{n}",
                                      [go, "create", "-mode", mode, "-n", str(n)] + common, 3))
         for via in SKYNET_VIAS:
             entries.append(_peer(f"skynet/go/procs:{procs}/via:{via}/n:{prof['skynet_n']}",
                                  [go, "skynet", "-via", via, "-n", str(prof["skynet_n"])] + common, 5))
+    # Control rows: the collector off, where creation allocates most (no claim reads them).
+    gogc_off = ["-procs", str(cores), "-gogc", "off"] + timed
+    entries.append(_peer(f"create/go/procs:{cores}/gogc:off/mode:batch/n:{max(FIBER_CREATE_N)}",
+                         [go, "create", "-mode", "batch", "-n", str(max(FIBER_CREATE_N))] + gogc_off, 3))
+    entries.append(_peer(f"skynet/go/procs:{cores}/gogc:off/via:channel/n:{prof['skynet_n']}",
+                         [go, "skynet", "-via", "channel", "-n", str(prof["skynet_n"])] + gogc_off, 5))
     for via, cpus in (("yield", 1), ("handoff", 1), ("handoff", 2)):
         entries.append(_peer(f"switch/go/procs:{cpus}/via:{via}/cpus:{cpus}",
-                             [go, "switch", "-via", via, "-cpus", str(cpus), "-procs", str(cpus), "-reps", reps], 3))
+                             [go, "switch", "-via", via, "-cpus", str(cpus), "-procs", str(cpus)] + timed, 3))
     for n in prof["memory_n"]:
         entries.append(_peer(f"memory/go/procs:{cores}/n:{n}",
                              [go, "memory", "-n", str(n), "-procs", str(cores), "-reps", str(prof["probe_reps"])], 3))
@@ -271,6 +296,21 @@ def _go(paths, prof, budget, cores):
                          [go, "max_count", "-budget-bytes", str(budget), "-procs", str(cores),
                           "-cap", str(prof["max_count_cap"]), "-time-limit", f"{prof['max_count_seconds']}s"], 10))
     return entries
+
+
+# Rows measured again with the whole process on one CPU (cpuset:1), where there are more:
+# threads' create and skynet otherwise cross CPUs while one fiber worker or one Go P do not;
+# the one-worker fiber and Go rows beside them run on that same one CPU.
+# At the threads' sizes (sizes.json), which the fiber and Go rows share.
+CPUSET_1_ROWS = tuple(
+    [f"create/std_thread/mode:*/n:{n}" for n in THREAD_CREATE_N]
+    + [f"create/{rt}/mode:sequential/n:{n}" for rt in ("fiber/workers:1", "go/procs:1") for n in THREAD_CREATE_N]
+    + [f"skynet/{rt}/via:join/n:{n}" for rt in ("std_thread", "fiber/workers:1") for n in THREAD_SKYNET_N])
+
+
+def _on_one_cpu(entry):
+    """entry again, its whole process restricted to one CPU, named with cpuset:1."""
+    return dataclasses.replace(entry, name=results.with_runtime_param(entry.name, "cpuset", 1), cpuset=1)
 
 
 def entries(profile, paths, cpus, budget, has_echo=True, has_go=True):
@@ -295,10 +335,12 @@ def entries(profile, paths, cpus, budget, has_echo=True, has_go=True):
         out += _go(paths, prof, budget, cpus)
     py = [sys.executable, paths.python_peer]
     out.append(_peer("create/python_thread/mode:sequential/n:10000",
-                     py + ["create", "-n", "10000", "-reps", str(prof["reps"])], 3))
+                     py + ["create", "-n", "10000", "-reps", str(prof["reps"]), "-min-time", str(prof["min_time"])], 3))
     out.append(_peer("gil/python_thread+python_process/job:cpu",
-                     py + ["gil", "-workers", "2", "-reps", str(prof["gil_reps"])], 20,
+                     py + ["gil", "-workers", "2", "-reps", str(prof["gil_reps"]), "-min-time", str(prof["min_time"])], 20,
                      runs=tuple(f"gil/{kind}/workers:2/job:cpu" for kind in ("python_thread", "python_process"))))
+    if cpus > 1:
+        out += [_on_one_cpu(e) for e in out if matches(e.name, CPUSET_1_ROWS)]
     skip = prof["skip"] + (prof["skip_on_several_cpus"] if cpus > 1 else [])
     return [e for e in out if not matches(e.name, skip)]
 

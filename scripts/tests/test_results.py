@@ -24,8 +24,8 @@ class LoadTest(support.ScratchTestCase):
     def test_fixture_loads_with_its_bare_nan(self):
         doc = results.load(support.fixture("run_a.json"))
         self.assertEqual(results.host_of(doc), "alpha")
-        self.assertTrue(math.isnan(results.median_of(doc, "memory/go/procs:1/n:1000",
-                                                     "kernel_bytes_per_task")))
+        figure = results.summarize(doc)["memory/go/procs:1/n:1000"].figures["kernel_bytes_per_task"]
+        self.assertTrue(math.isnan(figure.median))
 
     def test_truncated_file_is_an_error_naming_the_file(self):
         with open(support.fixture("run_a.json"), encoding="utf-8") as f:
@@ -139,7 +139,7 @@ class AggregatesTest(unittest.TestCase):
     def test_failed_repetitions_are_left_out_of_the_statistics(self):
         doc = self.doc()
         doc["benchmarks"][3].update(error_occurred=True, error_message="spawn failed")
-        mean = results.entries_by_name(results.add_aggregates(doc))[
+        mean = support.entries_by_name(results.add_aggregates(doc))[
             "create/fiber/workers:1/mode:sequential/n:100_mean"]
         self.assertEqual(mean["ns_per_task"], 11.0)
         self.assertEqual(mean["iterations"], 4)  # Google Benchmark counts every report
@@ -285,6 +285,19 @@ class NamesAndDirectionsTest(unittest.TestCase):
         shown = [units.format_quantity(v, unit) for v in (6e-06, 0.001041, 0.54, 1.0)]
         self.assertEqual(shown, ["0.000006", "0.001041", "0.54", "1"])
 
+    def test_a_runtime_parameter_goes_after_the_runtime_s_own(self):
+        self.assertEqual(results.with_runtime_param("create/std_thread/mode:batch/n:10", "cpuset", 1),
+                         "create/std_thread/cpuset:1/mode:batch/n:10")
+        pinned = results.with_runtime_param("skynet/fiber/workers:1/via:join/n:10", "cpuset", 1)
+        self.assertEqual(pinned, "skynet/fiber/workers:1/cpuset:1/via:join/n:10")
+        self.assertEqual(results.parse_name(pinned).config, "fiber workers:1 cpuset:1")
+        doc = {"benchmarks": [{"name": "max_count/go/procs:1", "run_name": "max_count/go/procs:1"},
+                              {"name": "max_count/go/procs:1_median", "run_name": "max_count/go/procs:1"}]}
+        results.with_runtime_param_in_doc(doc, "cpuset", 1)
+        self.assertEqual([(e["name"], e["run_name"]) for e in doc["benchmarks"]],
+                         [("max_count/go/procs:1/cpuset:1", "max_count/go/procs:1/cpuset:1"),
+                          ("max_count/go/procs:1/cpuset:1_median", "max_count/go/procs:1/cpuset:1")])
+
     def test_parse_name(self):
         name = results.parse_name("create/boost_fiber/sched:work_stealing/workers:4/alloc:pooled/mode:batch/n:1000")
         self.assertEqual(name.config, "boost_fiber sched:work_stealing workers:4 alloc:pooled")
@@ -304,7 +317,7 @@ class NamesAndDirectionsTest(unittest.TestCase):
     def test_summarize_reads_the_files_aggregates(self):
         doc = results.load(support.fixture("run_a.json"))
         summary = results.summarize(doc)["create/fiber/workers:1/mode:sequential/n:10000"]
-        median = results.entries_by_name(doc)["create/fiber/workers:1/mode:sequential/n:10000_median"]
+        median = support.entries_by_name(doc)["create/fiber/workers:1/mode:sequential/n:10000_median"]
         self.assertEqual(summary.figures["ns_per_task"].median, median["ns_per_task"])
         self.assertEqual(len(summary.figures["ns_per_task"].values), 5)
         self.assertEqual(results.summarize(doc)["max_count/std_thread"].label, "bound:max_map_count")
