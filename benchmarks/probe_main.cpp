@@ -146,6 +146,7 @@ IterationEntry after_burst_entry(const RT& rt, std::int64_t n, Repetition rep) {
   entry.repetitions = rep.count;
   entry.repetition_index = rep.index;
   entry.real_time = static_cast<double>(kAfterBurstWindow.count());
+  entry.cpu_time = r.window_cpu_seconds * 1e3;
   entry.time_unit = "ms";
   entry.counters = {
       {"rss_bytes_before", static_cast<double>(r.before)},

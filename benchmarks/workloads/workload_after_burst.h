@@ -45,6 +45,7 @@ struct AfterBurstResult {
   double back_seconds = -1;      // < 0: not back within the window
   std::int64_t alive = 0;        // tasks alive at the peak reading
   std::int64_t left_alive = 0;   // tasks alive after release and join (0)
+  double window_cpu_seconds = 0; // process CPU time over the window (trimming, sampling)
 };
 
 template <TaskRuntime RT>
@@ -60,6 +61,7 @@ AfterBurstResult measure_after_burst(const RT& rt, std::int64_t n) {
       r.left_alive = parked.release_all();
     }
     const auto t0 = Clock::now();
+    const ProcessUsage usage_at_t0 = ProcessUsage::now();
     const double back_at = static_cast<double>(r.before) +
                            kAfterBurstBackFraction * static_cast<double>(r.peak - r.before);
     std::size_t next = 0;  // the next offset to record
@@ -74,6 +76,7 @@ AfterBurstResult measure_after_burst(const RT& rt, std::int64_t n) {
       if (r.back_seconds < 0 && static_cast<double>(rss) <= back_at) r.back_seconds = seconds_between(t0, now);
       if (next == std::size(kAfterBurstOffsets)) break;
     }
+    r.window_cpu_seconds = ProcessUsage::now().cpu_seconds - usage_at_t0.cpu_seconds;
   });
   return r;
 }
