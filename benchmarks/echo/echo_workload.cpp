@@ -152,9 +152,11 @@ IterationEntry measure_echo(const ServerOptions& server_options, const LoadOptio
                        " of the window: the figure may be the client's limit, not the server's");
   } else if (open_loop && achieved < kShortOfOfferedRate * static_cast<double>(load_options.rate)) {
     entry.label = "short_of_offered_rate";
-    warnings.push_back(repetition + ": " + std::to_string(std::lround(achieved)) + " requests/s of the " +
-                       std::to_string(load_options.rate) +
-                       " offered: the server could not keep up, and its latency grew through the window");
+    warnings.push_back(
+        repetition + ": " + std::to_string(std::lround(achieved)) + " requests/s of the " +
+        std::to_string(load_options.rate) +
+        " offered: the server (or the machine under it) could not keep up, and its latency grew "
+        "through the window");
   }
   entry.counters = {
       {"requests_per_second", achieved},

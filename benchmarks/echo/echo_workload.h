@@ -24,7 +24,7 @@
 //   request was due; counters as above, less server_rss_bytes_per_conn (the closed
 //   loop's figure), plus offered_per_second (R); label `client_saturated` as above, else
 //   `short_of_offered_rate` when requests_per_second fell below kShortOfOfferedRate x R
-//   (the server could not keep up; a warning says so too).
+//   (the server, or the machine under it, could not keep up; a warning says so too).
 // echo_max_conns/<server>: connections opened one after another, each counted once it
 //   has echoed one request, until something stops it: `cap`, `memory_budget` (the
 //   server's resident memory would pass the budget; a server found over it is killed),
