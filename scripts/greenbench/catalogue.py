@@ -68,7 +68,8 @@ PROFILES = {
               "probe_reps": 3, "max_count_cap": 100_000, "max_count_seconds": 20,
               "skynet_n": 1_000_000,
               "echo_conns": [1000], "echo_reps": 3, "echo_warmup": 0.5, "echo_seconds": 1,
-              "echo_rates": [20000], "echo_rate_conns": 1000, "echo_max_conns": False, "gil_reps": 3, "probe_workers": [1],
+              "echo_rates": [20000], "echo_rate_conns": 1000, "echo_max_conns": False,
+              "gil_reps": 3, "probe_workers": [1],
               "skip": ["*/pthread/*", "skynet/std_thread/*", "switch/boost_fiber/*/cpus:2",
                        "switch/std_thread/*/cpus:2",
                        "*/boost_fiber/*/alloc:default*",
@@ -83,7 +84,8 @@ PROFILES = {
              "probe_reps": 3, "max_count_cap": 20_000_000, "max_count_seconds": 120,
              "skynet_n": 1_000_000,
              "echo_conns": [100, 1000, 10000], "echo_reps": 3, "echo_warmup": 1, "echo_seconds": 3,
-             "echo_rates": [10000, 40000, 80000], "echo_rate_conns": 1000, "echo_max_conns": True, "echo_max_conns_cap": 1_000_000, "echo_max_conns_seconds": 120,
+             "echo_rates": [10000, 40000, 80000], "echo_rate_conns": 1000,
+             "echo_max_conns": True, "echo_max_conns_cap": 1_000_000, "echo_max_conns_seconds": 120,
              "gil_reps": 3, "probe_workers": None, "skip": [], "skip_on_several_cpus": []},
 }
 
