@@ -1,6 +1,8 @@
 // workload_create.go is the create workload: what spawning a goroutine and
 // waiting for it costs. mode:sequential spawns one goroutine and waits for it,
-// N times; mode:batch spawns N and then waits for all of them.
+// N times; mode:batch spawns N that park on a gate until all have started,
+// opens it and waits for all of them (docs/results-format.md). The warm-up run
+// counts the goroutines live at once (peak_live_tasks).
 //
 // Invariant: the time covers spawn, run and join of all N goroutines, and the
 // goroutines themselves count how many ran; a count other than N is an error.
@@ -16,24 +18,48 @@ import (
 )
 
 type createResult struct {
-	wall  time.Duration
-	tasks int64 // goroutines that ran, counted by themselves
+	wall    time.Duration
+	tasks   int64        // goroutines that ran, counted by themselves
+	usage   processUsage // the kernel's counts over the timed part
+	peakRSS int64        // the process's peak Rss over the timed part
 }
 
-// runCreate spawns n goroutines, one at a time (batch false) or all at once.
-func runCreate(batch bool, n int) createResult {
+// runCreate spawns n goroutines, one at a time (batch false) or as a batch:
+// each parks on a gate once it has said so on arrived; when all n have
+// arrived the gate opens and done waits for all of them, so all n (and their
+// stacks) are live at once, as in the C++ workload. gauge, when set, counts
+// the goroutines live at once.
+func runCreate(batch bool, n int, gauge *liveGauge) (createResult, error) {
 	var ran atomic.Int64
-	var done sync.WaitGroup
+	var arrived, gate, done sync.WaitGroup
 	task := func() {
+		gauge.enter()
+		defer gauge.leave()
 		ran.Add(1)
 		done.Done()
 	}
+	gated := func() {
+		gauge.enter()
+		defer gauge.leave()
+		arrived.Done()
+		gate.Wait()
+		ran.Add(1)
+		done.Done()
+	}
+	if err := resetPeakResident(); err != nil {
+		return createResult{}, err
+	}
+	before := readProcessUsage()
 	start := time.Now()
 	if batch {
+		arrived.Add(n)
+		gate.Add(1)
 		done.Add(n)
 		for i := 0; i < n; i++ {
-			go task()
+			go gated()
 		}
+		arrived.Wait()
+		gate.Done()
 		done.Wait()
 	} else {
 		for i := 0; i < n; i++ {
@@ -42,11 +68,14 @@ func runCreate(batch bool, n int) createResult {
 			done.Wait()
 		}
 	}
-	return createResult{wall: time.Since(start), tasks: ran.Load()}
+	wall := time.Since(start)
+	usage := readProcessUsage().since(before)
+	peak, err := peakResidentBytes()
+	return createResult{wall: wall, tasks: ran.Load(), usage: usage, peakRSS: peak}, err
 }
 
 func createFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
-	mode := fs.String("mode", "sequential", "sequential (spawn, join, N times) or batch (spawn N, join all)")
+	mode := fs.String("mode", "sequential", "sequential (spawn, join, N times) or batch (spawn N parked on a gate, release, join all)")
 	n := fs.Int("n", 100000, "goroutines to create")
 	return func() (plan, error) {
 		if *mode != "sequential" && *mode != "batch" {
@@ -57,8 +86,12 @@ func createFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 		}
 		batch, count := *mode == "batch", *n
 		measure := func() (measurement, error) {
+			var live warmUpGauge
 			r, err := warmedUp(func() (createResult, error) {
-				r := runCreate(batch, count)
+				r, err := runCreate(batch, count, live.next())
+				if err != nil {
+					return r, err
+				}
 				if r.tasks != int64(count) {
 					return r, fmt.Errorf("%d goroutines ran, %d were spawned", r.tasks, count)
 				}
@@ -68,10 +101,12 @@ func createFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 				return measurement{}, err
 			}
 			wall := float64(r.wall.Nanoseconds())
-			return measurement{RealTime: wall, Iterations: 1, Counters: []counter{
+			return measurement{RealTime: wall, Iterations: 1, Counters: append([]counter{
 				{"ns_per_task", wall / float64(count)},
 				{"tasks", float64(r.tasks)},
-			}}, nil
+				{"peak_live_tasks", live.peak()},
+				{"peak_rss_bytes", float64(r.peakRSS)},
+			}, r.usage.perOp(float64(count))...)}, nil
 		}
 		name := nameOf("create", common.procs, "mode:"+*mode, "n:"+strconv.Itoa(*n))
 		return plan{name: name, timeUnit: "ns", measure: measure}, nil

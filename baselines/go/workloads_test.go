@@ -14,11 +14,33 @@ import (
 	"time"
 )
 
-func TestCreateRunsEveryTask(t *testing.T) {
-	for _, batch := range []bool{false, true} {
-		if r := runCreate(batch, 5000); r.tasks != 5000 || r.wall <= 0 {
-			t.Errorf("batch=%v: %+v", batch, r)
+// A batch holds all its goroutines live at once (parked on the gate); a
+// sequential run one at a time.
+func TestCreateRunsEveryTaskAndCountsThoseLiveAtOnce(t *testing.T) {
+	for batch, wantLive := range map[bool]int64{false: 1, true: 5000} {
+		var gauge liveGauge
+		r, err := runCreate(batch, 5000, &gauge)
+		if err != nil || r.tasks != 5000 || r.wall <= 0 || r.peakRSS <= 0 {
+			t.Errorf("batch=%v: %+v, %v", batch, r, err)
 		}
+		if got := gauge.peak.Load(); got != wantLive {
+			t.Errorf("batch=%v: %d goroutines live at once, want %d", batch, got, wantLive)
+		}
+	}
+}
+
+func TestWarmUpGaugeCountsTheFirstRunOnly(t *testing.T) {
+	var w warmUpGauge
+	first, second := w.next(), w.next()
+	if first == nil || second != nil {
+		t.Fatalf("next() = %v then %v, want a gauge then nil", first, second)
+	}
+	first.enter()
+	first.enter()
+	first.leave()
+	second.enter() // a nil gauge counts nothing
+	if w.peak() != 2 {
+		t.Errorf("peak() = %v, want 2", w.peak())
 	}
 }
 
@@ -47,9 +69,14 @@ func TestThreadStackCountsTheRuntimesStacksPerThread(t *testing.T) {
 
 func TestSkynet(t *testing.T) {
 	for _, viaJoin := range []bool{false, true} {
-		r, err := runSkynet(10000, viaJoin)
-		if err != nil || r.sum != 10000*9999/2 || r.tasks != 11111 {
+		var gauge liveGauge
+		r, err := runSkynet(10000, viaJoin, &gauge)
+		if err != nil || r.sum != 10000*9999/2 || r.tasks != 11111 || r.peakRSS <= 0 {
 			t.Fatalf("runSkynet(10000, viaJoin=%v) = %+v, %v", viaJoin, r, err)
+		}
+		// The root and at least one chain down to a leaf were live at once.
+		if live := gauge.peak.Load(); live < 5 || live > 11111 {
+			t.Errorf("runSkynet(10000, viaJoin=%v): %d goroutines live at once, want 5 to 11111", viaJoin, live)
 		}
 	}
 	if skynetTasks(1000000) != 1111111 {

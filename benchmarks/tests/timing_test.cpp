@@ -6,6 +6,7 @@
 // (they fix the process's scheduler), as the driver runs them.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -130,6 +131,14 @@ TEST(TimingRun, CreateCountsEveryTask) {
     const std::string name = entry.at("name");
     EXPECT_EQ(entry.at("tasks").get<double>(), n_of(name)) << name;
     EXPECT_GT(entry.at("ns_per_task").get<double>(), 0) << name;
+    EXPECT_GT(entry.at("peak_rss_bytes").get<double>(), 0) << name;
+    // A batch holds all N live at once (parked on its gate); sequential one at a time.
+    const bool batch = name.find("/mode:batch/") != std::string::npos;
+    EXPECT_EQ(entry.at("peak_live_tasks").get<double>(), batch ? n_of(name) : 1) << name;
+    if (name.rfind("create/fiber/", 0) == 0) {
+      EXPECT_GE(entry.at("stacks_peak_in_use").get<double>(), batch ? n_of(name) : 1) << name;
+      EXPECT_TRUE(entry.at("stack_guard").is_number()) << name;
+    }
     runtimes.insert(runtime_of(name, "mode:"));
   }
   const std::vector<std::string> suite = suite_runtimes();
@@ -147,6 +156,14 @@ TEST(TimingRun, SkynetSumIsRightForEveryRuntimeBothWays) {
     EXPECT_EQ(entry.at("tasks").get<double>(), static_cast<double>((10 * n - 1) / 9)) << name;
     EXPECT_GT(entry.at("ms_wall").get<double>(), 0) << name;
     EXPECT_GT(entry.at("ns_per_task").get<double>(), 0) << name;
+    EXPECT_GT(entry.at("peak_rss_bytes").get<double>(), 0) << name;
+    // At least the root and one chain down to a leaf; at most the whole tree.
+    const double live = entry.at("peak_live_tasks").get<double>();
+    EXPECT_GE(live, 1 + std::log10(static_cast<double>(n))) << name;
+    EXPECT_LE(live, static_cast<double>((10 * n - 1) / 9)) << name;
+    if (name.rfind("skynet/fiber/", 0) == 0) {
+      EXPECT_GE(entry.at("stacks_peak_in_use").get<double>(), 1) << name;
+    }
     runtimes.insert(runtime_of(name, "via:"));
     vias.insert(name.substr(name.find("via:"), name.find("/n:") - name.find("via:")));
   }

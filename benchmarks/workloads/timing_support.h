@@ -1,6 +1,7 @@
 // timing_support.h: what every timing workload shares: the wall clock it measures with,
 // counters reported as plain per-iteration values, the kernel's count of this process's
-// context switches and page faults around the measured part, and failing an entry (rather
+// context switches and page faults and its peak resident memory around the measured
+// part, and failing an entry (rather
 // than the process) when a run goes wrong.
 //
 // Invariant: every counter is the mean over an entry's iterations of a value measured in
@@ -17,6 +18,10 @@
 #include <exception>
 #include <map>
 #include <string>
+#include <type_traits>
+#include <utility>
+
+#include "harness/procfs.h"
 
 namespace greenbench {
 
@@ -64,6 +69,30 @@ struct ProcessUsage {
     counters.add("minor_faults_per_op", (minor_faults - before.minor_faults) / operations);
   }
 };
+
+// The process's peak resident memory over one measured run: reset before the run (the
+// peak then starts at the present Rss, the process's baseline included), read after it.
+// Workloads add it as peak_rss_bytes: the largest Rss the run reached, not its increase.
+class PeakResident {
+ public:
+  PeakResident() { reset_peak_resident(); }
+  void add_to(IterationCounters& counters) const {
+    counters.add("peak_rss_bytes", static_cast<double>(peak_resident_bytes()));
+  }
+};
+
+// Runs root() in rt. Where the runtime reports on its run (its run() returns a report and
+// RT::run_counters turns it into counters: ours), those counters go on the entry as they
+// are: figures of the whole run, warm-up included, not means per iteration.
+template <class RT, class Root>
+void run_recording(benchmark::State& state, const RT& rt, Root&& root) {
+  if constexpr (std::is_void_v<decltype(rt.run(root))>) {
+    rt.run(std::forward<Root>(root));
+  } else {
+    const auto report = rt.run(std::forward<Root>(root));
+    for (const auto& [name, value] : RT::run_counters(report)) state.counters[name] = value;
+  }
+}
 
 // Runs body(); an exception it throws marks the entry as failed (the timing binary then
 // exits non-zero) instead of ending the process.

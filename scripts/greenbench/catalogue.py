@@ -58,7 +58,7 @@ PROFILES = {
     "quick": {"reps": 3, "min_time": 0.05, "memory_n": [1000, 10000],
               "memory_depth": [(16, 1000)],
               "probe_reps": 3, "max_count_cap": 100_000, "max_count_seconds": 20,
-              "go_create_n": [10000, 100000], "skynet_n": 1_000_000,
+              "go_create_n": [10000, 100000],
               "echo_conns": [1000], "echo_reps": 3, "echo_warmup": 0.5, "echo_seconds": 1,
               "echo_max_conns": False, "gil_reps": 3, "probe_workers": [1],
               "skip": ["*/pthread/*", "skynet/std_thread/*", "switch/boost_fiber/*/cpus:2",
@@ -73,7 +73,7 @@ PROFILES = {
     "full": {"reps": 5, "min_time": 0.5, "memory_n": [1000, 10000, 100000, 1_000_000],
              "memory_depth": [(16, 10000)],
              "probe_reps": 3, "max_count_cap": 20_000_000, "max_count_seconds": 120,
-             "go_create_n": [10000, 100000], "skynet_n": 1_000_000,
+             "go_create_n": [10000, 100000],
              "echo_conns": [100, 1000, 10000], "echo_reps": 3, "echo_warmup": 1, "echo_seconds": 3,
              "echo_max_conns": True, "echo_max_conns_cap": 1_000_000, "echo_max_conns_seconds": 120,
              "gil_reps": 3, "probe_workers": None, "skip": [], "skip_on_several_cpus": []},
@@ -249,9 +249,11 @@ def _go(paths, prof, budget, cores):
             for mode in ("sequential", "batch"):
                 entries.append(_peer(f"create/go/procs:{procs}/mode:{mode}/n:{n}",
                                      [go, "create", "-mode", mode, "-n", str(n)] + common, 3))
-        for via in SKYNET_VIAS:
-            entries.append(_peer(f"skynet/go/procs:{procs}/via:{via}/n:{prof['skynet_n']}",
-                                 [go, "skynet", "-via", via, "-n", str(prof["skynet_n"])] + common, 5))
+        # The fibers' sizes, so that every runtime has a row at n:10000 (threads' only size).
+        for n in FIBER_SKYNET_N:
+            for via in SKYNET_VIAS:
+                entries.append(_peer(f"skynet/go/procs:{procs}/via:{via}/n:{n}",
+                                     [go, "skynet", "-via", via, "-n", str(n)] + common, 5 if n > 10_000 else 1))
     for via, cpus in (("yield", 1), ("handoff", 1), ("handoff", 2)):
         entries.append(_peer(f"switch/go/procs:{cpus}/via:{via}/cpus:{cpus}",
                              [go, "switch", "-via", via, "-cpus", str(cpus), "-procs", str(cpus), "-reps", reps], 3))

@@ -44,7 +44,9 @@ HIGHER_IS_BETTER = frozenset({"max_tasks", "tasks_in_8GiB", "speedup", "requests
                               "max_conns", "largest_stack_bytes"})
 FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "map_count", "requests",
                            "conns", "request_bytes", "client_threads", "nofile_limit",
-                           "max_stack_bytes", "frame_bytes_reached", "threads"})
+                           "max_stack_bytes", "frame_bytes_reached", "threads",
+                           "peak_live_tasks", "stacks_peak_in_use", "stacks_mapped",
+                           "stack_allocations", "unguarded_stacks", "steals", "stack_guard"})
 _LOWER_IS_BETTER = re.compile(r"(^|_)(ns|ms|bytes)(_|$)|^seconds$|_(switches|faults)_per_op$")
 
 # Runtime ids in the order of the format doc's table, with the parameters each takes.

@@ -102,6 +102,7 @@ class CatalogueTest(unittest.TestCase):
         self.assertEqual([e.name for e in chosen], [
             "create/go/procs:1/mode:sequential/n:10000", "create/go/procs:1/mode:batch/n:10000",
             "create/go/procs:1/mode:sequential/n:100000", "create/go/procs:1/mode:batch/n:100000",
+            "skynet/go/procs:1/via:join/n:10000", "skynet/go/procs:1/via:channel/n:10000",
             "switch/go/procs:1/via:yield/cpus:1", "switch/go/procs:1/via:handoff/cpus:1",
             "switch/go/procs:2/via:handoff/cpus:2"])
         self.assertEqual(catalogue.select(entries, None), entries)
