@@ -27,10 +27,12 @@ std::vector<int> allowed_cpus() {
   return cpus;
 }
 
-ScopedPin::ScopedPin(int cpu) : previous_(current_mask()) {
+ScopedPin::ScopedPin(int cpu) : ScopedPin(std::vector<int>{cpu}) {}
+
+ScopedPin::ScopedPin(const std::vector<int>& cpus) : previous_(current_mask()) {
   cpu_set_t mask;
   CPU_ZERO(&mask);
-  CPU_SET(cpu, &mask);
+  for (int cpu : cpus) CPU_SET(cpu, &mask);
   if (::sched_setaffinity(0, sizeof mask, &mask) != 0) {
     throw std::system_error(errno, std::generic_category(), "sched_setaffinity");
   }

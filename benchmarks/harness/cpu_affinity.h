@@ -1,4 +1,5 @@
-// cpu_affinity.h: the CPUs this process may run on, and pinning the calling thread to one.
+// cpu_affinity.h: the CPUs this process may run on, and pinning the calling thread to one
+// of them or to a set.
 // Workloads pin OS threads (switch's cpus:1 and cpus:2); the runtime set sizes "all cores"
 // from the same mask, so a run under taskset counts the CPUs it really has.
 //
@@ -20,6 +21,8 @@ class ScopedPin {
   // Pins the calling thread (and so every thread it creates from now on) to `cpu`;
   // throws std::system_error when the kernel refuses.
   explicit ScopedPin(int cpu);
+  // Restricts the calling thread (and every thread it creates from now on) to `cpus`.
+  explicit ScopedPin(const std::vector<int>& cpus);
   ScopedPin(const ScopedPin&) = delete;
   ScopedPin& operator=(const ScopedPin&) = delete;
   ~ScopedPin();

@@ -77,10 +77,13 @@ std::vector<nlohmann::json> run_workload(const std::string& workload) {
   return entries;
 }
 
-// The runtime prefix of an entry name: between the workload and the first workload parameter.
+// The runtime prefix of an entry name: between the workload and the first workload
+// parameter, less the CPU restriction of a scaling entry's thread rows (cpus:C), so that
+// it is one of the probe's --list-runtimes.
 std::string runtime_of(const std::string& name, const std::string& first_workload_param) {
   const std::size_t begin = name.find('/') + 1;
-  return name.substr(begin, name.find("/" + first_workload_param) - begin);
+  const std::string prefix = name.substr(begin, name.find("/" + first_workload_param) - begin);
+  return std::regex_replace(prefix, std::regex("/cpus:[0-9]+$"), "");
 }
 
 TEST(TimingList, NamesAreExactAndUnique) {

@@ -89,6 +89,7 @@ GIL_WORKERS = (1, 2)
 SKYNET_VIAS = ("join", "channel")  # workload_skynet.h's SkynetVia, in its order
 THREAD_STACK_N = 256  # OS threads the Go peer's thread_stack makes the runtime start
 SMALL_PTHREAD_STACK_KIB = 64
+MAX_WORKERS = 1024  # runtime_set.cpp's kMaxWorkers
 
 
 @dataclass(frozen=True)
@@ -150,8 +151,36 @@ def worker_counts(cpus):
     return [1] if cpus <= 1 else [1, cpus]
 
 
+def scaling_worker_counts(cpus):
+    """runtime_set.cpp's scaling_worker_counts: 1, 2, 4, ... below the usable CPUs, and
+    the usable CPUs; the default of bench_all --workers (issue 16)."""
+    counts, w = [], 1
+    while w < cpus:
+        counts.append(w)
+        w *= 2
+    return counts + [cpus]
+
+
+def parse_worker_counts(text):
+    """A --workers list, '1,2,4', as distinct counts from 1 to 1024 in its order;
+    ValueError otherwise (runtime_set.cpp's parse_worker_counts)."""
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"not a list of worker counts: {text!r} (try 1,2,4)") from None
+    if any(not 1 <= w <= MAX_WORKERS for w in counts) or len(set(counts)) != len(counts):
+        raise ValueError(f"worker counts must be distinct, from 1 to {MAX_WORKERS}: {text!r}")
+    return counts
+
+
 def os_thread_prefixes():
     return ["std_thread", "pthread/stack:default", f"pthread/stack:{SMALL_PTHREAD_STACK_KIB}KiB"]
+
+
+def cpu_restricted_prefixes(cpus, workers):
+    """The thread rows of the scaling entries (cpu_restricted_runtime.h): each OS-thread
+    runtime on W CPUs, for every W of `workers` this machine has."""
+    return [f"{rt}/cpus:{w}" for w in workers if w <= cpus for rt in os_thread_prefixes()]
 
 
 def m_to_n_prefixes(workers):
@@ -170,23 +199,30 @@ def runtime_prefixes(cpus, workers_kept=None):
     return prefixes
 
 
-def timing_names(cpus):
-    """greenbench_timing --list's names (full sizes), in its order."""
+def timing_names(cpus, workers=None):
+    """greenbench_timing --list's names (full sizes), in its order; `workers` is its
+    --workers list (default: scaling_worker_counts)."""
+    workers = scaling_worker_counts(cpus) if workers is None else workers
     names = []
     for rt in os_thread_prefixes():
         names += [f"create/{rt}/mode:{m}/n:{THREAD_CREATE_N}" for m in ("sequential", "batch")]
-    for workers in worker_counts(cpus):
-        for rt in m_to_n_prefixes(workers):
-            names += [f"create/{rt}/mode:{m}/n:{n}" for n in FIBER_CREATE_N for m in ("sequential", "batch")]
+    names += [f"create/{rt}/mode:batch/n:{THREAD_CREATE_N}" for rt in cpu_restricted_prefixes(cpus, workers)]
+    for w in worker_counts(cpus):
+        for rt in m_to_n_prefixes(w):
+            names += [f"create/{rt}/mode:sequential/n:{n}" for n in FIBER_CREATE_N]
+    for w in workers:
+        for rt in m_to_n_prefixes(w):
+            names += [f"create/{rt}/mode:batch/n:{n}" for n in FIBER_CREATE_N]
     for switch_cpus in (1, 2):
         if switch_cpus > cpus:
             continue
         vias = ("yield", "handoff") if switch_cpus == 1 else ("handoff",)
         for rt in os_thread_prefixes() + m_to_n_prefixes(switch_cpus):
             names += [f"switch/{rt}/via:{via}/cpus:{switch_cpus}" for via in vias]
-    names += [f"skynet/{rt}/via:{via}/n:{THREAD_SKYNET_N}" for rt in os_thread_prefixes() for via in SKYNET_VIAS]
-    for workers in worker_counts(cpus):
-        for rt in m_to_n_prefixes(workers):
+    names += [f"skynet/{rt}/via:{via}/n:{THREAD_SKYNET_N}"
+              for rt in os_thread_prefixes() + cpu_restricted_prefixes(cpus, workers) for via in SKYNET_VIAS]
+    for w in workers:
+        for rt in m_to_n_prefixes(w):
             names += [f"skynet/{rt}/via:{via}/n:{n}" for n in FIBER_SKYNET_N for via in SKYNET_VIAS]
     names += [f"gil/fiber/workers:{w}/job:cpu" for w in GIL_WORKERS]
     return names
@@ -196,9 +232,9 @@ def usable_cpus():
     return len(os.sched_getaffinity(0))
 
 
-def _timing(paths, name, prof):
+def _timing(paths, name, prof, workers):
     argv = [paths.timing, f"--benchmark_filter=^{re.escape(name)}$", "--benchmark_repetitions=1",
-            f"--benchmark_min_time={prof['min_time']}"]
+            f"--benchmark_min_time={prof['min_time']}", "--workers=" + ",".join(map(str, workers))]
     # Google Benchmark first grows the iteration count up to min_time in each process.
     return Entry(name, "timing", argv, prof["reps"], timeout=600,
                  estimate=prof["reps"] * (max(prof["min_time"], 0.3) * 2.5 + 0.2))
@@ -239,16 +275,21 @@ def _echo(paths, prof, budget, cores, has_go):
     return entries
 
 
-def _go(paths, prof, budget, cores):
+def _go(paths, prof, budget, cores, workers):
+    """The Go peer's entries: sequential creation at GOMAXPROCS 1 and all cores, the
+    scaling entries (batch creation, skynet) at every P of `workers`, as the fibers."""
     go = paths.go_peer
     entries = []
     reps = str(prof["reps"])
-    for procs in dict.fromkeys([1, cores]):
+    for procs in dict.fromkeys([1, cores] + list(workers)):
         common = ["-procs", str(procs), "-reps", reps]
+        modes = (("sequential",) if procs in (1, cores) else ()) + (("batch",) if procs in workers else ())
         for n in prof["go_create_n"]:
-            for mode in ("sequential", "batch"):
+            for mode in modes:
                 entries.append(_peer(f"create/go/procs:{procs}/mode:{mode}/n:{n}",
                                      [go, "create", "-mode", mode, "-n", str(n)] + common, 3))
+        if procs not in workers:
+            continue
         # The fibers' sizes, so that every runtime has a row at n:10000 (threads' only size).
         for n in FIBER_SKYNET_N:
             for via in SKYNET_VIAS:
@@ -275,10 +316,13 @@ def _go(paths, prof, budget, cores):
     return entries
 
 
-def entries(profile, paths, cpus, budget, has_echo=True, has_go=True):
-    """Every entry of `profile` in run order, less the profile's skips."""
+def entries(profile, paths, cpus, budget, has_echo=True, has_go=True, workers=None):
+    """Every entry of `profile` in run order, less the profile's skips; the scaling
+    entries (create mode:batch, skynet) at the worker counts `workers` (default:
+    scaling_worker_counts)."""
     prof = PROFILES[profile]
-    out = [_timing(paths, name, prof) for name in timing_names(cpus)]
+    workers = scaling_worker_counts(cpus) if workers is None else list(workers)
+    out = [_timing(paths, name, prof, workers) for name in timing_names(cpus, workers)]
     for rt in runtime_prefixes(cpus, prof["probe_workers"]):
         for n in prof["memory_n"]:
             out.append(_probe(paths, f"memory/{rt}/n:{n}", ["memory", "--runtime", rt, "--n", str(n)],
@@ -294,7 +338,7 @@ def entries(profile, paths, cpus, budget, has_echo=True, has_go=True):
     if has_echo:
         out += _echo(paths, prof, budget, cpus, has_go)
     if has_go:
-        out += _go(paths, prof, budget, cpus)
+        out += _go(paths, prof, budget, cpus, workers)
     py = [sys.executable, paths.python_peer]
     out.append(_peer("create/python_thread/mode:sequential/n:10000",
                      py + ["create", "-n", "10000", "-reps", str(prof["reps"])], 3))

@@ -54,8 +54,8 @@ _LOWER_IS_BETTER = re.compile(r"(^|_)(ns|ms|bytes)(_|$)|^seconds$|_(switches|fau
 # runtime's starts the workload parameters.
 RUNTIME_PARAMETERS = {
     "fiber": ("workers",),
-    "std_thread": (),
-    "pthread": ("stack",),
+    "std_thread": ("cpus",),
+    "pthread": ("stack", "cpus"),
     "boost_fiber": ("sched", "workers", "alloc"),
     "go": ("procs",),
     "epoll": ("loops",),
