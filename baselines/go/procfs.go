@@ -114,9 +114,11 @@ func kernelBytes(meminfo map[string]int64) int64 {
 // processUsage is what the kernel counted for the whole process (every
 // thread): context switches a thread asked for by blocking or yielding
 // (voluntary), those forced by preemption (involuntary), and minor page
-// faults, from getrusage(RUSAGE_SELF), as the C++ suite's timing_support.h.
+// faults, and the CPU time of its threads (user + system, the runtime's own
+// threads and GC included), from getrusage(RUSAGE_SELF), as the C++ suite's
+// timing_support.h.
 type processUsage struct {
-	voluntary, involuntary, minorFaults int64
+	voluntary, involuntary, minorFaults, cpuNs int64
 }
 
 func readProcessUsage() processUsage {
@@ -124,12 +126,13 @@ func readProcessUsage() processUsage {
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &r) != nil {
 		return processUsage{}
 	}
-	return processUsage{voluntary: r.Nvcsw, involuntary: r.Nivcsw, minorFaults: r.Minflt}
+	return processUsage{voluntary: r.Nvcsw, involuntary: r.Nivcsw, minorFaults: r.Minflt,
+		cpuNs: r.Utime.Nano() + r.Stime.Nano()}
 }
 
 func (u processUsage) since(before processUsage) processUsage {
 	return processUsage{u.voluntary - before.voluntary, u.involuntary - before.involuntary,
-		u.minorFaults - before.minorFaults}
+		u.minorFaults - before.minorFaults, u.cpuNs - before.cpuNs}
 }
 
 // perOp is the counters of a change in usage, per operation.
@@ -138,6 +141,7 @@ func (u processUsage) perOp(operations float64) []counter {
 		{"voluntary_switches_per_op", float64(u.voluntary) / operations},
 		{"involuntary_switches_per_op", float64(u.involuntary) / operations},
 		{"minor_faults_per_op", float64(u.minorFaults) / operations},
+		{"cpu_ns_per_op", float64(u.cpuNs) / operations},
 	}
 }
 
