@@ -1,5 +1,5 @@
 // timing_main.cpp: greenbench_timing, the suite's timing workloads (create, switch,
-// skynet, gil), each registered for every runtime, in one Google Benchmark binary.
+// skynet, pairs, fanin, gil), each registered for every runtime, in one Google Benchmark binary.
 //
 //   greenbench_timing [--list] [--build-info] [--sizes=full|smoke] [--workers=LIST]
 //                     [Google Benchmark flags]
@@ -10,7 +10,7 @@
 //                     from a full run's, so smoke rows never compare with real ones
 //                     (profiles must differ through Google Benchmark's flags only)
 //     --workers=LIST  the worker counts of the scaling entries (issue 16: create
-//                     mode:batch and skynet), e.g. 1,2,4; default scaling_worker_counts():
+//                     mode:batch, skynet, pairs, fanin), e.g. 1,2,4; default scaling_worker_counts():
 //                     1, 2, 4, ... below the usable CPUs, and the usable CPUs. M:N
 //                     runtimes run on W workers (more than the CPUs: oversubscribed), OS
 //                     threads are restricted to W CPUs by affinity (std_thread/cpus:W),
@@ -50,6 +50,7 @@
 #include "tasks/runtime_set.h"
 #include "workloads/workload_create.h"
 #include "workloads/workload_gil.h"
+#include "workloads/workload_parallel.h"
 #include "workloads/workload_skynet.h"
 #include "workloads/workload_switch.h"
 
@@ -147,6 +148,25 @@ void register_skynet(TimingEntries& entries, const SuiteSizes& sizes,
   }
 }
 
+// pairs and fanin (workload_parallel.h): P = W pairs or producers at every W of the
+// scaling list, n = the switch workload's one-way switches.
+void register_parallel(TimingEntries& entries, const SuiteSizes& sizes,
+                       const std::vector<unsigned>& scaling_workers) {
+  for (ParallelWorkload workload : {ParallelWorkload::pairs, ParallelWorkload::fanin}) {
+    const auto add = [&](const auto& rt, unsigned p) {
+      entries.add(entry_name(parallel_workload_name(workload), rt.prefix(),
+                             {"n:" + std::to_string(sizes.switches)}),
+                  [rt, workload, p, n = sizes.switches](benchmark::State& state) {
+                    parallel_workload(state, rt, workload, p, n);
+                  });
+    };
+    for_each_cpu_restricted_runtime(scaling_workers, [&](const auto& rt) { add(rt, rt.cpus()); });
+    for (unsigned workers : scaling_workers) {
+      for_each_m_to_n_runtime(workers, [&](const auto& rt) { add(rt, workers); });
+    }
+  }
+}
+
 void register_gil(TimingEntries& entries) {
   for (unsigned workers : kGilWorkers) {
     const FiberRuntime rt{workers};
@@ -157,12 +177,14 @@ void register_gil(TimingEntries& entries) {
 
 void print_usage() {
   std::printf(
-      "greenbench_timing: the suite's timing workloads (create, switch, skynet, gil) for every "
+      "greenbench_timing: the suite's timing workloads (create, switch, skynet, pairs, fanin, gil) "
+      "for every "
       "runtime\n"
       "  --list          print the entry names --benchmark_filter selects, one per line\n"
       "  --build-info    print how this binary was built, as JSON\n"
       "  --sizes=smoke   tiny sizes for the suite's own tests (default --sizes=full)\n"
-      "  --workers=LIST  worker counts of the scaling entries (create mode:batch, skynet),\n"
+      "  --workers=LIST  worker counts of the scaling entries (create mode:batch, skynet,\n"
+      "                  pairs, fanin),\n"
       "                  e.g. 1,2,4 (default: 1, 2, 4, ... below the usable CPUs, and them)\n"
       "Exit status: 0 all ran, 1 an entry failed or none was selected, 2 bad command line.\n\n"
       "Google Benchmark's flags (--benchmark_filter matches the exact entry names):\n");
@@ -222,6 +244,7 @@ int timing_main(int argc, char** argv) {
   register_create(entries, *sizes, scaling_workers);
   register_switch(entries, *sizes);
   register_skynet(entries, *sizes, scaling_workers);
+  register_parallel(entries, *sizes, scaling_workers);
   register_gil(entries);
 
   const std::string filter = benchmark::GetBenchmarkFilter();

@@ -44,6 +44,17 @@ func TestWarmUpGaugeCountsTheFirstRunOnly(t *testing.T) {
 	}
 }
 
+func TestPairsAndFaninCountEveryHandOffAndMessage(t *testing.T) {
+	for _, p := range []int{1, 3} {
+		if r := runPairs(p, 6000); r.done != r.want || r.want != 6000 {
+			t.Errorf("runPairs(%d, 6000) = %+v", p, r)
+		}
+		if r := runFanin(p, 6000); r.done != 6000 || r.sum != r.wantSum || r.wantSum != int64(p)*(6000/int64(p))*(6000/int64(p)+1)/2 {
+			t.Errorf("runFanin(%d, 6000) = %+v", p, r)
+		}
+	}
+}
+
 func TestSwitchCountsEverySwitch(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	if r := runYield(2000); r.switches != 2000 {
@@ -180,6 +191,8 @@ func TestParseCommand(t *testing.T) {
 		"skynet -n 1000 -procs 2":               "skynet/go/procs:2/via:channel/n:1000",
 		"skynet -n 1000 -via join -procs 1":     "skynet/go/procs:1/via:join/n:1000",
 		"create -mode batch -n 7 -procs 1":      "create/go/procs:1/mode:batch/n:7",
+		"pairs -n 400 -procs 4":                 "pairs/go/procs:4/n:400",
+		"fanin -procs 2":                        "fanin/go/procs:2/n:50000",
 		"switch -via yield -cpus 1":             "switch/go/procs:1/via:yield/cpus:1",
 		"switch -via handoff -cpus 2":           "switch/go/procs:2/via:handoff/cpus:2",
 		"memory -n 10 -procs 2 -reps 3":         "memory/go/procs:2/n:10",
@@ -196,7 +209,7 @@ func TestParseCommand(t *testing.T) {
 	bad := []string{
 		"", "fly", "skynet -n 12", "skynet -bogus", "create -mode both", "create -n 0",
 		"switch -via yield -cpus 2", "switch -cpus 3", "switch -cpus 1 -procs 2",
-		"memory -reps 0", "memory -procs 0", "skynet extra", "skynet -via pipe", "max_count -time-limit 0",
+		"memory -reps 0", "memory -procs 0", "skynet extra", "skynet -via pipe", "pairs -n 3 -procs 2", "max_count -time-limit 0",
 		"max_count -time-limit soon", "max_count -time-limit -1s",
 	}
 	for _, args := range bad {

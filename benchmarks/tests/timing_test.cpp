@@ -90,7 +90,7 @@ TEST(TimingList, NamesAreExactAndUnique) {
   const std::vector<std::string> names = listed({});
   ASSERT_FALSE(names.empty());
   const std::regex grammar(
-      R"(^(create|switch|skynet|gil)/(fiber|std_thread|pthread|boost_fiber)(/[a-z_]+:[A-Za-z0-9_]+)*$)");
+      R"(^(create|switch|skynet|pairs|fanin|gil)/(fiber|std_thread|pthread|boost_fiber)(/[a-z_]+:[A-Za-z0-9_]+)*$)");
   std::set<std::string> unique;
   for (const std::string& name : names) {
     EXPECT_TRUE(std::regex_match(name, grammar)) << name;
@@ -117,7 +117,7 @@ TEST(TimingList, HonoursTheFilterOnExactNames) {
   const std::vector<std::string> skynet =
       listed({"--benchmark_filter=^skynet/fiber/workers:1/via:join/n:1000000$"});
   EXPECT_EQ(skynet, std::vector<std::string>{"skynet/fiber/workers:1/via:join/n:1000000"});
-  for (const std::string& name : listed({"--benchmark_filter=-^(create|switch|skynet)/"})) {
+  for (const std::string& name : listed({"--benchmark_filter=-^(create|switch|skynet|pairs|fanin)/"})) {
     EXPECT_EQ(name.rfind("gil/", 0), 0u) << name;
   }
   const ProgramResult gb_flag =
@@ -173,6 +173,28 @@ TEST(TimingRun, SkynetSumIsRightForEveryRuntimeBothWays) {
   const std::vector<std::string> suite = suite_runtimes();
   EXPECT_EQ(runtimes, std::set<std::string>(suite.begin(), suite.end()));
   EXPECT_EQ(vias, (std::set<std::string>{"via:channel", "via:join"}));
+}
+
+// pairs and fanin at 1 and 2 workers (and CPUs where there are two): every hand-off and
+// message counted, on every runtime of the suite.
+TEST(TimingRun, PairsAndFaninCountEveryHandOffAndMessage) {
+  std::vector<nlohmann::json> entries;
+  for (const char* workload : {"pairs", "fanin"}) {
+    for (nlohmann::json& entry : run_workload(workload)) entries.push_back(std::move(entry));
+  }
+  std::set<std::string> runtimes;
+  for (const nlohmann::json& entry : entries) {
+    const std::string name = entry.at("name");
+    const bool pairs = name.rfind("pairs/", 0) == 0;
+    const double done = entry.at(pairs ? "switches" : "messages").get<double>();
+    // n:2000 (smoke) split over P = W pairs or producers of the entry: all of it.
+    EXPECT_EQ(done, static_cast<double>(n_of(name))) << name;
+    EXPECT_GT(entry.at(pairs ? "ns_per_switch" : "ns_per_message").get<double>(), 0) << name;
+    EXPECT_GE(entry.at("cpu_ns_per_op").get<double>(), 0) << name;
+    runtimes.insert(runtime_of(name, "n:"));
+  }
+  const std::vector<std::string> suite = suite_runtimes();
+  EXPECT_EQ(runtimes, std::set<std::string>(suite.begin(), suite.end()));
 }
 
 TEST(TimingRun, SwitchCountsEverySwitch) {

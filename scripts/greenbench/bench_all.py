@@ -107,7 +107,7 @@ def parse_args(argv):
                         "4G = 4GiB), e.g. 4GiB or 512MiB (default: a quarter of available "
                         "memory, at most 8 GiB)")
     p.add_argument("--workers", type=worker_list, metavar="LIST",
-                   help="worker counts of the scaling entries (create mode:batch, skynet): "
+                   help="worker counts of the scaling entries (create mode:batch, skynet, pairs, fanin): "
                         "fibers and Boost.Fiber on W workers, Go at GOMAXPROCS=W, threads "
                         "restricted to W CPUs (only where there are W); e.g. 1,2,4 (default: "
                         "1, 2, 4, ... below the usable CPUs, and the usable CPUs). W above the "

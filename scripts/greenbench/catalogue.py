@@ -87,6 +87,8 @@ THREAD_SKYNET_N = 10_000
 FIBER_SKYNET_N = (10_000, 1_000_000)
 GIL_WORKERS = (1, 2)
 SKYNET_VIAS = ("join", "channel")  # workload_skynet.h's SkynetVia, in its order
+SWITCHES = 50_000  # one-way switches of switch; hand-offs of pairs, messages of fanin
+PARALLEL_WORKLOADS = ("pairs", "fanin")  # workload_parallel.h, in timing_main.cpp's order
 THREAD_STACK_N = 256  # OS threads the Go peer's thread_stack makes the runtime start
 SMALL_PTHREAD_STACK_KIB = 64
 MAX_WORKERS = 1024  # runtime_set.cpp's kMaxWorkers
@@ -224,6 +226,9 @@ def timing_names(cpus, workers=None):
     for w in workers:
         for rt in m_to_n_prefixes(w):
             names += [f"skynet/{rt}/via:{via}/n:{n}" for n in FIBER_SKYNET_N for via in SKYNET_VIAS]
+    for workload in PARALLEL_WORKLOADS:
+        prefixes = cpu_restricted_prefixes(cpus, workers) + [rt for w in workers for rt in m_to_n_prefixes(w)]
+        names += [f"{workload}/{rt}/n:{SWITCHES}" for rt in prefixes]
     names += [f"gil/fiber/workers:{w}/job:cpu" for w in GIL_WORKERS]
     return names
 
@@ -290,6 +295,9 @@ def _go(paths, prof, budget, cores, workers):
                                      [go, "create", "-mode", mode, "-n", str(n)] + common, 3))
         if procs not in workers:
             continue
+        for workload in PARALLEL_WORKLOADS:
+            entries.append(_peer(f"{workload}/go/procs:{procs}/n:{SWITCHES}",
+                                 [go, workload, "-n", str(SWITCHES)] + common, 2))
         # The fibers' sizes, so that every runtime has a row at n:10000 (threads' only size).
         for n in FIBER_SKYNET_N:
             for via in SKYNET_VIAS:

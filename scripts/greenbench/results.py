@@ -42,7 +42,7 @@ ENTRY_KEYS = frozenset({
 # lower-is-better; the named ones below are higher-is-better, or facts whatever their name.
 HIGHER_IS_BETTER = frozenset({"max_tasks", "tasks_in_8GiB", "speedup", "requests_per_second",
                               "max_conns", "largest_stack_bytes"})
-FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "map_count", "requests",
+FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "messages", "map_count", "requests",
                            "conns", "request_bytes", "client_threads", "nofile_limit",
                            "max_stack_bytes", "frame_bytes_reached", "threads",
                            "peak_live_tasks", "stacks_peak_in_use", "stacks_mapped",

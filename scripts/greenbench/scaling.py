@@ -1,5 +1,6 @@
 """Scaling with cores (issue 16): how each runtime's scaling entries (create mode:batch,
-skynet) speed up from 1 worker to W, read from the run names and counters alone.
+skynet, pairs, fanin) speed up from 1 worker to W, read from the run names and counters
+alone.
 
 A run's worker count W is its `workers:` (fiber, boost_fiber), `procs:` (go) or `cpus:`
 (std_thread and pthread restricted by affinity: bench_all --workers). Runs that differ
@@ -7,7 +8,8 @@ only in W form a group (Boost.Fiber's `sched:` differs with W too: round_robin a
 work_stealing above, and is left out of the group's key); plain `std_thread` rows, on
 every CPU, have no W and are in no group.
 
-For each W of a group: the time per task (`ns_per_task`), speedup = its median at W=1
+For each W of a group: the time per operation (`ns_per_task`, `ns_per_switch` for pairs,
+`ns_per_message` for fanin: the work is the same at every W), speedup = its median at W=1
 over its median at W (the spread: the W=1 median over each repetition at W), efficiency =
 speedup / W, the CPU time per task (`cpu_ns_per_op`) and the CPUs busy = CPU / wall.
 Invariant: every figure is computed from the summaries given; a group without a W=1 run
@@ -19,16 +21,17 @@ from dataclasses import dataclass
 
 from greenbench import results
 
-WORKLOADS = {"create": {"mode": "batch"}, "skynet": {}}  # workload -> params a run must have
+# workload -> (the parameters a run must have, its time per operation)
+WORKLOADS = {"create": ({"mode": "batch"}, "ns_per_task"), "skynet": ({}, "ns_per_task"),
+             "pairs": ({}, "ns_per_switch"), "fanin": ({}, "ns_per_message")}
 WORKER_PARAMETERS = ("workers", "procs", "cpus")
-TIME = "ns_per_task"
 CPU = "cpu_ns_per_op"
 
 
 @dataclass
 class Point:
     workers: int
-    time: object            # results.Figure of TIME
+    time: object            # results.Figure of the workload's time per operation
     cpu: object             # results.Figure of CPU, or None
     speedup: float = None   # over W=1, None without a W=1 run
     speedup_low: float = None
@@ -76,15 +79,15 @@ def groups(summaries, cpus, oversubscribed=None):
     found = {}
     for run_name, summary in summaries.items():
         name = results.parse_name(run_name)
-        wanted = WORKLOADS.get(name.workload)
+        wanted, time = WORKLOADS.get(name.workload, (None, None))
         workers = worker_count(name)
-        if wanted is None or workers is None or TIME not in summary.figures:
+        if wanted is None or workers is None or time not in summary.figures:
             continue
         if any(name.param(k) != v for k, v in wanted.items()):
             continue
         key = (name.workload, name.case, name.runtime, family(name))
         over = workers in oversubscribed if oversubscribed is not None else workers > cpus
-        found.setdefault(key, []).append(Point(workers, summary.figures[TIME], summary.figures.get(CPU),
+        found.setdefault(key, []).append(Point(workers, summary.figures[time], summary.figures.get(CPU),
                                                oversubscribed=over))
     out = []
     for (workload, case, runtime, fam), points in sorted(found.items()):

@@ -20,9 +20,9 @@ def by_name(entries):
 class CatalogueTest(unittest.TestCase):
     def test_names_on_two_cpus(self):
         names = catalogue.timing_names(2)
-        # 80, and the thread rows of the scaling entries on 1 and 2 CPUs: 3 runtimes x 2
-        # CPU counts x (create batch + skynet's 2 vias)
-        self.assertEqual(len(names), 98)
+        # 80, the thread rows of create batch and skynet on 1 and 2 CPUs (3 runtimes x 2
+        # CPU counts x 3 entries), pairs and fanin (2 x (6 thread rows + 6 M:N rows))
+        self.assertEqual(len(names), 122)
         self.assertEqual(len(set(names)), len(names))
         for name in ("create/std_thread/mode:sequential/n:10000",
                      "create/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/mode:batch/n:100000",
@@ -32,7 +32,9 @@ class CatalogueTest(unittest.TestCase):
                      "skynet/fiber/workers:1/via:channel/n:1000000",
                      "gil/fiber/workers:2/job:cpu",
                      "create/std_thread/cpus:1/mode:batch/n:10000",
-                     "skynet/pthread/stack:64KiB/cpus:2/via:channel/n:10000"):
+                     "skynet/pthread/stack:64KiB/cpus:2/via:channel/n:10000",
+                     "pairs/std_thread/cpus:2/n:50000", "fanin/fiber/workers:1/n:50000",
+                     "fanin/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/n:50000"):
             self.assertIn(name, names)
         self.assertNotIn("switch/fiber/workers:2/via:yield/cpus:2", names)
 
@@ -54,7 +56,8 @@ class CatalogueTest(unittest.TestCase):
         for name in ("skynet/fiber/workers:4/via:join/n:10000", "skynet/go/procs:4/via:channel/n:1000000",
                      "skynet/boost_fiber/sched:work_stealing/workers:4/alloc:pooled/via:join/n:10000",
                      "create/fiber/workers:4/mode:batch/n:10000", "create/go/procs:4/mode:batch/n:10000",
-                     "skynet/std_thread/cpus:2/via:join/n:10000"):
+                     "skynet/std_thread/cpus:2/via:join/n:10000", "pairs/fiber/workers:4/n:50000",
+                     "fanin/go/procs:4/n:50000"):
             self.assertIn(name, names)
         for name in ("skynet/std_thread/cpus:4/via:join/n:10000", "create/fiber/workers:4/mode:sequential/n:10000",
                      "create/go/procs:4/mode:sequential/n:10000", "switch/fiber/workers:4/via:handoff/cpus:4"):
@@ -134,6 +137,7 @@ class CatalogueTest(unittest.TestCase):
         self.assertEqual([e.name for e in chosen], [
             "create/go/procs:1/mode:sequential/n:10000", "create/go/procs:1/mode:batch/n:10000",
             "create/go/procs:1/mode:sequential/n:100000", "create/go/procs:1/mode:batch/n:100000",
+            "pairs/go/procs:1/n:50000", "fanin/go/procs:1/n:50000",
             "skynet/go/procs:1/via:join/n:10000", "skynet/go/procs:1/via:channel/n:10000",
             "switch/go/procs:1/via:yield/cpus:1", "switch/go/procs:1/via:handoff/cpus:1",
             "switch/go/procs:2/via:handoff/cpus:2"])

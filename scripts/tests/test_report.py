@@ -373,9 +373,9 @@ class ScalingSectionTest(ReportTestCase):
         self.assertIn("## Scaling with cores", self.text)
         rows = support.markdown_table(self.text, "### skynet via:join n:10000")
         fiber = row(rows, runtime="fiber", W="2")
-        self.assertEqual((fiber["time per task"], fiber["speedup over W=1"], fiber["efficiency"]),
+        self.assertEqual((fiber["time per op"], fiber["speedup over W=1"], fiber["efficiency"]),
                          ("110 ns", "×1.8 (×1.7–×2.0)", "91%"))
-        self.assertEqual((fiber["CPU per task"], fiber["CPUs busy"]), ("210 ns", "1.91"))
+        self.assertEqual((fiber["CPU per op"], fiber["CPUs busy"]), ("210 ns", "1.91"))
         self.assertEqual(row(rows, runtime="fiber", W="4 (oversubscribed)")["efficiency"], "50%")
         self.assertEqual(row(rows, runtime="std_thread", W="2")["speedup over W=1"], "×1.5 (×1.4–×1.6)")
         self.assertEqual(row(rows, runtime="go", W="2")["CPUs busy"], "2.00")

@@ -42,12 +42,18 @@ class ScalingGroupsTest(unittest.TestCase):
         groups = load_groups()
         self.assertEqual(sorted(groups), [
             ("create", "mode:batch n:10000", "fiber"),
+            ("pairs", "n:50000", "fiber"),
             ("skynet", "via:join n:10000", "boost_fiber alloc:pooled"),
             ("skynet", "via:join n:10000", "fiber"),
             ("skynet", "via:join n:10000", "go"),
             ("skynet", "via:join n:10000", "std_thread")])
         threads = groups[("skynet", "via:join n:10000", "std_thread")]
         self.assertEqual([p.workers for p in threads.points], [1, 2])  # not the plain std_thread row
+
+    def test_pairs_read_their_time_per_hand_off(self):
+        pairs = load_groups()[("pairs", "n:50000", "fiber")]
+        self.assertAlmostEqual(pairs.points[1].speedup, 60 / 40)
+        self.assertAlmostEqual(pairs.points[1].busy_cpus, 80 / 40)
 
     def test_no_speedup_without_a_run_at_one_worker(self):
         batch = load_groups()[("create", "mode:batch n:10000", "fiber")]
