@@ -10,11 +10,11 @@
 //                     from a full run's, so smoke rows never compare with real ones
 //                     (profiles must differ through Google Benchmark's flags only)
 //     --workers=LIST  the worker counts of the scaling entries (issue 16: create
-//                     mode:batch, skynet, pairs, fanin), e.g. 1,2,4; default scaling_worker_counts():
-//                     1, 2, 4, ... below the usable CPUs, and the usable CPUs. M:N
-//                     runtimes run on W workers (more than the CPUs: oversubscribed), OS
-//                     threads are restricted to W CPUs by affinity (std_thread/cpus:W),
-//                     for the W this machine has
+//                     mode:batch, skynet, pairs, fanin), e.g. 1,2,4; default
+//                     scaling_worker_counts(): 1, 2, 4, ... below the usable CPUs, and the
+//                     usable CPUs. M:N runtimes run on W workers (more than the CPUs:
+//                     oversubscribed), OS threads are restricted to W CPUs by affinity
+//                     (std_thread/cpus:W), for the W this machine has
 //   --benchmark_filter matches the exact entry names (timing_entries.h);
 //   --benchmark_out=FILE writes Google Benchmark's JSON under the exact names (the file
 //   is always JSON: --benchmark_out_format is ignored); the display is always Google
@@ -24,17 +24,15 @@
 // exception: its JSON entry says error_occurred) or the filter selected nothing; 2 a bad
 // command line. Google Benchmark's stock main would exit 0 in every one of these cases.
 //
-// Sizes (full): OS threads create n:10000 and run skynet at n:10000 (11,111 threads: the
-// largest tree pid_max allows here); fibers (ours and Boost's) create n:10000 and
-// n:100000 and run skynet at n:10000 and n:1000000, so every runtime has a row at
-// n:10000; switch times 50,000 one-way switches per iteration. M:N runtimes run on 1
-// worker and on all usable CPUs, and the scaling entries (create mode:batch, skynet) at
-// every count of --workers. Boost.Fiber's work_stealing entries need a process of
+// Sizes: benchmarks/sizes.json (harness/suite_sizes.h), the one place they are written.
+// In the full set OS threads create and run skynet at n:10000 (11,111 threads: the
+// largest tree pid_max allows here) and fibers at n:10000 and more, so every runtime has
+// a row at n:10000. M:N runtimes run on 1 worker and on all usable CPUs, and the scaling
+// entries at every count of --workers. Boost.Fiber's work_stealing entries need a process of
 // their own (boost_fiber_runtime.h): the driver runs every entry in its own process.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -45,6 +43,7 @@
 #include "harness/build_info.h"
 #include "harness/cpu_affinity.h"
 #include "harness/entry_name.h"
+#include "harness/suite_sizes.h"
 #include "harness/timing_entries.h"
 #include "tasks/cpu_restricted_runtime.h"
 #include "tasks/runtime_set.h"
@@ -57,16 +56,6 @@
 namespace greenbench {
 namespace {
 
-struct SuiteSizes {
-  std::int64_t thread_create_n;
-  std::array<std::int64_t, 2> fiber_create_n;
-  std::int64_t thread_skynet_n;
-  std::array<std::int64_t, 2> fiber_skynet_n;
-  std::int64_t switches;  // one-way, per iteration
-};
-constexpr SuiteSizes kFullSizes = {10'000, {10'000, 100'000}, 10'000, {10'000, 1'000'000}, 50'000};
-constexpr SuiteSizes kSmokeSizes = {100, {100, 1'000}, 100, {100, 1'000}, 2'000};
-constexpr std::array<unsigned, 2> kGilWorkers = {1, 2};
 
 // The thread rows of a scaling entry: each OS-thread runtime restricted to W CPUs by
 // affinity, for every W of `workers` that this machine has CPUs for.
@@ -87,12 +76,13 @@ void register_create(TimingEntries& entries, const SuiteSizes& sizes,
                    {std::string("mode:") + create_mode_name(mode), "n:" + std::to_string(n)}),
         [rt, mode, n](benchmark::State& state) { create_workload(state, rt, mode, n); });
   };
-  const auto add_both = [&](const auto& rt, std::int64_t n) {
-    for (CreateMode mode : {CreateMode::sequential, CreateMode::batch}) add(rt, mode, n);
-  };
-  for_each_os_thread_runtime([&](const auto& rt) { add_both(rt, sizes.thread_create_n); });
+  for_each_os_thread_runtime([&](const auto& rt) {
+    for (std::int64_t n : sizes.thread_create_n) {
+      for (CreateMode mode : {CreateMode::sequential, CreateMode::batch}) add(rt, mode, n);
+    }
+  });
   for_each_cpu_restricted_runtime(scaling_workers, [&](const auto& rt) {
-    add(rt, CreateMode::batch, sizes.thread_create_n);
+    for (std::int64_t n : sizes.thread_create_n) add(rt, CreateMode::batch, n);
   });
   // Sequential creation runs one task at a time: it is measured at 1 worker and at all
   // cores; a batch at every worker count of the scaling list.
@@ -119,7 +109,7 @@ void register_switch(TimingEntries& entries, const SuiteSizes& sizes) {
         entries.add(entry_name("switch", rt.prefix(),
                                {std::string("via:") + switch_via_name(via),
                                 "cpus:" + std::to_string(cpus)}),
-                    [rt, via, cpus, switches = sizes.switches](benchmark::State& state) {
+                    [rt, via, cpus, switches = sizes.switches_per_iteration](benchmark::State& state) {
                       switch_workload(state, rt, via, cpus, switches);
                     });
       }
@@ -138,9 +128,12 @@ void register_skynet(TimingEntries& entries, const SuiteSizes& sizes,
                   [rt, n, via](benchmark::State& state) { skynet_workload(state, rt, n, via); });
     }
   };
-  for_each_os_thread_runtime([&](const auto& rt) { add(rt, sizes.thread_skynet_n); });
-  for_each_cpu_restricted_runtime(scaling_workers,
-                                  [&](const auto& rt) { add(rt, sizes.thread_skynet_n); });
+  for_each_os_thread_runtime([&](const auto& rt) {
+    for (std::int64_t n : sizes.thread_skynet_n) add(rt, n);
+  });
+  for_each_cpu_restricted_runtime(scaling_workers, [&](const auto& rt) {
+    for (std::int64_t n : sizes.thread_skynet_n) add(rt, n);
+  });
   for (unsigned workers : scaling_workers) {
     for_each_m_to_n_runtime(workers, [&](const auto& rt) {
       for (std::int64_t n : sizes.fiber_skynet_n) add(rt, n);
@@ -149,14 +142,14 @@ void register_skynet(TimingEntries& entries, const SuiteSizes& sizes,
 }
 
 // pairs and fanin (workload_parallel.h): P = W pairs or producers at every W of the
-// scaling list, n = the switch workload's one-way switches.
+// scaling list, n = the switch workload's one-way switches per iteration.
 void register_parallel(TimingEntries& entries, const SuiteSizes& sizes,
                        const std::vector<unsigned>& scaling_workers) {
+  const std::int64_t n = sizes.switches_per_iteration;
   for (ParallelWorkload workload : {ParallelWorkload::pairs, ParallelWorkload::fanin}) {
     const auto add = [&](const auto& rt, unsigned p) {
-      entries.add(entry_name(parallel_workload_name(workload), rt.prefix(),
-                             {"n:" + std::to_string(sizes.switches)}),
-                  [rt, workload, p, n = sizes.switches](benchmark::State& state) {
+      entries.add(entry_name(parallel_workload_name(workload), rt.prefix(), {"n:" + std::to_string(n)}),
+                  [rt, workload, p, n](benchmark::State& state) {
                     parallel_workload(state, rt, workload, p, n);
                   });
     };
@@ -168,7 +161,7 @@ void register_parallel(TimingEntries& entries, const SuiteSizes& sizes,
 }
 
 void register_gil(TimingEntries& entries) {
-  for (unsigned workers : kGilWorkers) {
+  for (unsigned workers : gil_workers()) {
     const FiberRuntime rt{workers};
     entries.add(entry_name("gil", rt.prefix(), {"job:cpu"}),
                 [rt, workers](benchmark::State& state) { gil_workload(state, rt, workers); });
@@ -178,14 +171,13 @@ void register_gil(TimingEntries& entries) {
 void print_usage() {
   std::printf(
       "greenbench_timing: the suite's timing workloads (create, switch, skynet, pairs, fanin, gil) "
-      "for every "
-      "runtime\n"
+      "for every runtime\n"
       "  --list          print the entry names --benchmark_filter selects, one per line\n"
       "  --build-info    print how this binary was built, as JSON\n"
       "  --sizes=smoke   tiny sizes for the suite's own tests (default --sizes=full)\n"
       "  --workers=LIST  worker counts of the scaling entries (create mode:batch, skynet,\n"
-      "                  pairs, fanin),\n"
-      "                  e.g. 1,2,4 (default: 1, 2, 4, ... below the usable CPUs, and them)\n"
+      "                  pairs, fanin), e.g. 1,2,4 (default: 1, 2, 4, ... below the usable\n"
+      "                  CPUs, and them)\n"
       "Exit status: 0 all ran, 1 an entry failed or none was selected, 2 bad command line.\n\n"
       "Google Benchmark's flags (--benchmark_filter matches the exact entry names):\n");
   benchmark::PrintDefaultHelp();
@@ -196,7 +188,7 @@ int timing_main(int argc, char** argv) {
   bool show_build_info = false;
   bool file_output = false;
   bool tabular = false;
-  const SuiteSizes* sizes = &kFullSizes;
+  std::string size_set = "full";
   std::vector<unsigned> scaling_workers = scaling_worker_counts();
   std::vector<char*> passed{argv[0]};
   for (int i = 1; i < argc; ++i) {
@@ -207,7 +199,7 @@ int timing_main(int argc, char** argv) {
     } else if (arg == "--build-info") {
       show_build_info = true;
     } else if (arg == "--sizes=full" || arg == "--sizes=smoke") {
-      sizes = arg == "--sizes=full" ? &kFullSizes : &kSmokeSizes;
+      size_set = arg.substr(8);
     } else if (arg.substr(0, 8) == "--sizes=") {
       std::cerr << "greenbench_timing: --sizes takes full or smoke, not " << arg.substr(8) << '\n';
       return 2;
@@ -240,11 +232,12 @@ int timing_main(int argc, char** argv) {
     return 0;
   }
 
+  const SuiteSizes sizes = suite_sizes(size_set);
   TimingEntries entries;
-  register_create(entries, *sizes, scaling_workers);
-  register_switch(entries, *sizes);
-  register_skynet(entries, *sizes, scaling_workers);
-  register_parallel(entries, *sizes, scaling_workers);
+  register_create(entries, sizes, scaling_workers);
+  register_switch(entries, sizes);
+  register_skynet(entries, sizes, scaling_workers);
+  register_parallel(entries, sizes, scaling_workers);
   register_gil(entries);
 
   const std::string filter = benchmark::GetBenchmarkFilter();
