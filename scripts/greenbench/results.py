@@ -46,7 +46,8 @@ FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "messages"
                            "conns", "request_bytes", "client_threads", "nofile_limit",
                            "max_stack_bytes", "frame_bytes_reached", "threads",
                            "peak_live_tasks", "stacks_peak_in_use", "stacks_mapped",
-                           "stack_allocations", "unguarded_stacks", "steals", "stack_guard"})
+                           "stack_allocations", "stacks_decommitted", "unguarded_stacks", "steals",
+                           "stack_guard"})
 _LOWER_IS_BETTER = re.compile(r"(^|_)(ns|ms|bytes)(_|$)|^seconds$|_(switches|faults)_per_op$")
 
 # Runtime ids in the order of the format doc's table, with the parameters each takes.
