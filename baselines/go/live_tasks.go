@@ -35,7 +35,7 @@ func (g *liveGauge) leave() {
 }
 
 // warmUpGauge hands out a gauge to the first run that asks (the warm-up of
-// warmedUp) and nil to every later one (the timed run); Peak reads what the
+// timedRuns) and nil to every later one (the timed runs); peak reads what the
 // warm-up counted.
 type warmUpGauge struct {
 	gauge liveGauge

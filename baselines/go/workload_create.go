@@ -4,6 +4,9 @@
 // opens it and waits for all of them (docs/results-format.md). The warm-up run
 // counts the goroutines live at once (peak_live_tasks).
 //
+// Each process times runs until -min-time has passed and reports their mean
+// (workload.go's timedRuns).
+//
 // Invariant: the time covers spawn, run and join of all N goroutines, and the
 // goroutines themselves count how many ran; a count other than N is an error.
 package main
@@ -19,9 +22,8 @@ import (
 
 type createResult struct {
 	wall    time.Duration
-	tasks   int64        // goroutines that ran, counted by themselves
-	usage   processUsage // the kernel's counts over the timed part
-	peakRSS int64        // the process's peak Rss over the timed part
+	tasks   int64 // goroutines that ran, counted by themselves
+	peakRSS int64 // the process's peak Rss over the run
 }
 
 // runCreate spawns n goroutines, one at a time (batch false) or as a batch:
@@ -49,7 +51,6 @@ func runCreate(batch bool, n int, gauge *liveGauge) (createResult, error) {
 	if err := resetPeakResident(); err != nil {
 		return createResult{}, err
 	}
-	before := readProcessUsage()
 	start := time.Now()
 	if batch {
 		arrived.Add(n)
@@ -69,9 +70,8 @@ func runCreate(batch bool, n int, gauge *liveGauge) (createResult, error) {
 		}
 	}
 	wall := time.Since(start)
-	usage := readProcessUsage().since(before)
 	peak, err := peakResidentBytes()
-	return createResult{wall: wall, tasks: ran.Load(), usage: usage, peakRSS: peak}, err
+	return createResult{wall: wall, tasks: ran.Load(), peakRSS: peak}, err
 }
 
 func createFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
@@ -87,26 +87,33 @@ func createFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 		batch, count := *mode == "batch", *n
 		measure := func() (measurement, error) {
 			var live warmUpGauge
-			r, err := warmedUp(func() (createResult, error) {
+			var tasks, peakRSS int64
+			region, err := timedRuns(common.minTime, func() (time.Duration, error) {
 				r, err := runCreate(batch, count, live.next())
 				if err != nil {
-					return r, err
+					return 0, err
+				}
+				if r.peakRSS > peakRSS {
+					peakRSS = r.peakRSS
 				}
 				if r.tasks != int64(count) {
-					return r, fmt.Errorf("%d goroutines ran, %d were spawned", r.tasks, count)
+					return 0, fmt.Errorf("%d goroutines ran, %d were spawned", r.tasks, count)
 				}
-				return r, nil
+				tasks = r.tasks
+				return r.wall, nil
 			})
 			if err != nil {
 				return measurement{}, err
 			}
-			wall := float64(r.wall.Nanoseconds())
-			return measurement{RealTime: wall, Iterations: 1, Counters: append([]counter{
-				{"ns_per_task", wall / float64(count)},
-				{"tasks", float64(r.tasks)},
-				{"peak_live_tasks", live.peak()},
-				{"peak_rss_bytes", float64(r.peakRSS)},
-			}, r.usage.perOp(float64(count))...)}, nil
+			wall := float64(region.mean().Nanoseconds())
+			perTask := float64(tasks) * float64(region.runs)
+			return measurement{RealTime: wall, CPUTime: region.cpuPerRun(), Iterations: region.runs,
+				Counters: append(append([]counter{
+					{"ns_per_task", wall / float64(count)},
+					{"tasks", float64(tasks)},
+					{"peak_live_tasks", live.peak()},
+					{"peak_rss_bytes", float64(peakRSS)},
+				}, region.usage.perOp(perTask)...), region.gcCounters()...)}, nil
 		}
 		name := nameOf("create", common.procs, "mode:"+*mode, "n:"+strconv.Itoa(*n))
 		return plan{name: name, timeUnit: "ns", measure: measure}, nil

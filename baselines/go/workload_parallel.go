@@ -9,7 +9,7 @@
 //	       receiver; ns_per_message = wall / messages
 //
 // The wall time covers starting the goroutines, the work and waiting for
-// them; the warm-up run (warmedUp) comes first.
+// them; the warm-up run and the estimator are workload.go's timedRuns.
 //
 // Invariant: the goroutines count their hand-offs and the receiver its
 // messages and their sum; a count or sum other than asked for is an error.
@@ -28,14 +28,12 @@ type parallelResult struct {
 	wall         time.Duration
 	done, want   int64
 	sum, wantSum int64 // fanin only
-	usage        processUsage
 }
 
 func runPairs(p int, n int64) parallelResult {
 	roundTrips := n / (2 * int64(p))
 	counted := make([][2]int64, p)
 	var finished sync.WaitGroup
-	before := readProcessUsage()
 	start := time.Now()
 	finished.Add(2 * p)
 	for i := 0; i < p; i++ {
@@ -59,7 +57,6 @@ func runPairs(p int, n int64) parallelResult {
 	}
 	finished.Wait()
 	r := parallelResult{wall: time.Since(start), want: 2 * roundTrips * int64(p)}
-	r.usage = readProcessUsage().since(before)
 	for _, c := range counted {
 		r.done += c[0] + c[1]
 	}
@@ -70,7 +67,6 @@ func runFanin(p int, n int64) parallelResult {
 	each := n / int64(p)
 	values := make(chan int64)
 	var finished sync.WaitGroup
-	before := readProcessUsage()
 	start := time.Now()
 	finished.Add(p)
 	for i := 0; i < p; i++ {
@@ -87,7 +83,6 @@ func runFanin(p int, n int64) parallelResult {
 	}
 	finished.Wait()
 	r.wall = time.Since(start)
-	r.usage = readProcessUsage().since(before)
 	return r
 }
 
@@ -106,24 +101,27 @@ func parallelFlags(fanin bool) func(fs *flag.FlagSet, common *commonFlags) func(
 			work := *n
 			measure := func() (measurement, error) {
 				p := runtime.GOMAXPROCS(0)
-				r, err := warmedUp(func() (parallelResult, error) {
+				var done int64
+				region, err := timedRuns(common.minTime, func() (time.Duration, error) {
 					r := runPairs(p, work)
 					if fanin {
 						r = runFanin(p, work)
 					}
 					if r.done != r.want || r.sum != r.wantSum {
-						return r, fmt.Errorf("%d %s (want %d), sum %d (want %d)", r.done, counted, r.want, r.sum, r.wantSum)
+						return 0, fmt.Errorf("%d %s (want %d), sum %d (want %d)", r.done, counted, r.want, r.sum, r.wantSum)
 					}
-					return r, nil
+					done = r.done
+					return r.wall, nil
 				})
 				if err != nil {
 					return measurement{}, err
 				}
-				wall := float64(r.wall.Nanoseconds())
-				return measurement{RealTime: wall / 1e6, Iterations: 1, Counters: append([]counter{
-					{per, wall / float64(r.done)},
-					{counted, float64(r.done)},
-				}, r.usage.perOp(float64(r.done))...)}, nil
+				wall := float64(region.mean().Nanoseconds())
+				return measurement{RealTime: wall / 1e6, CPUTime: region.cpuPerRun() / 1e6, Iterations: region.runs,
+					Counters: append(append([]counter{
+						{per, wall / float64(done)},
+						{counted, float64(done)},
+					}, region.usage.perOp(float64(done)*float64(region.runs))...), region.gcCounters()...)}, nil
 			}
 			name := nameOf(workload, common.procs, "n:"+strconv.FormatInt(*n, 10))
 			return plan{name: name, timeUnit: "ms", measure: measure}, nil

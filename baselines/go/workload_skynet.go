@@ -13,8 +13,8 @@
 //
 // The warm-up run counts the goroutines live at once (peak_live_tasks: Go runs
 // the last-spawned goroutine next, so its order is neither breadth- nor
-// depth-first); the timed run records the process's peak Rss and the kernel's
-// switch and fault counts per goroutine, as the C++ workload does.
+// depth-first); each run records the process's peak Rss (the highest of the
+// timed runs is reported), as the C++ workload does.
 //
 // Invariant: N is a power of 10 (so every level divides exactly), and a sum or
 // a goroutine count other than the closed form is an error.
@@ -100,8 +100,7 @@ func isPowerOfDiv(n int64) bool {
 
 type skynetResult struct {
 	wall    time.Duration
-	usage   processUsage // the kernel's counts over the timed part
-	peakRSS int64        // the process's peak Rss over the timed part
+	peakRSS int64 // the process's peak Rss over the timed part
 	skynetSubtree
 }
 
@@ -111,7 +110,6 @@ func runSkynet(n int64, viaJoin bool, gauge *liveGauge) (skynetResult, error) {
 	if err := resetPeakResident(); err != nil {
 		return skynetResult{}, err
 	}
-	before := readProcessUsage()
 	began := time.Now()
 	if viaJoin {
 		var done sync.WaitGroup
@@ -127,7 +125,6 @@ func runSkynet(n int64, viaJoin bool, gauge *liveGauge) (skynetResult, error) {
 		result = <-root
 	}
 	wall := time.Since(began)
-	usage := readProcessUsage().since(before)
 	peak, err := peakResidentBytes()
 	if err != nil {
 		return skynetResult{}, err
@@ -138,7 +135,7 @@ func runSkynet(n int64, viaJoin bool, gauge *liveGauge) (skynetResult, error) {
 	if want := skynetTasks(n); result.tasks != want {
 		return skynetResult{}, fmt.Errorf("%d goroutines ran, want %d", result.tasks, want)
 	}
-	return skynetResult{wall: wall, usage: usage, peakRSS: peak, skynetSubtree: result}, nil
+	return skynetResult{wall: wall, peakRSS: peak, skynetSubtree: result}, nil
 }
 
 func skynetFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
@@ -154,19 +151,29 @@ func skynetFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 		leaves, viaJoin := *n, *via == "join"
 		measure := func() (measurement, error) {
 			var live warmUpGauge
-			r, err := warmedUp(func() (skynetResult, error) { return runSkynet(leaves, viaJoin, live.next()) })
+			var last skynetResult
+			var peakRSS int64
+			region, err := timedRuns(common.minTime, func() (time.Duration, error) {
+				r, err := runSkynet(leaves, viaJoin, live.next())
+				last = r
+				if r.peakRSS > peakRSS {
+					peakRSS = r.peakRSS
+				}
+				return r.wall, err
+			})
 			if err != nil {
 				return measurement{}, err
 			}
-			ms := float64(r.wall.Nanoseconds()) / 1e6
-			return measurement{RealTime: ms, Iterations: 1, Counters: append([]counter{
-				{"ms_wall", ms},
-				{"ns_per_task", float64(r.wall.Nanoseconds()) / float64(r.tasks)},
-				{"sum", float64(r.sum)},
-				{"tasks", float64(r.tasks)},
-				{"peak_live_tasks", live.peak()},
-				{"peak_rss_bytes", float64(r.peakRSS)},
-			}, r.usage.perOp(float64(r.tasks))...)}, nil
+			ms := float64(region.mean().Nanoseconds()) / 1e6
+			return measurement{RealTime: ms, CPUTime: region.cpuPerRun() / 1e6, Iterations: region.runs,
+				Counters: append(append([]counter{
+					{"ms_wall", ms},
+					{"ns_per_task", float64(region.mean().Nanoseconds()) / float64(last.tasks)},
+					{"sum", float64(last.sum)},
+					{"tasks", float64(last.tasks)},
+					{"peak_live_tasks", live.peak()},
+					{"peak_rss_bytes", float64(peakRSS)},
+				}, region.usage.perOp(float64(last.tasks)*float64(region.runs))...), region.gcCounters()...)}, nil
 		}
 		name := nameOf("skynet", common.procs, "via:"+*via, "n:"+strconv.FormatInt(*n, 10))
 		return plan{name: name, timeUnit: "ms", measure: measure}, nil

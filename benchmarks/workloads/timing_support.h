@@ -49,16 +49,18 @@ class IterationCounters {
 // What the kernel counted for this whole process (every thread, ended ones included):
 // context switches a thread asked for by blocking or yielding (voluntary), those forced
 // on it by preemption (involuntary), minor page faults (a first touch of memory), and
-// the CPU time its threads spent (user + system), idle workers' spinning included.
+// user + system CPU time (idle workers' spinning included).
 struct ProcessUsage {
-  double voluntary = 0, involuntary = 0, minor_faults = 0, cpu_ns = 0;
+  double voluntary = 0, involuntary = 0, minor_faults = 0, cpu_seconds = 0;
 
   static ProcessUsage now() {
     rusage r{};
     ::getrusage(RUSAGE_SELF, &r);
-    const auto ns = [](const timeval& t) { return t.tv_sec * 1e9 + t.tv_usec * 1e3; };
+    const auto seconds = [](const timeval& t) {
+      return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+    };
     return {static_cast<double>(r.ru_nvcsw), static_cast<double>(r.ru_nivcsw),
-            static_cast<double>(r.ru_minflt), ns(r.ru_utime) + ns(r.ru_stime)};
+            static_cast<double>(r.ru_minflt), seconds(r.ru_utime) + seconds(r.ru_stime)};
   }
 
   // Adds the change since `before`, per operation (a switch, a task), to `counters`:
@@ -70,7 +72,7 @@ struct ProcessUsage {
     counters.add("voluntary_switches_per_op", (voluntary - before.voluntary) / operations);
     counters.add("involuntary_switches_per_op", (involuntary - before.involuntary) / operations);
     counters.add("minor_faults_per_op", (minor_faults - before.minor_faults) / operations);
-    counters.add("cpu_ns_per_op", (cpu_ns - before.cpu_ns) / operations);
+    counters.add("cpu_ns_per_op", (cpu_seconds - before.cpu_seconds) * 1e9 / operations);
   }
 };
 

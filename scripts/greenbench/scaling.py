@@ -6,7 +6,8 @@ A run's worker count W is its `workers:` (fiber, boost_fiber), `procs:` (go) or 
 (std_thread and pthread restricted by affinity: bench_all --workers). Runs that differ
 only in W form a group (Boost.Fiber's `sched:` differs with W too: round_robin at 1,
 work_stealing above, and is left out of the group's key); plain `std_thread` rows, on
-every CPU, have no W and are in no group.
+every CPU, have no W and are in no group, nor are the `cpuset:K` rows (the whole process
+held to K CPUs by bench_all: a comparison of runtimes on one CPU set, not of W).
 
 For each W of a group: the time per operation (`ns_per_task`, `ns_per_switch` for pairs,
 `ns_per_message` for fanin: the work is the same at every W), speedup = its median at W=1
@@ -83,6 +84,8 @@ def groups(summaries, cpus, oversubscribed=None):
         workers = worker_count(name)
         if wanted is None or workers is None or time not in summary.figures:
             continue
+        if any(k == "cpuset" for k, _ in name.runtime_params):
+            continue  # bench_all's single-CPU rows (cpuset:K), another comparison
         if any(name.param(k) != v for k, v in wanted.items()):
             continue
         key = (name.workload, name.case, name.runtime, family(name))
