@@ -1,13 +1,20 @@
 // timing_main.cpp: greenbench_timing, the suite's timing workloads (create, switch,
-// skynet, gil), each registered for every runtime, in one Google Benchmark binary.
+// skynet, pairs, fanin, gil), each registered for every runtime, in one Google Benchmark binary.
 //
-//   greenbench_timing [--list] [--build-info] [--sizes=full|smoke] [Google Benchmark flags]
+//   greenbench_timing [--list] [--build-info] [--sizes=full|smoke] [--workers=LIST]
+//                     [Google Benchmark flags]
 //     --list          print the selected entry names, one per line, and exit
 //                     (--benchmark_filter applies; --benchmark_list_tests does the same)
 //     --build-info    print {"compiler", "cxx_flags", "build_type"} as JSON and exit
 //     --sizes=smoke   tiny sizes, for the suite's own tests: the n:N in the names differs
 //                     from a full run's, so smoke rows never compare with real ones
 //                     (profiles must differ through Google Benchmark's flags only)
+//     --workers=LIST  the worker counts of the scaling entries (issue 16: create
+//                     mode:batch, skynet, pairs, fanin), e.g. 1,2,4; default
+//                     scaling_worker_counts(): 1, 2, 4, ... below the usable CPUs, and the
+//                     usable CPUs. M:N runtimes run on W workers (more than the CPUs:
+//                     oversubscribed), OS threads are restricted to W CPUs by affinity
+//                     (std_thread/cpus:W), for the W this machine has
 //   --benchmark_filter matches the exact entry names (timing_entries.h);
 //   --benchmark_out=FILE writes Google Benchmark's JSON under the exact names (the file
 //   is always JSON: --benchmark_out_format is ignored); the display is always Google
@@ -20,7 +27,8 @@
 // Sizes: benchmarks/sizes.json (harness/suite_sizes.h), the one place they are written.
 // In the full set OS threads create and run skynet at n:10000 (11,111 threads: the
 // largest tree pid_max allows here) and fibers at n:10000 and more, so every runtime has
-// a row at n:10000. M:N runtimes run on 1 worker and on all usable CPUs. Boost.Fiber's work_stealing entries need a process of
+// a row at n:10000. M:N runtimes run on 1 worker and on all usable CPUs, and the scaling
+// entries at every count of --workers. Boost.Fiber's work_stealing entries need a process of
 // their own (boost_fiber_runtime.h): the driver runs every entry in its own process.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
@@ -37,9 +45,11 @@
 #include "harness/entry_name.h"
 #include "harness/suite_sizes.h"
 #include "harness/timing_entries.h"
+#include "tasks/cpu_restricted_runtime.h"
 #include "tasks/runtime_set.h"
 #include "workloads/workload_create.h"
 #include "workloads/workload_gil.h"
+#include "workloads/workload_parallel.h"
 #include "workloads/workload_skynet.h"
 #include "workloads/workload_switch.h"
 
@@ -47,21 +57,43 @@ namespace greenbench {
 namespace {
 
 
-void register_create(TimingEntries& entries, const SuiteSizes& sizes) {
-  const auto add = [&](const auto& rt, std::int64_t n) {
-    for (CreateMode mode : {CreateMode::sequential, CreateMode::batch}) {
-      entries.add(
-          entry_name("create", rt.prefix(),
-                     {std::string("mode:") + create_mode_name(mode), "n:" + std::to_string(n)}),
-          [rt, mode, n](benchmark::State& state) { create_workload(state, rt, mode, n); });
-    }
+// The thread rows of a scaling entry: each OS-thread runtime restricted to W CPUs by
+// affinity, for every W of `workers` that this machine has CPUs for.
+template <class Visit>
+void for_each_cpu_restricted_runtime(const std::vector<unsigned>& workers, Visit&& visit) {
+  const std::size_t usable = allowed_cpus().size();
+  for (unsigned cpus : workers) {
+    if (cpus > usable) continue;
+    for_each_os_thread_runtime([&](const auto& rt) { visit(CpuRestrictedRuntime{rt, cpus}); });
+  }
+}
+
+void register_create(TimingEntries& entries, const SuiteSizes& sizes,
+                     const std::vector<unsigned>& scaling_workers) {
+  const auto add = [&](const auto& rt, CreateMode mode, std::int64_t n) {
+    entries.add(
+        entry_name("create", rt.prefix(),
+                   {std::string("mode:") + create_mode_name(mode), "n:" + std::to_string(n)}),
+        [rt, mode, n](benchmark::State& state) { create_workload(state, rt, mode, n); });
   };
   for_each_os_thread_runtime([&](const auto& rt) {
-    for (std::int64_t n : sizes.thread_create_n) add(rt, n);
+    for (std::int64_t n : sizes.thread_create_n) {
+      for (CreateMode mode : {CreateMode::sequential, CreateMode::batch}) add(rt, mode, n);
+    }
   });
+  for_each_cpu_restricted_runtime(scaling_workers, [&](const auto& rt) {
+    for (std::int64_t n : sizes.thread_create_n) add(rt, CreateMode::batch, n);
+  });
+  // Sequential creation runs one task at a time: it is measured at 1 worker and at all
+  // cores; a batch at every worker count of the scaling list.
   for (unsigned workers : suite_worker_counts()) {
     for_each_m_to_n_runtime(workers, [&](const auto& rt) {
-      for (std::int64_t n : sizes.fiber_create_n) add(rt, n);
+      for (std::int64_t n : sizes.fiber_create_n) add(rt, CreateMode::sequential, n);
+    });
+  }
+  for (unsigned workers : scaling_workers) {
+    for_each_m_to_n_runtime(workers, [&](const auto& rt) {
+      for (std::int64_t n : sizes.fiber_create_n) add(rt, CreateMode::batch, n);
     });
   }
 }
@@ -87,7 +119,8 @@ void register_switch(TimingEntries& entries, const SuiteSizes& sizes) {
   }
 }
 
-void register_skynet(TimingEntries& entries, const SuiteSizes& sizes) {
+void register_skynet(TimingEntries& entries, const SuiteSizes& sizes,
+                     const std::vector<unsigned>& scaling_workers) {
   const auto add = [&](const auto& rt, std::int64_t n) {
     for (SkynetVia via : {SkynetVia::join, SkynetVia::channel}) {
       entries.add(entry_name("skynet", rt.prefix(),
@@ -98,10 +131,32 @@ void register_skynet(TimingEntries& entries, const SuiteSizes& sizes) {
   for_each_os_thread_runtime([&](const auto& rt) {
     for (std::int64_t n : sizes.thread_skynet_n) add(rt, n);
   });
-  for (unsigned workers : suite_worker_counts()) {
+  for_each_cpu_restricted_runtime(scaling_workers, [&](const auto& rt) {
+    for (std::int64_t n : sizes.thread_skynet_n) add(rt, n);
+  });
+  for (unsigned workers : scaling_workers) {
     for_each_m_to_n_runtime(workers, [&](const auto& rt) {
       for (std::int64_t n : sizes.fiber_skynet_n) add(rt, n);
     });
+  }
+}
+
+// pairs and fanin (workload_parallel.h): P = W pairs or producers at every W of the
+// scaling list, n = the switch workload's one-way switches per iteration.
+void register_parallel(TimingEntries& entries, const SuiteSizes& sizes,
+                       const std::vector<unsigned>& scaling_workers) {
+  const std::int64_t n = sizes.switches_per_iteration;
+  for (ParallelWorkload workload : {ParallelWorkload::pairs, ParallelWorkload::fanin}) {
+    const auto add = [&](const auto& rt, unsigned p) {
+      entries.add(entry_name(parallel_workload_name(workload), rt.prefix(), {"n:" + std::to_string(n)}),
+                  [rt, workload, p, n](benchmark::State& state) {
+                    parallel_workload(state, rt, workload, p, n);
+                  });
+    };
+    for_each_cpu_restricted_runtime(scaling_workers, [&](const auto& rt) { add(rt, rt.cpus()); });
+    for (unsigned workers : scaling_workers) {
+      for_each_m_to_n_runtime(workers, [&](const auto& rt) { add(rt, workers); });
+    }
   }
 }
 
@@ -115,11 +170,14 @@ void register_gil(TimingEntries& entries) {
 
 void print_usage() {
   std::printf(
-      "greenbench_timing: the suite's timing workloads (create, switch, skynet, gil) for every "
-      "runtime\n"
+      "greenbench_timing: the suite's timing workloads (create, switch, skynet, pairs, fanin, gil) "
+      "for every runtime\n"
       "  --list          print the entry names --benchmark_filter selects, one per line\n"
       "  --build-info    print how this binary was built, as JSON\n"
       "  --sizes=smoke   tiny sizes for the suite's own tests (default --sizes=full)\n"
+      "  --workers=LIST  worker counts of the scaling entries (create mode:batch, skynet,\n"
+      "                  pairs, fanin), e.g. 1,2,4 (default: 1, 2, 4, ... below the usable\n"
+      "                  CPUs, and them)\n"
       "Exit status: 0 all ran, 1 an entry failed or none was selected, 2 bad command line.\n\n"
       "Google Benchmark's flags (--benchmark_filter matches the exact entry names):\n");
   benchmark::PrintDefaultHelp();
@@ -131,6 +189,7 @@ int timing_main(int argc, char** argv) {
   bool file_output = false;
   bool tabular = false;
   std::string size_set = "full";
+  std::vector<unsigned> scaling_workers = scaling_worker_counts();
   std::vector<char*> passed{argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -144,6 +203,15 @@ int timing_main(int argc, char** argv) {
     } else if (arg.substr(0, 8) == "--sizes=") {
       std::cerr << "greenbench_timing: --sizes takes full or smoke, not " << arg.substr(8) << '\n';
       return 2;
+    } else if (arg.substr(0, 10) == "--workers=") {
+      const auto counts = parse_worker_counts(arg.substr(10));
+      if (!counts) {
+        std::cerr << "greenbench_timing: --workers takes distinct counts from 1 to 1024, "
+                     "e.g. 1,2,4, not "
+                  << arg.substr(10) << '\n';
+        return 2;
+      }
+      scaling_workers = *counts;
     } else {
       // Flags of Google Benchmark's that decide how our reporters are set up: noted here,
       // then passed on, since Google Benchmark offers no way to read them back.
@@ -166,9 +234,10 @@ int timing_main(int argc, char** argv) {
 
   const SuiteSizes sizes = suite_sizes(size_set);
   TimingEntries entries;
-  register_create(entries, sizes);
+  register_create(entries, sizes, scaling_workers);
   register_switch(entries, sizes);
-  register_skynet(entries, sizes);
+  register_skynet(entries, sizes, scaling_workers);
+  register_parallel(entries, sizes, scaling_workers);
   register_gil(entries);
 
   const std::string filter = benchmark::GetBenchmarkFilter();

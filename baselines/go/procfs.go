@@ -163,7 +163,25 @@ func (u processUsage) perOp(operations float64) []counter {
 		{"voluntary_switches_per_op", float64(u.voluntary) / operations},
 		{"involuntary_switches_per_op", float64(u.involuntary) / operations},
 		{"minor_faults_per_op", float64(u.minorFaults) / operations},
+		{"cpu_ns_per_op", float64(u.cpu.Nanoseconds()) / operations},
 	}
+}
+
+// resetPeakResident starts a new peak Rss: VmHWM becomes the present Rss
+// (writes 5 to /proc/self/clear_refs, Linux 4.0+), as the C++ suite's
+// harness/procfs.h does.
+func resetPeakResident() error {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
+}
+
+// peakResidentBytes is VmHWM of /proc/self/status: the peak Rss since the
+// process started or since resetPeakResident.
+func peakResidentBytes() (int64, error) {
+	status, err := readKBTable("/proc/self/status", "VmHWM")
+	if err != nil {
+		return 0, err
+	}
+	return status["VmHWM"], nil
 }
 
 // processMemory is one reading of everything the memory workload reports.

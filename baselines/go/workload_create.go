@@ -1,6 +1,8 @@
 // workload_create.go is the create workload: what spawning a goroutine and
 // waiting for it costs. mode:sequential spawns one goroutine and waits for it,
-// N times; mode:batch spawns N and then waits for all of them.
+// N times; mode:batch spawns N that park on a gate until all have started,
+// opens it and waits for all of them (docs/results-format.md). The warm-up run
+// counts the goroutines live at once (peak_live_tasks).
 //
 // Each process times runs until -min-time has passed and reports their mean
 // (workload.go's timedRuns).
@@ -19,24 +21,46 @@ import (
 )
 
 type createResult struct {
-	wall  time.Duration
-	tasks int64 // goroutines that ran, counted by themselves
+	wall    time.Duration
+	tasks   int64 // goroutines that ran, counted by themselves
+	peakRSS int64 // the process's peak Rss over the run
 }
 
-// runCreate spawns n goroutines, one at a time (batch false) or all at once.
-func runCreate(batch bool, n int) createResult {
+// runCreate spawns n goroutines, one at a time (batch false) or as a batch:
+// each parks on a gate once it has said so on arrived; when all n have
+// arrived the gate opens and done waits for all of them, so all n (and their
+// stacks) are live at once, as in the C++ workload. gauge, when set, counts
+// the goroutines live at once.
+func runCreate(batch bool, n int, gauge *liveGauge) (createResult, error) {
 	var ran atomic.Int64
-	var done sync.WaitGroup
+	var arrived, gate, done sync.WaitGroup
 	task := func() {
+		gauge.enter()
+		defer gauge.leave()
 		ran.Add(1)
 		done.Done()
 	}
+	gated := func() {
+		gauge.enter()
+		defer gauge.leave()
+		arrived.Done()
+		gate.Wait()
+		ran.Add(1)
+		done.Done()
+	}
+	if err := resetPeakResident(); err != nil {
+		return createResult{}, err
+	}
 	start := time.Now()
 	if batch {
+		arrived.Add(n)
+		gate.Add(1)
 		done.Add(n)
 		for i := 0; i < n; i++ {
-			go task()
+			go gated()
 		}
+		arrived.Wait()
+		gate.Done()
 		done.Wait()
 	} else {
 		for i := 0; i < n; i++ {
@@ -45,11 +69,13 @@ func runCreate(batch bool, n int) createResult {
 			done.Wait()
 		}
 	}
-	return createResult{wall: time.Since(start), tasks: ran.Load()}
+	wall := time.Since(start)
+	peak, err := peakResidentBytes()
+	return createResult{wall: wall, tasks: ran.Load(), peakRSS: peak}, err
 }
 
 func createFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
-	mode := fs.String("mode", "sequential", "sequential (spawn, join, N times) or batch (spawn N, join all)")
+	mode := fs.String("mode", "sequential", "sequential (spawn, join, N times) or batch (spawn N parked on a gate, release, join all)")
 	n := fs.Int("n", 100000, "goroutines to create")
 	return func() (plan, error) {
 		if *mode != "sequential" && *mode != "batch" {
@@ -60,9 +86,16 @@ func createFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 		}
 		batch, count := *mode == "batch", *n
 		measure := func() (measurement, error) {
-			var tasks int64
+			var live warmUpGauge
+			var tasks, peakRSS int64
 			region, err := timedRuns(common.minTime, func() (time.Duration, error) {
-				r := runCreate(batch, count)
+				r, err := runCreate(batch, count, live.next())
+				if err != nil {
+					return 0, err
+				}
+				if r.peakRSS > peakRSS {
+					peakRSS = r.peakRSS
+				}
 				if r.tasks != int64(count) {
 					return 0, fmt.Errorf("%d goroutines ran, %d were spawned", r.tasks, count)
 				}
@@ -78,6 +111,8 @@ func createFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 				Counters: append(append([]counter{
 					{"ns_per_task", wall / float64(count)},
 					{"tasks", float64(tasks)},
+					{"peak_live_tasks", live.peak()},
+					{"peak_rss_bytes", float64(peakRSS)},
 				}, region.usage.perOp(perTask)...), region.gcCounters()...)}, nil
 		}
 		name := nameOf("create", common.procs, "mode:"+*mode, "n:"+strconv.Itoa(*n))

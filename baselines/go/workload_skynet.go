@@ -11,6 +11,11 @@
 // that compare like with like: each child writes its subtree into a slot of
 // its parent's array and the parent waits for all ten on a sync.WaitGroup.
 //
+// The warm-up run counts the goroutines live at once (peak_live_tasks: Go runs
+// the last-spawned goroutine next, so its order is neither breadth- nor
+// depth-first); each run records the process's peak Rss (the highest of the
+// timed runs is reported), as the C++ workload does.
+//
 // Invariant: N is a power of 10 (so every level divides exactly), and a sum or
 // a goroutine count other than the closed form is an error.
 package main
@@ -30,14 +35,16 @@ type skynetSubtree struct {
 	tasks int64 // goroutines run, this one included
 }
 
-func skynet(out chan<- skynetSubtree, num, size int64) {
+func skynet(out chan<- skynetSubtree, num, size int64, gauge *liveGauge) {
+	gauge.enter()
+	defer gauge.leave()
 	if size == 1 {
 		out <- skynetSubtree{sum: num, tasks: 1}
 		return
 	}
 	children := make(chan skynetSubtree)
 	for i := int64(0); i < skynetDiv; i++ {
-		go skynet(children, num+i*(size/skynetDiv), size/skynetDiv)
+		go skynet(children, num+i*(size/skynetDiv), size/skynetDiv, gauge)
 	}
 	total := skynetSubtree{tasks: 1}
 	for i := 0; i < skynetDiv; i++ {
@@ -50,7 +57,9 @@ func skynet(out chan<- skynetSubtree, num, size int64) {
 
 // skynetJoin is the same tree with each result written into the parent's
 // slot for it; the parent waits on a WaitGroup instead of a channel.
-func skynetJoin(out *skynetSubtree, num, size int64) {
+func skynetJoin(out *skynetSubtree, num, size int64, gauge *liveGauge) {
+	gauge.enter()
+	defer gauge.leave()
 	if size == 1 {
 		*out = skynetSubtree{sum: num, tasks: 1}
 		return
@@ -60,7 +69,7 @@ func skynetJoin(out *skynetSubtree, num, size int64) {
 	done.Add(skynetDiv)
 	for i := int64(0); i < skynetDiv; i++ {
 		go func(slot *skynetSubtree, first int64) {
-			skynetJoin(slot, first, size/skynetDiv)
+			skynetJoin(slot, first, size/skynetDiv, gauge)
 			done.Done()
 		}(&children[i], num+i*(size/skynetDiv))
 	}
@@ -90,34 +99,43 @@ func isPowerOfDiv(n int64) bool {
 }
 
 type skynetResult struct {
-	wall time.Duration
+	wall    time.Duration
+	peakRSS int64 // the process's peak Rss over the timed part
 	skynetSubtree
 }
 
-func runSkynet(n int64, viaJoin bool) (skynetResult, error) {
+// runSkynet runs one tree; gauge, when set, counts the goroutines live at once.
+func runSkynet(n int64, viaJoin bool, gauge *liveGauge) (skynetResult, error) {
 	var result skynetSubtree
+	if err := resetPeakResident(); err != nil {
+		return skynetResult{}, err
+	}
 	began := time.Now()
 	if viaJoin {
 		var done sync.WaitGroup
 		done.Add(1)
 		go func() {
-			skynetJoin(&result, 0, n)
+			skynetJoin(&result, 0, n, gauge)
 			done.Done()
 		}()
 		done.Wait()
 	} else {
 		root := make(chan skynetSubtree)
-		go skynet(root, 0, n)
+		go skynet(root, 0, n, gauge)
 		result = <-root
 	}
 	wall := time.Since(began)
+	peak, err := peakResidentBytes()
+	if err != nil {
+		return skynetResult{}, err
+	}
 	if want := n * (n - 1) / 2; result.sum != want {
 		return skynetResult{}, fmt.Errorf("sum %d, want %d", result.sum, want)
 	}
 	if want := skynetTasks(n); result.tasks != want {
 		return skynetResult{}, fmt.Errorf("%d goroutines ran, want %d", result.tasks, want)
 	}
-	return skynetResult{wall: wall, skynetSubtree: result}, nil
+	return skynetResult{wall: wall, peakRSS: peak, skynetSubtree: result}, nil
 }
 
 func skynetFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
@@ -132,10 +150,15 @@ func skynetFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 		}
 		leaves, viaJoin := *n, *via == "join"
 		measure := func() (measurement, error) {
+			var live warmUpGauge
 			var last skynetResult
+			var peakRSS int64
 			region, err := timedRuns(common.minTime, func() (time.Duration, error) {
-				r, err := runSkynet(leaves, viaJoin)
+				r, err := runSkynet(leaves, viaJoin, live.next())
 				last = r
+				if r.peakRSS > peakRSS {
+					peakRSS = r.peakRSS
+				}
 				return r.wall, err
 			})
 			if err != nil {
@@ -148,6 +171,8 @@ func skynetFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 					{"ns_per_task", float64(region.mean().Nanoseconds()) / float64(last.tasks)},
 					{"sum", float64(last.sum)},
 					{"tasks", float64(last.tasks)},
+					{"peak_live_tasks", live.peak()},
+					{"peak_rss_bytes", float64(peakRSS)},
 				}, region.usage.perOp(float64(last.tasks)*float64(region.runs))...), region.gcCounters()...)}, nil
 		}
 		name := nameOf("skynet", common.procs, "via:"+*via, "n:"+strconv.FormatInt(*n, 10))

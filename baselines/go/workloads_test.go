@@ -14,10 +14,43 @@ import (
 	"time"
 )
 
-func TestCreateRunsEveryTask(t *testing.T) {
-	for _, batch := range []bool{false, true} {
-		if r := runCreate(batch, 5000); r.tasks != 5000 || r.wall <= 0 {
-			t.Errorf("batch=%v: %+v", batch, r)
+// A batch holds all its goroutines live at once (parked on the gate); a
+// sequential run one at a time.
+func TestCreateRunsEveryTaskAndCountsThoseLiveAtOnce(t *testing.T) {
+	for batch, wantLive := range map[bool]int64{false: 1, true: 5000} {
+		var gauge liveGauge
+		r, err := runCreate(batch, 5000, &gauge)
+		if err != nil || r.tasks != 5000 || r.wall <= 0 || r.peakRSS <= 0 {
+			t.Errorf("batch=%v: %+v, %v", batch, r, err)
+		}
+		if got := gauge.peak.Load(); got != wantLive {
+			t.Errorf("batch=%v: %d goroutines live at once, want %d", batch, got, wantLive)
+		}
+	}
+}
+
+func TestWarmUpGaugeCountsTheFirstRunOnly(t *testing.T) {
+	var w warmUpGauge
+	first, second := w.next(), w.next()
+	if first == nil || second != nil {
+		t.Fatalf("next() = %v then %v, want a gauge then nil", first, second)
+	}
+	first.enter()
+	first.enter()
+	first.leave()
+	second.enter() // a nil gauge counts nothing
+	if w.peak() != 2 {
+		t.Errorf("peak() = %v, want 2", w.peak())
+	}
+}
+
+func TestPairsAndFaninCountEveryHandOffAndMessage(t *testing.T) {
+	for _, p := range []int{1, 3} {
+		if r := runPairs(p, 6000); r.done != r.want || r.want != 6000 {
+			t.Errorf("runPairs(%d, 6000) = %+v", p, r)
+		}
+		if r := runFanin(p, 6000); r.done != 6000 || r.sum != r.wantSum || r.wantSum != int64(p)*(6000/int64(p))*(6000/int64(p)+1)/2 {
+			t.Errorf("runFanin(%d, 6000) = %+v", p, r)
 		}
 	}
 }
@@ -47,9 +80,14 @@ func TestThreadStackCountsTheRuntimesStacksPerThread(t *testing.T) {
 
 func TestSkynet(t *testing.T) {
 	for _, viaJoin := range []bool{false, true} {
-		r, err := runSkynet(10000, viaJoin)
-		if err != nil || r.sum != 10000*9999/2 || r.tasks != 11111 {
+		var gauge liveGauge
+		r, err := runSkynet(10000, viaJoin, &gauge)
+		if err != nil || r.sum != 10000*9999/2 || r.tasks != 11111 || r.peakRSS <= 0 {
 			t.Fatalf("runSkynet(10000, viaJoin=%v) = %+v, %v", viaJoin, r, err)
+		}
+		// The root and at least one chain down to a leaf were live at once.
+		if live := gauge.peak.Load(); live < 5 || live > 11111 {
+			t.Errorf("runSkynet(10000, viaJoin=%v): %d goroutines live at once, want 5 to 11111", viaJoin, live)
 		}
 	}
 	if skynetTasks(1000000) != 1111111 {
@@ -182,6 +220,8 @@ func TestParseCommand(t *testing.T) {
 		"skynet -n 1000 -procs 2":               "skynet/go/procs:2/via:channel/n:1000",
 		"skynet -n 1000 -via join -procs 1":     "skynet/go/procs:1/via:join/n:1000",
 		"create -mode batch -n 7 -procs 1":      "create/go/procs:1/mode:batch/n:7",
+		"pairs -n 400 -procs 4":                 "pairs/go/procs:4/n:400",
+		"fanin -procs 2":                        "fanin/go/procs:2/n:50000",
 		"switch -via yield -cpus 1":             "switch/go/procs:1/via:yield/cpus:1",
 		"switch -via handoff -cpus 2":           "switch/go/procs:2/via:handoff/cpus:2",
 		"memory -n 10 -procs 2 -reps 3":         "memory/go/procs:2/n:10",
@@ -201,7 +241,7 @@ func TestParseCommand(t *testing.T) {
 	bad := []string{
 		"", "fly", "skynet -n 12", "skynet -bogus", "create -mode both", "create -n 0",
 		"switch -via yield -cpus 2", "switch -cpus 3", "switch -cpus 1 -procs 2",
-		"memory -reps 0", "memory -procs 0", "skynet extra", "skynet -via pipe", "max_count -time-limit 0",
+		"memory -reps 0", "memory -procs 0", "skynet extra", "skynet -via pipe", "pairs -n 3 -procs 2", "max_count -time-limit 0",
 		"max_count -time-limit soon", "max_count -time-limit -1s", "create -gogc maybe", "create -min-time 0",
 	}
 	for _, args := range bad {

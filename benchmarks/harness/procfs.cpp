@@ -73,6 +73,17 @@ std::int64_t resident_bytes() {
   return field(parse_kb_table(read_file("/proc/self/smaps_rollup")), "Rss", "smaps_rollup");
 }
 
+std::int64_t peak_resident_bytes() {
+  return field(parse_kb_table(read_file("/proc/self/status")), "VmHWM", "status");
+}
+
+void reset_peak_resident() {
+  std::ofstream clear_refs("/proc/self/clear_refs");
+  if (!(clear_refs << "5" << std::flush)) {
+    throw std::runtime_error("cannot reset the peak Rss: /proc/self/clear_refs refused 5");
+  }
+}
+
 KernelMemory parse_kernel_memory(const std::string& status_text) {
   const auto status = parse_kb_table(status_text);
   KernelMemory kernel;

@@ -57,6 +57,12 @@ MemoryReading read_memory();
 std::int64_t resident_bytes();
 // A /proc/meminfo field in bytes (MemAvailable, MemTotal), -1 if absent.
 std::int64_t meminfo_bytes(const std::string& key);
+// This process's peak resident bytes since it started or since the last
+// reset_peak_resident(): VmHWM of /proc/self/status.
+std::int64_t peak_resident_bytes();
+// Starts a new peak: VmHWM becomes the present Rss (writes 5 to /proc/self/clear_refs,
+// Linux 4.0+); throws std::runtime_error when the kernel refuses.
+void reset_peak_resident();
 // Mappings of this process: lines of /proc/self/maps.
 std::int64_t map_count();
 // Kernel scheduling entities (threads) on the machine now: /proc/loadavg's 4th field.

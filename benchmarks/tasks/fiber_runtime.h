@@ -10,6 +10,10 @@
 // Sockets (Net, for the echo workload): green::net's, whose calls park the fiber on the
 // runtime's netpoller, not its worker.
 //
+// What the runtime reports on a run (green::RunReport) is kept: run() returns it, and
+// run_counters() turns it into the entry counters of docs/results-format.md (workloads
+// record them through timing_support.h's run_recording).
+//
 // Invariant: run() fails (std::logic_error) if the root returned while tasks were still
 // alive: the runtime abandons them, and a workload that leaves tasks behind measured
 // something other than what it claims.
@@ -18,7 +22,9 @@
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include "green/green.h"
 #include "tasks/task_runtime.h"
@@ -35,7 +41,7 @@ class FiberRuntime {
   unsigned workers() const { return workers_; }
 
   template <class F>
-  void run(F&& root) const {
+  green::RunReport run(F&& root) const {
     green::Config config;
     config.workers = workers_;
     const green::RunReport report = green::run(config, std::forward<F>(root));
@@ -43,6 +49,23 @@ class FiberRuntime {
       throw std::logic_error(prefix() + ": the root returned with " +
                              std::to_string(report.tasks_abandoned) + " tasks still alive");
     }
+    return report;
+  }
+
+  // The run's report as counters, over the whole run (warm-up and every iteration):
+  // stacks_peak_in_use, stacks_mapped, stack_allocations, stacks_decommitted,
+  // unguarded_stacks, steals, and
+  // stack_guard: 2 guard pages by MADV_GUARD_INSTALL, 1 by mprotect, 0 none.
+  static std::vector<std::pair<std::string, double>> run_counters(const green::RunReport& report) {
+    const std::string_view guard = report.guard_mode;
+    const double stack_guard = guard == "madvise" ? 2 : guard == "mprotect" ? 1 : 0;
+    return {{"stacks_peak_in_use", static_cast<double>(report.stacks_peak_in_use)},
+            {"stacks_mapped", static_cast<double>(report.stacks_mapped)},
+            {"stack_allocations", static_cast<double>(report.stack_allocations)},
+            {"stacks_decommitted", static_cast<double>(report.stacks_decommitted)},
+            {"unguarded_stacks", static_cast<double>(report.unguarded_stacks)},
+            {"steals", static_cast<double>(report.steals)},
+            {"stack_guard", stack_guard}};
   }
 
   using Handle = green::JoinHandle<void>;

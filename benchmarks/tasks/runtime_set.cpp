@@ -94,6 +94,27 @@ std::vector<unsigned> suite_worker_counts() {
   return {1, all};
 }
 
+std::vector<unsigned> scaling_worker_counts() {
+  const unsigned all = static_cast<unsigned>(allowed_cpus().size());
+  std::vector<unsigned> counts;
+  for (unsigned w = 1; w < all; w *= 2) counts.push_back(w);
+  counts.push_back(all);
+  return counts;
+}
+
+std::optional<std::vector<unsigned>> parse_worker_counts(std::string_view list) {
+  std::vector<unsigned> counts;
+  for (std::string_view part : split(list, ',')) {
+    const auto count = positive(part, kMaxWorkers);
+    if (!count) return std::nullopt;
+    for (unsigned seen : counts) {
+      if (seen == *count) return std::nullopt;
+    }
+    counts.push_back(*count);
+  }
+  return counts;
+}
+
 std::vector<std::string> suite_runtime_prefixes() {
   std::vector<std::string> prefixes;
   const auto add = [&](const auto& rt) { prefixes.push_back(rt.prefix()); };

@@ -51,6 +51,14 @@ void for_each_m_to_n_runtime(unsigned workers, Visit&& visit) {
 // The worker counts the suite measures M:N runtimes at: 1 and all usable CPUs.
 std::vector<unsigned> suite_worker_counts();
 
+// The worker counts of the scaling entries (issue 16) unless asked for others: 1, 2, 4, ...
+// below the usable CPUs, and the usable CPUs (1, 2, 4, 6 on 6 CPUs), so that rows of
+// machines with different core counts meet at the same W.
+std::vector<unsigned> scaling_worker_counts();
+
+// A --workers list, "1,2,4": positive counts up to 1024, each once; nullopt otherwise.
+std::optional<std::vector<unsigned>> parse_worker_counts(std::string_view list);
+
 // Every prefix the suite measures, OS threads first.
 std::vector<std::string> suite_runtime_prefixes();
 

@@ -17,6 +17,9 @@
 //   rt.workers()         user_space: its worker threads; os_thread: 0 (the kernel decides).
 //   rt.run(root)         runs root() inside the runtime and returns when it has returned.
 //                        Everything below is called from root or from tasks it spawned.
+//                        It returns void, or a report on the run that the adapter's
+//                        static run_counters(report) turns into {name, value} counters
+//                        (ours: green::RunReport; timing_support.h's run_recording).
 //   rt.spawn(f)          starts f (a void() callable) as a new task and returns its Handle;
 //                        throws std::system_error (with the errno) or std::bad_alloc when
 //                        the runtime cannot create one.

@@ -11,9 +11,12 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "harness/cpu_affinity.h"
+#include "tasks/cpu_restricted_runtime.h"
 #include "tasks/runtime_set.h"
 
 namespace greenbench {
@@ -194,6 +197,38 @@ TEST(RuntimeSet, EverySuitePrefixRoundTrips) {
   EXPECT_EQ(
       std::visit([](const auto& a) { return a.prefix(); }, *runtime_named("pthread/stack:256KiB")),
       "pthread/stack:256KiB");
+}
+
+TEST(RuntimeSet, ScalingWorkerCountsMeetAcrossMachines) {
+  const std::vector<unsigned> counts = scaling_worker_counts();
+  const unsigned usable = static_cast<unsigned>(allowed_cpus().size());
+  ASSERT_FALSE(counts.empty());
+  EXPECT_EQ(counts.front(), 1u);
+  EXPECT_EQ(counts.back(), usable);
+  for (std::size_t i = 1; i + 1 < counts.size(); ++i) EXPECT_EQ(counts[i], 2 * counts[i - 1]);
+  EXPECT_EQ(parse_worker_counts("1,2,4"), (std::vector<unsigned>{1, 2, 4}));
+  for (const char* bad : {"", "0", "1,1", "2,x", "1025", "1,,2", "-1"}) {
+    EXPECT_FALSE(parse_worker_counts(bad).has_value()) << bad;
+  }
+}
+
+// Every thread of a restricted run, the root's and those it spawns, may run on the first
+// C usable CPUs only; the caller's own mask is back once run() returns.
+TEST(CpuRestrictedRuntime, KeepsTheWholeRunOnItsCpus) {
+  const std::vector<int> usable = allowed_cpus();
+  const CpuRestrictedRuntime rt{StdThreadRuntime{}, 1};
+  EXPECT_EQ(rt.prefix(), "std_thread/cpus:1");
+  std::vector<int> in_root, in_task;
+  rt.run([&] {
+    in_root = allowed_cpus();
+    rt.spawn([&] { in_task = allowed_cpus(); }).join();
+  });
+  EXPECT_EQ(in_root, std::vector<int>{usable.front()});
+  EXPECT_EQ(in_task, std::vector<int>{usable.front()});
+  EXPECT_EQ(allowed_cpus(), usable);
+  EXPECT_THROW((CpuRestrictedRuntime{StdThreadRuntime{}, static_cast<unsigned>(usable.size()) + 1}),
+               std::invalid_argument);
+  EXPECT_THROW((CpuRestrictedRuntime{StdThreadRuntime{}, 0}), std::invalid_argument);
 }
 
 TEST(RuntimeSet, MalformedPrefixesNameNothing) {

@@ -6,6 +6,7 @@
 // (they fix the process's scheduler), as the driver runs them.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -76,17 +77,20 @@ std::vector<nlohmann::json> run_workload(const std::string& workload) {
   return entries;
 }
 
-// The runtime prefix of an entry name: between the workload and the first workload parameter.
+// The runtime prefix of an entry name: between the workload and the first workload
+// parameter, less the CPU restriction of a scaling entry's thread rows (cpus:C), so that
+// it is one of the probe's --list-runtimes.
 std::string runtime_of(const std::string& name, const std::string& first_workload_param) {
   const std::size_t begin = name.find('/') + 1;
-  return name.substr(begin, name.find("/" + first_workload_param) - begin);
+  const std::string prefix = name.substr(begin, name.find("/" + first_workload_param) - begin);
+  return std::regex_replace(prefix, std::regex("/cpus:[0-9]+$"), "");
 }
 
 TEST(TimingList, NamesAreExactAndUnique) {
   const std::vector<std::string> names = listed({});
   ASSERT_FALSE(names.empty());
   const std::regex grammar(
-      R"(^(create|switch|skynet|gil)/(fiber|std_thread|pthread|boost_fiber)(/[a-z_]+:[A-Za-z0-9_]+)*$)");
+      R"(^(create|switch|skynet|pairs|fanin|gil)/(fiber|std_thread|pthread|boost_fiber)(/[a-z_]+:[A-Za-z0-9_]+)*$)");
   std::set<std::string> unique;
   for (const std::string& name : names) {
     EXPECT_TRUE(std::regex_match(name, grammar)) << name;
@@ -113,7 +117,7 @@ TEST(TimingList, HonoursTheFilterOnExactNames) {
   const std::vector<std::string> skynet =
       listed({"--benchmark_filter=^skynet/fiber/workers:1/via:join/n:1000000$"});
   EXPECT_EQ(skynet, std::vector<std::string>{"skynet/fiber/workers:1/via:join/n:1000000"});
-  for (const std::string& name : listed({"--benchmark_filter=-^(create|switch|skynet)/"})) {
+  for (const std::string& name : listed({"--benchmark_filter=-^(create|switch|skynet|pairs|fanin)/"})) {
     EXPECT_EQ(name.rfind("gil/", 0), 0u) << name;
   }
   const ProgramResult gb_flag =
@@ -130,6 +134,14 @@ TEST(TimingRun, CreateCountsEveryTask) {
     const std::string name = entry.at("name");
     EXPECT_EQ(entry.at("tasks").get<double>(), n_of(name)) << name;
     EXPECT_GT(entry.at("ns_per_task").get<double>(), 0) << name;
+    EXPECT_GT(entry.at("peak_rss_bytes").get<double>(), 0) << name;
+    // A batch holds all N live at once (parked on its gate); sequential one at a time.
+    const bool batch = name.find("/mode:batch/") != std::string::npos;
+    EXPECT_EQ(entry.at("peak_live_tasks").get<double>(), batch ? n_of(name) : 1) << name;
+    if (name.rfind("create/fiber/", 0) == 0) {
+      EXPECT_GE(entry.at("stacks_peak_in_use").get<double>(), batch ? n_of(name) : 1) << name;
+      EXPECT_TRUE(entry.at("stack_guard").is_number()) << name;
+    }
     runtimes.insert(runtime_of(name, "mode:"));
   }
   const std::vector<std::string> suite = suite_runtimes();
@@ -147,12 +159,42 @@ TEST(TimingRun, SkynetSumIsRightForEveryRuntimeBothWays) {
     EXPECT_EQ(entry.at("tasks").get<double>(), static_cast<double>((10 * n - 1) / 9)) << name;
     EXPECT_GT(entry.at("ms_wall").get<double>(), 0) << name;
     EXPECT_GT(entry.at("ns_per_task").get<double>(), 0) << name;
+    EXPECT_GT(entry.at("peak_rss_bytes").get<double>(), 0) << name;
+    // At least the root and one chain down to a leaf; at most the whole tree.
+    const double live = entry.at("peak_live_tasks").get<double>();
+    EXPECT_GE(live, 1 + std::log10(static_cast<double>(n))) << name;
+    EXPECT_LE(live, static_cast<double>((10 * n - 1) / 9)) << name;
+    if (name.rfind("skynet/fiber/", 0) == 0) {
+      EXPECT_GE(entry.at("stacks_peak_in_use").get<double>(), 1) << name;
+    }
     runtimes.insert(runtime_of(name, "via:"));
     vias.insert(name.substr(name.find("via:"), name.find("/n:") - name.find("via:")));
   }
   const std::vector<std::string> suite = suite_runtimes();
   EXPECT_EQ(runtimes, std::set<std::string>(suite.begin(), suite.end()));
   EXPECT_EQ(vias, (std::set<std::string>{"via:channel", "via:join"}));
+}
+
+// pairs and fanin at 1 and 2 workers (and CPUs where there are two): every hand-off and
+// message counted, on every runtime of the suite.
+TEST(TimingRun, PairsAndFaninCountEveryHandOffAndMessage) {
+  std::vector<nlohmann::json> entries;
+  for (const char* workload : {"pairs", "fanin"}) {
+    for (nlohmann::json& entry : run_workload(workload)) entries.push_back(std::move(entry));
+  }
+  std::set<std::string> runtimes;
+  for (const nlohmann::json& entry : entries) {
+    const std::string name = entry.at("name");
+    const bool pairs = name.rfind("pairs/", 0) == 0;
+    const double done = entry.at(pairs ? "switches" : "messages").get<double>();
+    // n:2000 (smoke) split over P = W pairs or producers of the entry: all of it.
+    EXPECT_EQ(done, static_cast<double>(n_of(name))) << name;
+    EXPECT_GT(entry.at(pairs ? "ns_per_switch" : "ns_per_message").get<double>(), 0) << name;
+    EXPECT_GE(entry.at("cpu_ns_per_op").get<double>(), 0) << name;
+    runtimes.insert(runtime_of(name, "n:"));
+  }
+  const std::vector<std::string> suite = suite_runtimes();
+  EXPECT_EQ(runtimes, std::set<std::string>(suite.begin(), suite.end()));
 }
 
 TEST(TimingRun, SwitchCountsEverySwitch) {

@@ -1,6 +1,7 @@
 // timing_support.h: what every timing workload shares: the wall clock it measures with,
 // counters reported as plain per-iteration values, the kernel's count of this process's
-// context switches and page faults around the measured part, and failing an entry (rather
+// context switches and page faults and its peak resident memory around the measured
+// part, and failing an entry (rather
 // than the process) when a run goes wrong.
 //
 // Invariant: every counter is the mean over an entry's iterations of a value measured in
@@ -17,6 +18,10 @@
 #include <exception>
 #include <map>
 #include <string>
+#include <type_traits>
+#include <utility>
+
+#include "harness/procfs.h"
 
 namespace greenbench {
 
@@ -44,7 +49,7 @@ class IterationCounters {
 // What the kernel counted for this whole process (every thread, ended ones included):
 // context switches a thread asked for by blocking or yielding (voluntary), those forced
 // on it by preemption (involuntary), minor page faults (a first touch of memory), and
-// user + system CPU time.
+// user + system CPU time (idle workers' spinning included).
 struct ProcessUsage {
   double voluntary = 0, involuntary = 0, minor_faults = 0, cpu_seconds = 0;
 
@@ -59,15 +64,41 @@ struct ProcessUsage {
   }
 
   // Adds the change since `before`, per operation (a switch, a task), to `counters`:
-  // voluntary_switches_per_op, involuntary_switches_per_op, minor_faults_per_op. They
-  // count the kernel's side of the measured part: a switch between OS threads is one or
-  // two kernel context switches, one between fibers on one worker none.
+  // voluntary_switches_per_op, involuntary_switches_per_op, minor_faults_per_op,
+  // cpu_ns_per_op. They count the kernel's side of the measured part: a switch between
+  // OS threads is one or two kernel context switches, one between fibers on one worker
+  // none; cpu_ns_per_op beside the wall time per operation says how many CPUs were busy.
   void add_since(const ProcessUsage& before, double operations, IterationCounters& counters) const {
     counters.add("voluntary_switches_per_op", (voluntary - before.voluntary) / operations);
     counters.add("involuntary_switches_per_op", (involuntary - before.involuntary) / operations);
     counters.add("minor_faults_per_op", (minor_faults - before.minor_faults) / operations);
+    counters.add("cpu_ns_per_op", (cpu_seconds - before.cpu_seconds) * 1e9 / operations);
   }
 };
+
+// The process's peak resident memory over one measured run: reset before the run (the
+// peak then starts at the present Rss, the process's baseline included), read after it.
+// Workloads add it as peak_rss_bytes: the largest Rss the run reached, not its increase.
+class PeakResident {
+ public:
+  PeakResident() { reset_peak_resident(); }
+  void add_to(IterationCounters& counters) const {
+    counters.add("peak_rss_bytes", static_cast<double>(peak_resident_bytes()));
+  }
+};
+
+// Runs root() in rt. Where the runtime reports on its run (its run() returns a report and
+// RT::run_counters turns it into counters: ours), those counters go on the entry as they
+// are: figures of the whole run, warm-up included, not means per iteration.
+template <class RT, class Root>
+void run_recording(benchmark::State& state, const RT& rt, Root&& root) {
+  if constexpr (std::is_void_v<decltype(rt.run(root))>) {
+    rt.run(std::forward<Root>(root));
+  } else {
+    const auto report = rt.run(std::forward<Root>(root));
+    for (const auto& [name, value] : RT::run_counters(report)) state.counters[name] = value;
+  }
+}
 
 // Runs body(); an exception it throws marks the entry as failed (the timing binary then
 // exits non-zero) instead of ending the process.

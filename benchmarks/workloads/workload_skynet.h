@@ -13,6 +13,11 @@
 //   ns_per_task  ms_wall per task created (1,111,111 for n = 1M)
 //   sum, tasks   the result and the tasks counted by the tree itself (each task adds one
 //                to its children's count)
+//   peak_live_tasks  the most tasks live at once (live_tasks.h), counted in the warm-up:
+//                the traversal order differs between runtimes (a FIFO run queue goes
+//                breadth-first and holds up to ~n stacks; Boost.Fiber's dispatch runs a
+//                child at spawn, depth-first), and with it the memory a tree needs
+//   peak_rss_bytes   the process's peak Rss during a timed run (timing_support.h)
 // One unreported warm-up run comes first, as in create.
 // OS threads run it at n:10000 (11,111 threads): the largest power of ten whose tree fits
 // under pid_max here (32,768); n:100000 would need up to 111,111 threads alive at once.
@@ -28,6 +33,7 @@
 #include <string>
 
 #include "tasks/task_runtime.h"
+#include "workloads/live_tasks.h"
 #include "workloads/timing_support.h"
 
 namespace greenbench {
@@ -45,9 +51,11 @@ constexpr std::int64_t skynet_tasks(std::int64_t n) {
 }
 constexpr std::int64_t skynet_sum(std::int64_t n) { return n * (n - 1) / 2; }
 
-// The task for the `size` leaves starting at `ordinal`.
+// The task for the `size` leaves starting at `ordinal`; counted as live in `gauge` when set.
 template <TaskRuntime RT>
-void skynet_task(const RT& rt, std::int64_t ordinal, std::int64_t size, SkynetResult& out) {
+void skynet_task(const RT& rt, std::int64_t ordinal, std::int64_t size, SkynetResult& out,
+                 LiveTaskGauge* gauge) {
+  const LiveTask live(gauge);
   if (size == 1) {
     out = {ordinal, 1};
     return;
@@ -57,7 +65,7 @@ void skynet_task(const RT& rt, std::int64_t ordinal, std::int64_t size, SkynetRe
   std::array<typename RT::Handle, kSkynetFanOut> children;
   for (int i = 0; i < kSkynetFanOut; ++i) {
     children[i] = rt.spawn([&rt, &result = results[i], first = ordinal + i * child_size,
-                            child_size] { skynet_task(rt, first, child_size, result); });
+                            child_size, gauge] { skynet_task(rt, first, child_size, result, gauge); });
   }
   for (auto& child : children) child.join();
   out = {0, 1};
@@ -70,7 +78,9 @@ void skynet_task(const RT& rt, std::int64_t ordinal, std::int64_t size, SkynetRe
 // The same tree, each result sent on the parent's channel.
 template <TaskRuntime RT>
 void skynet_task_via_channel(const RT& rt, std::int64_t ordinal, std::int64_t size,
-                             typename RT::template Channel<SkynetResult>& out) {
+                             typename RT::template Channel<SkynetResult>& out,
+                             LiveTaskGauge* gauge) {
+  const LiveTask live(gauge);
   if (size == 1) {
     out.send({ordinal, 1});
     return;
@@ -79,8 +89,8 @@ void skynet_task_via_channel(const RT& rt, std::int64_t ordinal, std::int64_t si
   typename RT::template Channel<SkynetResult> results;
   std::array<typename RT::Handle, kSkynetFanOut> children;
   for (int i = 0; i < kSkynetFanOut; ++i) {
-    children[i] = rt.spawn([&rt, &results, first = ordinal + i * child_size, child_size] {
-      skynet_task_via_channel(rt, first, child_size, results);
+    children[i] = rt.spawn([&rt, &results, first = ordinal + i * child_size, child_size, gauge] {
+      skynet_task_via_channel(rt, first, child_size, results, gauge);
     });
   }
   SkynetResult total{0, 1};
@@ -97,16 +107,17 @@ enum class SkynetVia { join, channel };
 
 inline const char* skynet_via_name(SkynetVia via) { return via == SkynetVia::join ? "join" : "channel"; }
 
-// One whole tree from the root, as `via` says; its result.
+// One whole tree from the root, as `via` says; its result. Tasks count as live in `gauge`
+// when set.
 template <TaskRuntime RT>
-SkynetResult skynet_tree(const RT& rt, std::int64_t n, SkynetVia via) {
+SkynetResult skynet_tree(const RT& rt, std::int64_t n, SkynetVia via, LiveTaskGauge* gauge) {
   SkynetResult result;
   if (via == SkynetVia::join) {
-    rt.spawn([&] { skynet_task(rt, 0, n, result); }).join();
+    rt.spawn([&] { skynet_task(rt, 0, n, result, gauge); }).join();
     return result;
   }
   typename RT::template Channel<SkynetResult> root;
-  auto handle = rt.spawn([&] { skynet_task_via_channel(rt, 0, n, root); });
+  auto handle = rt.spawn([&] { skynet_task_via_channel(rt, 0, n, root, gauge); });
   result = root.recv();
   handle.join();
   return result;
@@ -115,18 +126,20 @@ SkynetResult skynet_tree(const RT& rt, std::int64_t n, SkynetVia via) {
 template <TaskRuntime RT>
 void skynet_workload(benchmark::State& state, const RT& rt, std::int64_t n, SkynetVia via) {
   fail_entry_on_exception(state, [&] {
-    rt.run([&] {
+    run_recording(state, rt, [&] {
       SkynetResult result;
-      const auto run_tree = [&] {
+      const auto run_tree = [&](LiveTaskGauge* gauge) {
         const auto began = Clock::now();
-        result = skynet_tree(rt, n, via);
+        result = skynet_tree(rt, n, via, gauge);
         return seconds_between(began, Clock::now());
       };
-      run_tree();  // warm-up, unreported, as in create
+      LiveTaskGauge live;
+      run_tree(&live);  // warm-up, unreported, as in create
       IterationCounters counters;
       for (auto _ : state) {
+        const PeakResident peak;
         const ProcessUsage usage = ProcessUsage::now();
-        const double seconds = run_tree();
+        const double seconds = run_tree(nullptr);
         const ProcessUsage after = ProcessUsage::now();
         benchmark::DoNotOptimize(result);
         state.SetIterationTime(seconds);
@@ -141,6 +154,8 @@ void skynet_workload(benchmark::State& state, const RT& rt, std::int64_t n, Skyn
         counters.add("ms_wall", seconds * 1e3);
         counters.add("ns_per_task", seconds * 1e9 / static_cast<double>(result.tasks));
         after.add_since(usage, static_cast<double>(result.tasks), counters);
+        peak.add_to(counters);
+        counters.add("peak_live_tasks", static_cast<double>(live.peak()));
         counters.add("sum", static_cast<double>(result.sum));
         counters.add("tasks", static_cast<double>(result.tasks));
       }

@@ -56,6 +56,7 @@ examples:
   scripts/bench_all --profile full --out results/mine.json
   scripts/bench_all --list --only 'skynet/*' which skynet entries a run would make
   scripts/bench_all --no-build --only 'create/fiber*' --only 'create/go*'
+  scripts/bench_all --workers 1,2,4 --only 'skynet/*'   scaling with cores (issue 16)
 """
 
 
@@ -80,6 +81,13 @@ def parse_bytes(text):
     return int(float(m.group(1)) * scale)
 
 
+def worker_list(text):
+    try:
+        return catalogue.parse_worker_counts(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="bench_all", allow_abbrev=False, formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -102,6 +110,12 @@ def parse_args(argv):
                         "max-conns runs: bytes, or a number with K, M, G or T (binary: "
                         "4G = 4GiB), e.g. 4GiB or 512MiB (default: a quarter of available "
                         "memory, at most 8 GiB)")
+    p.add_argument("--workers", type=worker_list, metavar="LIST",
+                   help="worker counts of the scaling entries (create mode:batch, skynet, pairs, fanin): "
+                        "fibers and Boost.Fiber on W workers, Go at GOMAXPROCS=W, threads "
+                        "restricted to W CPUs (only where there are W); e.g. 1,2,4 (default: "
+                        "1, 2, 4, ... below the usable CPUs, and the usable CPUs). W above the "
+                        "CPUs is oversubscribed: the context says so")
     p.add_argument("--no-build", action="store_true",
                    help="skip setup and the build; use build/release as it is")
     return p.parse_args(argv)
@@ -294,6 +308,12 @@ def run_entries(entries, ctx, out):
     return doc, failures, interrupted
 
 
+def scaling_context(workers, cpus):
+    """What the context says of the scaling entries: their worker counts, and those above
+    the usable CPUs (oversubscribed: W workers share fewer CPUs)."""
+    return {"scaling_workers": list(workers), "oversubscribed_workers": [w for w in workers if w > cpus]}
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     paths = catalogue.Paths(ROOT)
@@ -304,9 +324,11 @@ def main(argv=None):
     if not built and not args.list:
         die(f"{paths.timing} is missing: build first (drop --no-build)", 1)
     # Before a build, --list shows what a run (which builds everything) would make.
-    entries = catalogue.entries(args.profile, paths, catalogue.usable_cpus(), budget,
+    cpus = catalogue.usable_cpus()
+    workers = args.workers or catalogue.scaling_worker_counts(cpus)
+    entries = catalogue.entries(args.profile, paths, cpus, budget,
                                 has_echo=not built or os.access(paths.echo, os.X_OK),
-                                has_go=not built or os.access(paths.go_peer, os.X_OK))
+                                has_go=not built or os.access(paths.go_peer, os.X_OK), workers=workers)
     chosen = catalogue.select(entries, args.only)
     if not chosen:
         die(f"no entry matches {' or '.join(args.only)}; see --list")
@@ -316,8 +338,13 @@ def main(argv=None):
 
     ctx = machine.machine_context(args.profile, build_info(paths), ROOT)
     ctx["max_count_budget_bytes"] = budget
+    ctx.update(scaling_context(workers, cpus))
     ctx["cpu_set"] = child_cpus(0)
     ctx["warnings"] += machine.warnings(ctx)
+    if ctx["oversubscribed_workers"]:
+        ctx["warnings"].append(
+            f"scaling entries at {', '.join(map(str, ctx['oversubscribed_workers']))} workers are "
+            f"oversubscribed: more workers than the {cpus} usable CPUs")
     if not os.access(paths.go_peer, os.X_OK):
         ctx["warnings"].append("Go rows skipped: greenbench-go was not built (is golang-go installed?)")
     for w in ctx["warnings"]:

@@ -47,7 +47,8 @@ MIN_REPS = 3
 # - Boost.Fiber's default allocator (a malloc of 128 KiB per fiber; alloc:pooled, its
 #   best, stays), its creation at n:100000, its skynet at 1M and via:channel, its switch across 2 CPUs
 #   (idle workers spin: 12) and its max_count (no claim reads it);
-# - std_thread's batch creation (the claims read sequential creation), skynet, and
+# - std_thread's batch creation (the claims read sequential creation; also its scaling
+#   rows on W CPUs), skynet (all its rows), and
 #   switch across 2 CPUs (1.3 s an iteration: 16 s of wall time);
 # - skynet at 1M on one worker, ours and Go's, where there are several CPUs
 #   (`skip_on_several_cpus`; 1.1M tasks 4 times a process: 11 s ours, 15 s Go's); on
@@ -69,7 +70,6 @@ PROFILES = {
     "quick": {"reps": 3, "min_time": 0.05, "memory_n": [1000, 10000],
               "memory_depth": [(16, 1000)],
               "probe_reps": 3, "max_count_cap": 100_000, "max_count_seconds": 20,
-              "skynet_n": 1_000_000,
               "echo_conns": [1000], "echo_reps": 3, "echo_warmup": 0.5, "echo_seconds": 1,
               "echo_rates": [20000], "echo_rate_conns": 1000, "echo_max_conns": False,
               "gil_reps": 3, "probe_workers": [1],
@@ -79,13 +79,13 @@ PROFILES = {
                        "create/boost_fiber/*/n:100000",
                        "skynet/boost_fiber/*/n:1000000", "skynet/boost_fiber/*/via:channel/*",
                        "create/std_thread/mode:batch/*", "create/std_thread/cpuset:1/mode:batch/*",
+                       "create/std_thread/cpus:*",
                        "memory/std_thread/n:10000",
                        "max_count/boost_fiber/*"],
               "skip_on_several_cpus": ["skynet/fiber/workers:1/*n:1000000", "skynet/go/procs:1/*n:1000000"]},
     "full": {"reps": 5, "min_time": 0.5, "memory_n": [1000, 10000, 100000, 1_000_000],
              "memory_depth": [(16, 10000)],
              "probe_reps": 3, "max_count_cap": 20_000_000, "max_count_seconds": 120,
-             "skynet_n": 1_000_000,
              "echo_conns": [100, 1000, 10000], "echo_reps": 3, "echo_warmup": 1, "echo_seconds": 3,
              "echo_rates": [10000, 40000, 80000], "echo_rate_conns": 1000,
              "echo_max_conns": True, "echo_max_conns_cap": 1_000_000, "echo_max_conns_seconds": 120,
@@ -109,8 +109,11 @@ FIBER_SKYNET_N = tuple(_FULL["fiber_skynet_n"])
 GIL_WORKERS = tuple(_SIZES["gil_workers"])
 # benchmarks/tasks/runtime_set.h's kSmallPthreadStack (a configuration, not a size).
 SKYNET_VIAS = ("join", "channel")  # workload_skynet.h's SkynetVia, in its order
+SWITCHES = _FULL["switches_per_iteration"]  # switch's one-way switches; pairs' hand-offs, fanin's messages
+PARALLEL_WORKLOADS = ("pairs", "fanin")  # workload_parallel.h, in timing_main.cpp's order
 THREAD_STACK_N = 256  # OS threads the Go peer's thread_stack makes the runtime start
 SMALL_PTHREAD_STACK_KIB = 64
+MAX_WORKERS = 1024  # runtime_set.cpp's kMaxWorkers
 
 
 @dataclass(frozen=True)
@@ -174,8 +177,36 @@ def worker_counts(cpus):
     return [1] if cpus <= 1 else [1, cpus]
 
 
+def scaling_worker_counts(cpus):
+    """runtime_set.cpp's scaling_worker_counts: 1, 2, 4, ... below the usable CPUs, and
+    the usable CPUs; the default of bench_all --workers (issue 16)."""
+    counts, w = [], 1
+    while w < cpus:
+        counts.append(w)
+        w *= 2
+    return counts + [cpus]
+
+
+def parse_worker_counts(text):
+    """A --workers list, '1,2,4', as distinct counts from 1 to 1024 in its order;
+    ValueError otherwise (runtime_set.cpp's parse_worker_counts)."""
+    try:
+        counts = [int(part) for part in text.split(",")]
+    except ValueError:
+        raise ValueError(f"not a list of worker counts: {text!r} (try 1,2,4)") from None
+    if any(not 1 <= w <= MAX_WORKERS for w in counts) or len(set(counts)) != len(counts):
+        raise ValueError(f"worker counts must be distinct, from 1 to {MAX_WORKERS}: {text!r}")
+    return counts
+
+
 def os_thread_prefixes():
     return ["std_thread", "pthread/stack:default", f"pthread/stack:{SMALL_PTHREAD_STACK_KIB}KiB"]
+
+
+def cpu_restricted_prefixes(cpus, workers):
+    """The thread rows of the scaling entries (cpu_restricted_runtime.h): each OS-thread
+    runtime on W CPUs, for every W of `workers` this machine has."""
+    return [f"{rt}/cpus:{w}" for w in workers if w <= cpus for rt in os_thread_prefixes()]
 
 
 def m_to_n_prefixes(workers):
@@ -194,25 +225,34 @@ def runtime_prefixes(cpus, workers_kept=None):
     return prefixes
 
 
-def timing_names(cpus):
-    """greenbench_timing --list's names (full sizes), in its order."""
+def timing_names(cpus, workers=None):
+    """greenbench_timing --list's names (full sizes), in its order; `workers` is its
+    --workers list (default: scaling_worker_counts)."""
+    workers = scaling_worker_counts(cpus) if workers is None else workers
     names = []
     for rt in os_thread_prefixes():
         names += [f"create/{rt}/mode:{m}/n:{n}" for n in THREAD_CREATE_N for m in ("sequential", "batch")]
-    for workers in worker_counts(cpus):
-        for rt in m_to_n_prefixes(workers):
-            names += [f"create/{rt}/mode:{m}/n:{n}" for n in FIBER_CREATE_N for m in ("sequential", "batch")]
+    names += [f"create/{rt}/mode:batch/n:{n}" for rt in cpu_restricted_prefixes(cpus, workers) for n in THREAD_CREATE_N]
+    for w in worker_counts(cpus):
+        for rt in m_to_n_prefixes(w):
+            names += [f"create/{rt}/mode:sequential/n:{n}" for n in FIBER_CREATE_N]
+    for w in workers:
+        for rt in m_to_n_prefixes(w):
+            names += [f"create/{rt}/mode:batch/n:{n}" for n in FIBER_CREATE_N]
     for switch_cpus in (1, 2):
         if switch_cpus > cpus:
             continue
         vias = ("yield", "handoff") if switch_cpus == 1 else ("handoff",)
         for rt in os_thread_prefixes() + m_to_n_prefixes(switch_cpus):
             names += [f"switch/{rt}/via:{via}/cpus:{switch_cpus}" for via in vias]
-    names += [f"skynet/{rt}/via:{via}/n:{n}" for rt in os_thread_prefixes()
+    names += [f"skynet/{rt}/via:{via}/n:{n}" for rt in os_thread_prefixes() + cpu_restricted_prefixes(cpus, workers)
               for n in THREAD_SKYNET_N for via in SKYNET_VIAS]
-    for workers in worker_counts(cpus):
-        for rt in m_to_n_prefixes(workers):
+    for w in workers:
+        for rt in m_to_n_prefixes(w):
             names += [f"skynet/{rt}/via:{via}/n:{n}" for n in FIBER_SKYNET_N for via in SKYNET_VIAS]
+    for workload in PARALLEL_WORKLOADS:
+        prefixes = cpu_restricted_prefixes(cpus, workers) + [rt for w in workers for rt in m_to_n_prefixes(w)]
+        names += [f"{workload}/{rt}/n:{SWITCHES}" for rt in prefixes]
     names += [f"gil/fiber/workers:{w}/job:cpu" for w in GIL_WORKERS]
     return names
 
@@ -221,9 +261,9 @@ def usable_cpus():
     return len(os.sched_getaffinity(0))
 
 
-def _timing(paths, name, prof):
+def _timing(paths, name, prof, workers):
     argv = [paths.timing, f"--benchmark_filter=^{re.escape(name)}$", "--benchmark_repetitions=1",
-            f"--benchmark_min_time={prof['min_time']}"]
+            f"--benchmark_min_time={prof['min_time']}", "--workers=" + ",".join(map(str, workers))]
     # Google Benchmark first grows the iteration count up to min_time in each process.
     return Entry(name, "timing", argv, prof["reps"], timeout=600,
                  estimate=prof["reps"] * (max(prof["min_time"], 0.3) * 2.5 + 0.2))
@@ -285,27 +325,38 @@ def _echo(paths, prof, budget, cpus, has_go):
     return entries
 
 
-def _go(paths, prof, budget, cores):
+def _go(paths, prof, budget, cores, workers):
+    """The Go peer's entries: sequential creation at GOMAXPROCS 1 and all cores, the
+    scaling entries (batch creation, skynet, pairs, fanin) at every P of `workers`, as the
+    fibers."""
     go = paths.go_peer
     entries = []
     reps = str(prof["reps"])
     # Timing entries: the C++ rows' estimator (workload.go), runs until min_time, their mean.
     timed = ["-reps", reps, "-min-time", str(prof["min_time"])]
-    for procs in dict.fromkeys([1, cores]):
+    for procs in dict.fromkeys([1, cores] + list(workers)):
         common = ["-procs", str(procs)] + timed
+        modes = (("sequential",) if procs in (1, cores) else ()) + (("batch",) if procs in workers else ())
         for n in FIBER_CREATE_N:  # the fibers' sizes (benchmarks/sizes.json)
-            for mode in ("sequential", "batch"):
+            for mode in modes:
                 entries.append(_peer(f"create/go/procs:{procs}/mode:{mode}/n:{n}",
                                      [go, "create", "-mode", mode, "-n", str(n)] + common, 3))
-        for via in SKYNET_VIAS:
-            entries.append(_peer(f"skynet/go/procs:{procs}/via:{via}/n:{prof['skynet_n']}",
-                                 [go, "skynet", "-via", via, "-n", str(prof["skynet_n"])] + common, 5))
+        if procs not in workers:
+            continue
+        for workload in PARALLEL_WORKLOADS:
+            entries.append(_peer(f"{workload}/go/procs:{procs}/n:{SWITCHES}",
+                                 [go, workload, "-n", str(SWITCHES)] + common, 2))
+        # The fibers' sizes, so that every runtime has a row at n:10000 (threads' only size).
+        for n in FIBER_SKYNET_N:
+            for via in SKYNET_VIAS:
+                entries.append(_peer(f"skynet/go/procs:{procs}/via:{via}/n:{n}",
+                                     [go, "skynet", "-via", via, "-n", str(n)] + common, 5 if n > 10_000 else 1))
     # Control rows: the collector off, where creation allocates most (no claim reads them).
     gogc_off = ["-procs", str(cores), "-gogc", "off"] + timed
     entries.append(_peer(f"create/go/procs:{cores}/gogc:off/mode:batch/n:{max(FIBER_CREATE_N)}",
                          [go, "create", "-mode", "batch", "-n", str(max(FIBER_CREATE_N))] + gogc_off, 3))
-    entries.append(_peer(f"skynet/go/procs:{cores}/gogc:off/via:channel/n:{prof['skynet_n']}",
-                         [go, "skynet", "-via", "channel", "-n", str(prof["skynet_n"])] + gogc_off, 5))
+    entries.append(_peer(f"skynet/go/procs:{cores}/gogc:off/via:channel/n:{max(FIBER_SKYNET_N)}",
+                         [go, "skynet", "-via", "channel", "-n", str(max(FIBER_SKYNET_N))] + gogc_off, 5))
     for via, cpus in (("yield", 1), ("handoff", 1), ("handoff", 2)):
         entries.append(_peer(f"switch/go/procs:{cpus}/via:{via}/cpus:{cpus}",
                              [go, "switch", "-via", via, "-cpus", str(cpus), "-procs", str(cpus)] + timed, 3))
@@ -342,10 +393,13 @@ def _on_one_cpu(entry):
     return dataclasses.replace(entry, name=results.with_runtime_param(entry.name, "cpuset", 1), cpuset=1)
 
 
-def entries(profile, paths, cpus, budget, has_echo=True, has_go=True):
-    """Every entry of `profile` in run order, less the profile's skips."""
+def entries(profile, paths, cpus, budget, has_echo=True, has_go=True, workers=None):
+    """Every entry of `profile` in run order, less the profile's skips; the scaling
+    entries (create mode:batch, skynet, pairs, fanin) at the worker counts `workers` (default:
+    scaling_worker_counts)."""
     prof = PROFILES[profile]
-    out = [_timing(paths, name, prof) for name in timing_names(cpus)]
+    workers = scaling_worker_counts(cpus) if workers is None else list(workers)
+    out = [_timing(paths, name, prof, workers) for name in timing_names(cpus, workers)]
     for rt in runtime_prefixes(cpus, prof["probe_workers"]):
         for n in prof["memory_n"]:
             out.append(_probe(paths, f"memory/{rt}/n:{n}", ["memory", "--runtime", rt, "--n", str(n)],
@@ -361,7 +415,7 @@ def entries(profile, paths, cpus, budget, has_echo=True, has_go=True):
     if has_echo:
         out += _echo(paths, prof, budget, cpus, has_go)
     if has_go:
-        out += _go(paths, prof, budget, cpus)
+        out += _go(paths, prof, budget, cpus, workers)
     py = [sys.executable, paths.python_peer]
     out.append(_peer("create/python_thread/mode:sequential/n:10000",
                      py + ["create", "-n", "10000", "-reps", str(prof["reps"]), "-min-time", str(prof["min_time"])], 3))

@@ -42,11 +42,14 @@ ENTRY_KEYS = frozenset({
 # lower-is-better; the named ones below are higher-is-better, or facts whatever their name.
 HIGHER_IS_BETTER = frozenset({"max_tasks", "tasks_in_8GiB", "speedup", "requests_per_second",
                               "max_conns", "largest_stack_bytes"})
-FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "map_count", "requests",
+FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "messages", "map_count", "requests",
                            "conns", "request_bytes", "client_threads", "nofile_limit",
                            "max_stack_bytes", "frame_bytes_reached", "threads", "gc_cycles_per_run",
                            "offered_per_second", "client_run_queue_fraction", "server_cpus",
-                           "client_cpus", "cpu_sets_disjoint"})
+                           "client_cpus", "cpu_sets_disjoint",
+                           "peak_live_tasks", "stacks_peak_in_use", "stacks_mapped",
+                           "stack_allocations", "stacks_decommitted", "unguarded_stacks", "steals",
+                           "stack_guard"})
 _LOWER_IS_BETTER = re.compile(r"(^|_)(ns|ms|bytes)(_|$)|^seconds$|_(switches|faults)_per_op$")
 
 # Runtime ids in the order of the format doc's table, with the parameters each takes.
@@ -55,8 +58,8 @@ _LOWER_IS_BETTER = re.compile(r"(^|_)(ns|ms|bytes)(_|$)|^seconds$|_(switches|fau
 # `cpuset:K` (any runtime but the echo servers): the whole process ran on K CPUs.
 RUNTIME_PARAMETERS = {
     "fiber": ("workers", "cpuset"),
-    "std_thread": ("cpuset",),
-    "pthread": ("stack", "cpuset"),
+    "std_thread": ("cpus", "cpuset"),
+    "pthread": ("stack", "cpus", "cpuset"),
     "boost_fiber": ("sched", "workers", "alloc", "cpuset"),
     "go": ("procs", "gogc", "cpuset"),
     "epoll": ("loops",),

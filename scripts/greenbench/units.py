@@ -11,9 +11,10 @@ import math
 _TIME_STEPS = ((1e9, "s"), (1e6, "ms"), (1e3, "µs"), (1.0, "ns"))
 _BYTE_STEPS = ((2.0 ** 40, "TiB"), (2.0 ** 30, "GiB"), (2.0 ** 20, "MiB"), (2.0 ** 10, "KiB"),
                (1.0, "B"))
-_COUNTS = frozenset({"max_tasks", "tasks_in_8GiB", "tasks", "tasks_alive", "switches",
+_COUNTS = frozenset({"max_tasks", "tasks_in_8GiB", "tasks", "tasks_alive", "switches", "messages",
                      "map_count", "sum", "max_conns", "requests", "conns", "client_threads",
-                     "nofile_limit"})
+                     "nofile_limit", "peak_live_tasks", "stacks_peak_in_use", "stacks_mapped",
+                     "stack_allocations", "stacks_decommitted", "unguarded_stacks", "steals"})
 
 
 def unit_of(counter):

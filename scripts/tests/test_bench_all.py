@@ -1,10 +1,13 @@
 """Tests of greenbench.bench_all's run loop with stand-in measurement programs: a probe's
 repetitions become one run in the results file, an entry that cannot run here (exit 3)
 is skipped and one that fails (exit 1) is counted, both with a warning, and the file
-keeps every finished entry; the headline figure of an open-loop echo run is its p99."""
+keeps every finished entry; the headline figure of an open-loop echo run is its p99;
+and, where the release build exists, a real run of scaling entries (--workers)."""
 
 import contextlib
 import io
+import json
+import os
 import sys
 import unittest
 
@@ -83,6 +86,43 @@ class RunEntriesTest(support.ScratchTestCase):
         rows = {run: counter for run, counter, *_ in bench_all.headline(doc)}
         self.assertEqual(rows["echo_open_loop/std_thread/conns:1000/rate:20000"], "ns_p99")
         self.assertEqual(rows["echo/std_thread/conns:1000"], "requests_per_second")
+
+
+BUILT = catalogue.Paths(os.path.dirname(support.SCRIPTS))
+
+
+@unittest.skipUnless(os.access(BUILT.timing, os.X_OK) and os.access(BUILT.go_peer, os.X_OK),
+                     "needs the release build's greenbench_timing and greenbench-go")
+class ScalingRunTest(support.ScratchTestCase):
+    """bench_all --workers 1,2,4 on whatever CPUs there are (2 on the reference VM: 4 is
+    oversubscribed): the scaling entries run under names that carry W, Go at
+    GOMAXPROCS=W, threads restricted to W CPUs, and the context says which W exceed the
+    CPUs."""
+
+    def test_workers_list_runs_and_is_recorded(self):
+        out = os.path.join(self.tmp, "scaling.json")
+        only = ["skynet/fiber/workers:1/via:join/n:10000", "skynet/fiber/workers:4/via:join/n:10000",
+                "pairs/std_thread/cpus:1/n:50000", "skynet/go/procs:4/via:join/n:10000"]
+        argv = ["--no-build", "--workers", "1,2,4", "--out", out]
+        for name in only:
+            argv += ["--only", name]
+        run = support.run_script("bench_all", *argv)
+        self.assertEqual(run.returncode, 0, run.stderr)
+        with open(out, encoding="utf-8") as f:
+            doc = json.load(f)
+        ctx = doc["context"]["greenbench"]
+        cpus = catalogue.usable_cpus()
+        self.assertEqual(ctx["scaling_workers"], [1, 2, 4])
+        self.assertEqual(ctx["oversubscribed_workers"], [w for w in (1, 2, 4) if w > cpus])
+        medians = {e["run_name"]: e for e in doc["benchmarks"] if e.get("aggregate_name") == "median"}
+        self.assertEqual(sorted(medians), sorted(only))
+        for name, entry in medians.items():
+            if name.startswith("skynet/"):
+                self.assertEqual(entry["tasks"], 11111, name)
+                self.assertGreater(entry["peak_rss_bytes"], 0, name)
+            else:
+                self.assertEqual(entry["switches"], 50000, name)
+            self.assertGreater(entry["cpu_ns_per_op"], 0, name)
 
 
 if __name__ == "__main__":

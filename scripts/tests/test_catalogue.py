@@ -20,7 +20,9 @@ def by_name(entries):
 class CatalogueTest(unittest.TestCase):
     def test_names_on_two_cpus(self):
         names = catalogue.timing_names(2)
-        self.assertEqual(len(names), 80)
+        # 80, the thread rows of create batch and skynet on 1 and 2 CPUs (3 runtimes x 2
+        # CPU counts x 3 entries), pairs and fanin (2 x (6 thread rows + 6 M:N rows))
+        self.assertEqual(len(names), 122)
         self.assertEqual(len(set(names)), len(names))
         for name in ("create/std_thread/mode:sequential/n:10000",
                      "create/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/mode:batch/n:100000",
@@ -28,9 +30,42 @@ class CatalogueTest(unittest.TestCase):
                      "switch/fiber/workers:2/via:handoff/cpus:2",
                      "skynet/fiber/workers:1/via:join/n:1000000",
                      "skynet/fiber/workers:1/via:channel/n:1000000",
-                     "gil/fiber/workers:2/job:cpu"):
+                     "gil/fiber/workers:2/job:cpu",
+                     "create/std_thread/cpus:1/mode:batch/n:10000",
+                     "skynet/pthread/stack:64KiB/cpus:2/via:channel/n:10000",
+                     "pairs/std_thread/cpus:2/n:50000", "fanin/fiber/workers:1/n:50000",
+                     "fanin/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/n:50000"):
             self.assertIn(name, names)
         self.assertNotIn("switch/fiber/workers:2/via:yield/cpus:2", names)
+
+    def test_scaling_worker_counts(self):
+        self.assertEqual(catalogue.scaling_worker_counts(1), [1])
+        self.assertEqual(catalogue.scaling_worker_counts(2), [1, 2])
+        self.assertEqual(catalogue.scaling_worker_counts(6), [1, 2, 4, 6])
+        self.assertEqual(catalogue.scaling_worker_counts(16), [1, 2, 4, 8, 16])
+        self.assertEqual(catalogue.parse_worker_counts("1,2,4"), [1, 2, 4])
+        for bad in ("", "0", "1,1", "2,x", "1025", "1;2"):
+            with self.assertRaises(ValueError):
+                catalogue.parse_worker_counts(bad)
+
+    def test_workers_list_sets_the_scaling_entries(self):
+        """--workers 1,2,4 on 2 CPUs: M:N and Go at 4 (oversubscribed), threads only on
+        the CPUs there are; sequential creation stays at 1 and all cores."""
+        entries = catalogue.entries("full", PATHS, 2, BUDGET, workers=[1, 2, 4])
+        names = [e.name for e in entries]
+        for name in ("skynet/fiber/workers:4/via:join/n:10000", "skynet/go/procs:4/via:channel/n:1000000",
+                     "skynet/boost_fiber/sched:work_stealing/workers:4/alloc:pooled/via:join/n:10000",
+                     "create/fiber/workers:4/mode:batch/n:10000", "create/go/procs:4/mode:batch/n:10000",
+                     "skynet/std_thread/cpus:2/via:join/n:10000", "pairs/fiber/workers:4/n:50000",
+                     "fanin/go/procs:4/n:50000"):
+            self.assertIn(name, names)
+        for name in ("skynet/std_thread/cpus:4/via:join/n:10000", "create/fiber/workers:4/mode:sequential/n:10000",
+                     "create/go/procs:4/mode:sequential/n:10000", "switch/fiber/workers:4/via:handoff/cpus:4"):
+            self.assertNotIn(name, names)
+        timing = by_name(entries)["skynet/fiber/workers:4/via:join/n:10000"]
+        self.assertIn("--workers=1,2,4", timing.argv)
+        go = by_name(entries)["skynet/go/procs:4/via:join/n:10000"]
+        self.assertEqual(go.argv[go.argv.index("-procs") + 1], "4")
 
     def test_one_cpu_has_no_second_worker_count(self):
         names = catalogue.timing_names(1)
@@ -140,6 +175,8 @@ class CatalogueTest(unittest.TestCase):
         self.assertEqual([e.name for e in chosen], [
             "create/go/procs:1/mode:sequential/n:10000", "create/go/procs:1/mode:batch/n:10000",
             "create/go/procs:1/mode:sequential/n:100000", "create/go/procs:1/mode:batch/n:100000",
+            "pairs/go/procs:1/n:50000", "fanin/go/procs:1/n:50000",
+            "skynet/go/procs:1/via:join/n:10000", "skynet/go/procs:1/via:channel/n:10000",
             "switch/go/procs:1/via:yield/cpus:1", "switch/go/procs:1/via:handoff/cpus:1",
             "switch/go/procs:2/via:handoff/cpus:2", "create/go/procs:1/cpuset:1/mode:sequential/n:10000"])
         self.assertEqual(catalogue.select(entries, None), entries)

@@ -401,5 +401,30 @@ class PlotsTest(unittest.TestCase):
             self.assertIn("](echo_requests.png)", run.stdout)
 
 
+class ScalingSectionTest(ReportTestCase):
+    """scaling.json: 2 CPUs, skynet and create batch at 1, 2 and 4 workers (4 oversubscribed)."""
+    inputs = ("scaling.json",)
+
+    def test_speedup_efficiency_and_cpu_beside_wall(self):
+        self.assertIn("## Scaling with cores", self.text)
+        rows = support.markdown_table(self.text, "### skynet via:join n:10000")
+        fiber = row(rows, runtime="fiber", W="2")
+        self.assertEqual((fiber["time per op"], fiber["speedup over W=1"], fiber["efficiency"]),
+                         ("110 ns", "×1.8 (×1.7–×2.0)", "91%"))
+        self.assertEqual((fiber["CPU per op"], fiber["CPUs busy"]), ("210 ns", "1.91"))
+        self.assertEqual(row(rows, runtime="fiber", W="4 (oversubscribed)")["efficiency"], "50%")
+        self.assertEqual(row(rows, runtime="std_thread", W="2")["speedup over W=1"], "×1.5 (×1.4–×1.6)")
+        self.assertEqual(row(rows, runtime="go", W="2")["CPUs busy"], "2.00")
+
+    def test_a_group_without_one_worker_has_no_speedup(self):
+        rows = support.markdown_table(self.text, "### create mode:batch n:10000")
+        self.assertEqual([(r["W"], r["speedup over W=1"]) for r in rows], [("2", "—"), ("4 (oversubscribed)", "—")])
+
+    def test_files_without_scaling_entries_have_no_section(self):
+        run = support.run_script("report", support.fixture("run_a.json"), "--out", self.tmp.name, "--no-plots")
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertNotIn("## Scaling with cores", run.stdout)
+
+
 if __name__ == "__main__":
     unittest.main()
