@@ -1,5 +1,6 @@
 // timing_main.cpp: greenbench_timing, the suite's timing workloads (create, switch,
-// skynet, gil), each registered for every runtime, in one Google Benchmark binary.
+// skynet, fairness, blocking, gil), each registered for every runtime, in one Google
+// Benchmark binary.
 //
 //   greenbench_timing [--list] [--build-info] [--sizes=full|smoke] [Google Benchmark flags]
 //     --list          print the selected entry names, one per line, and exit
@@ -20,18 +21,23 @@
 // Sizes (full): OS threads create n:10000 and run skynet at n:10000 (11,111 threads: the
 // largest tree pid_max allows here); fibers (ours and Boost's) create n:10000 and
 // n:100000 and run skynet at n:10000 and n:1000000, so every runtime has a row at
-// n:10000; switch times 50,000 one-way switches per iteration. M:N runtimes run on 1
+// n:10000; switch times 50,000 one-way switches per iteration; fairness and blocking
+// measure a 200 ms window per iteration, with hogs:K at K = W and 2W (W: an M:N
+// runtime's workers, the usable CPUs for OS threads) and blockers:B at B = 0, C and 2C
+// (C: the usable CPUs) for every runtime. M:N runtimes run on 1
 // worker and on all usable CPUs. Boost.Fiber's work_stealing entries need a process of
 // their own (boost_fiber_runtime.h): the driver runs every entry in its own process.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
 #include <array>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "harness/build_info.h"
@@ -39,7 +45,9 @@
 #include "harness/entry_name.h"
 #include "tasks/runtime_set.h"
 #include "harness/timing_entries.h"
+#include "workloads/workload_blocking.h"
 #include "workloads/workload_create.h"
+#include "workloads/workload_fairness.h"
 #include "workloads/workload_gil.h"
 #include "workloads/workload_skynet.h"
 #include "workloads/workload_switch.h"
@@ -53,9 +61,11 @@ struct SuiteSizes {
   std::int64_t thread_skynet_n;
   std::array<std::int64_t, 2> fiber_skynet_n;
   std::int64_t switches;  // one-way, per iteration
+  std::chrono::milliseconds window;  // fairness and blocking, per iteration
 };
-constexpr SuiteSizes kFullSizes = {10'000, {10'000, 100'000}, 10'000, {10'000, 1'000'000}, 50'000};
-constexpr SuiteSizes kSmokeSizes = {100, {100, 1'000}, 100, {100, 1'000}, 2'000};
+constexpr SuiteSizes kFullSizes = {10'000, {10'000, 100'000}, 10'000, {10'000, 1'000'000}, 50'000,
+                                   std::chrono::milliseconds(200)};
+constexpr SuiteSizes kSmokeSizes = {100, {100, 1'000}, 100, {100, 1'000}, 2'000, std::chrono::milliseconds(20)};
 constexpr std::array<unsigned, 2> kGilWorkers = {1, 2};
 
 void register_create(TimingEntries& entries, const SuiteSizes& sizes) {
@@ -112,6 +122,49 @@ void register_skynet(TimingEntries& entries, const SuiteSizes& sizes) {
   }
 }
 
+void register_fairness(TimingEntries& entries, const SuiteSizes& sizes) {
+  const unsigned usable = static_cast<unsigned>(allowed_cpus().size());
+  const auto add = [&](const auto& rt) {
+    using RT = std::decay_t<decltype(rt)>;
+    const unsigned w = RT::kind == TaskKind::os_thread ? usable : rt.workers();
+    for (HogVia via : {HogVia::spin, HogVia::maybe_yield}) {
+      if (via == HogVia::maybe_yield && !HasMaybeYield<RT>) continue;
+      for (int hogs : {static_cast<int>(w), static_cast<int>(2 * w)}) {
+        entries.add(entry_name("fairness", rt.prefix(),
+                               {std::string("via:") + hog_via_name(via), "hogs:" + std::to_string(hogs)}),
+                    [rt, hogs, via, window = sizes.window](benchmark::State& state) {
+                      fairness_workload(state, rt, hogs, via, window);
+                    });
+      }
+    }
+  };
+  for_each_os_thread_runtime(add);
+  for (unsigned workers : suite_worker_counts()) for_each_m_to_n_runtime(workers, add);
+}
+
+void register_blocking(TimingEntries& entries, const SuiteSizes& sizes) {
+  const int usable = static_cast<int>(allowed_cpus().size());
+  const auto add = [&](const auto& rt) {
+    using RT = std::decay_t<decltype(rt)>;
+    for (BlockingCall call : {BlockingCall::read, BlockingCall::nanosleep, BlockingCall::fsync}) {
+      for (BlockingVia via : {BlockingVia::direct, BlockingVia::blocking}) {
+        if (via == BlockingVia::blocking && !HasBlocking<RT>) continue;
+        for (int blockers : {0, usable, 2 * usable}) {
+          if (via == BlockingVia::blocking && blockers == 0) continue;  // the same as direct
+          entries.add(entry_name("blocking", rt.prefix(),
+                                 {std::string("call:") + blocking_call_name(call),
+                                  std::string("via:") + blocking_via_name(via), "blockers:" + std::to_string(blockers)}),
+                      [rt, call, blockers, via, window = sizes.window](benchmark::State& state) {
+                        blocking_workload(state, rt, call, blockers, via, window);
+                      });
+        }
+      }
+    }
+  };
+  for_each_os_thread_runtime(add);
+  for (unsigned workers : suite_worker_counts()) for_each_m_to_n_runtime(workers, add);
+}
+
 void register_gil(TimingEntries& entries) {
   for (unsigned workers : kGilWorkers) {
     const FiberRuntime rt{workers};
@@ -122,7 +175,8 @@ void register_gil(TimingEntries& entries) {
 
 void print_usage() {
   std::printf(
-      "greenbench_timing: the suite's timing workloads (create, switch, skynet, gil) for every "
+      "greenbench_timing: the suite's timing workloads (create, switch, skynet, fairness, blocking, "
+      "gil) for every "
       "runtime\n"
       "  --list          print the entry names --benchmark_filter selects, one per line\n"
       "  --build-info    print how this binary was built, as JSON\n"
@@ -175,6 +229,8 @@ int timing_main(int argc, char** argv) {
   register_create(entries, *sizes);
   register_switch(entries, *sizes);
   register_skynet(entries, *sizes);
+  register_fairness(entries, *sizes);
+  register_blocking(entries, *sizes);
   register_gil(entries);
 
   const std::string filter = benchmark::GetBenchmarkFilter();

@@ -1,5 +1,5 @@
 // Command greenbench-go is greenbench's Go peer: the suite's workloads
-// (create, switch, memory, max_count, skynet, stack_max) written with real goroutines,
+// (create, switch, memory, max_count, skynet, stack_max, fairness, blocking) written with real goroutines,
 // by the same definitions as the C++ ones, reporting in greenbench's results
 // format (docs/results-format.md).
 //
@@ -72,6 +72,8 @@ var workloads = map[string]workload{
 	"skynet":       {"the skynet benchmark: a 10-ary tree of goroutines summing leaf ordinals", skynetFlags},
 	"stack_max":    {"how far one goroutine's stack grows before the runtime stops it", stackMaxFlags},
 	"thread_stack": {"the runtime's own stacks (system and signal) per OS thread it runs", threadStackFlags},
+	"fairness":     {"a 1 ms ticker's lateness while goroutines compute without yielding", fairnessFlags},
+	"blocking":     {"a ping-pong pair's round trips while goroutines block in system calls", blockingFlags},
 }
 
 // usageError is a command-line mistake: exit status 2.

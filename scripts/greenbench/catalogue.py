@@ -53,7 +53,9 @@ MIN_REPS = 3
 #   reference run: 4,370-4,440 B a fiber, 2,711-2,721 B a goroutine), threads' at
 #   n:10000 too; the 16 KiB-deep tasks at n:1000, not 10,000; max_count stops at 100,000
 #   tasks (the "hundreds of thousands" claim's figure);
-# - echo at 100 connections (the claims read 1,000 and more), and echo max-conns.
+# - echo at 100 connections (the claims read 1,000 and more), and echo max-conns;
+# - the blocking workload's read and fsync calls (nanosleep stays: every runtime blocks
+#   in it the same way, and the claims read it).
 PROFILES = {
     "quick": {"reps": 3, "min_time": 0.05, "memory_n": [1000, 10000],
               "memory_depth": [(16, 1000)],
@@ -68,7 +70,8 @@ PROFILES = {
                        "skynet/boost_fiber/*/n:1000000", "skynet/boost_fiber/*/via:channel/*",
                        "create/std_thread/mode:batch/*",
                        "memory/std_thread/n:10000",
-                       "max_count/boost_fiber/*"],
+                       "max_count/boost_fiber/*",
+                       "blocking/*/call:read/*", "blocking/*/call:fsync/*"],
               "skip_on_several_cpus": ["skynet/fiber/workers:1/*n:1000000", "skynet/go/procs:1/*n:1000000"]},
     "full": {"reps": 5, "min_time": 0.5, "memory_n": [1000, 10000, 100000, 1_000_000],
              "memory_depth": [(16, 10000)],
@@ -87,6 +90,7 @@ THREAD_SKYNET_N = 10_000
 FIBER_SKYNET_N = (10_000, 1_000_000)
 GIL_WORKERS = (1, 2)
 SKYNET_VIAS = ("join", "channel")  # workload_skynet.h's SkynetVia, in its order
+BLOCKING_CALLS = ("read", "nanosleep", "fsync")  # workload_blocking.h's BlockingCall, in its order
 THREAD_STACK_N = 256  # OS threads the Go peer's thread_stack makes the runtime start
 SMALL_PTHREAD_STACK_KIB = 64
 
@@ -188,7 +192,37 @@ def timing_names(cpus):
     for workers in worker_counts(cpus):
         for rt in m_to_n_prefixes(workers):
             names += [f"skynet/{rt}/via:{via}/n:{n}" for n in FIBER_SKYNET_N for via in SKYNET_VIAS]
+    names += fairness_names(cpus)
+    names += blocking_names(cpus)
     names += [f"gil/fiber/workers:{w}/job:cpu" for w in GIL_WORKERS]
+    return names
+
+
+def _m_to_n_runtimes(cpus):
+    """(prefix, workers) of every M:N runtime the timing binary registers, in its order."""
+    return [(rt, w) for w in worker_counts(cpus) for rt in m_to_n_prefixes(w)]
+
+
+def fairness_names(cpus):
+    """timing_main.cpp's register_fairness: hogs:K at K = W and 2W (W: an M:N runtime's
+    workers, the usable CPUs for OS threads); via:maybe_yield for our fibers only."""
+    names = []
+    for rt, w in [(rt, cpus) for rt in os_thread_prefixes()] + _m_to_n_runtimes(cpus):
+        vias = ("spin", "maybe_yield") if rt.startswith("fiber/") else ("spin",)
+        names += [f"fairness/{rt}/via:{via}/hogs:{k}" for via in vias for k in (w, 2 * w)]
+    return names
+
+
+def blocking_names(cpus):
+    """timing_main.cpp's register_blocking: blockers:B at B = 0, C and 2C (C: the usable
+    CPUs) for every runtime; via:blocking (B > 0) for our fibers only."""
+    names = []
+    for rt in os_thread_prefixes() + [rt for rt, _ in _m_to_n_runtimes(cpus)]:
+        vias = ("direct", "blocking") if rt.startswith("fiber/") else ("direct",)
+        for call in BLOCKING_CALLS:
+            for via in vias:
+                names += [f"blocking/{rt}/call:{call}/via:{via}/blockers:{b}"
+                          for b in (0, cpus, 2 * cpus) if not (via == "blocking" and b == 0)]
     return names
 
 
@@ -262,6 +296,15 @@ def _go(paths, prof, budget, cores):
         entries.append(_peer(f"memory/go/procs:{cores}/depth:{depth}KiB/n:{n}",
                              [go, "memory", "-n", str(n), "-depth-kib", str(depth), "-procs", str(cores),
                               "-reps", str(prof["probe_reps"])], 3))
+    for procs in dict.fromkeys([1, cores]):
+        for hogs in (procs, 2 * procs):
+            entries.append(_peer(f"fairness/go/procs:{procs}/via:spin/hogs:{hogs}",
+                                 [go, "fairness", "-hogs", str(hogs), "-procs", str(procs), "-reps", reps], 3))
+        for call in BLOCKING_CALLS:
+            for blockers in (0, cores, 2 * cores):
+                entries.append(_peer(f"blocking/go/procs:{procs}/call:{call}/via:direct/blockers:{blockers}",
+                                     [go, "blocking", "-call", call, "-blockers", str(blockers), "-procs", str(procs),
+                                      "-reps", reps], 3))
     entries.append(_peer("stack_max/go/procs:1",
                          [go, "stack_max", "-procs", "1", "-reps", "1", "-budget-bytes", str(budget)], 2))
     entries.append(_peer(f"thread_stack/go/procs:{cores}/n:{THREAD_STACK_N}",

@@ -20,7 +20,7 @@ def by_name(entries):
 class CatalogueTest(unittest.TestCase):
     def test_names_on_two_cpus(self):
         names = catalogue.timing_names(2)
-        self.assertEqual(len(names), 80)
+        self.assertEqual(len(names), 195)
         self.assertEqual(len(set(names)), len(names))
         for name in ("create/std_thread/mode:sequential/n:10000",
                      "create/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/mode:batch/n:100000",
@@ -28,8 +28,14 @@ class CatalogueTest(unittest.TestCase):
                      "switch/fiber/workers:2/via:handoff/cpus:2",
                      "skynet/fiber/workers:1/via:join/n:1000000",
                      "skynet/fiber/workers:1/via:channel/n:1000000",
+                     "fairness/std_thread/via:spin/hogs:4",
+                     "fairness/fiber/workers:2/via:maybe_yield/hogs:2",
+                     "blocking/fiber/workers:1/call:read/via:blocking/blockers:4",
+                     "blocking/pthread/stack:default/call:fsync/via:direct/blockers:0",
                      "gil/fiber/workers:2/job:cpu"):
             self.assertIn(name, names)
+        self.assertNotIn("fairness/boost_fiber/sched:round_robin/workers:1/alloc:pooled/via:maybe_yield/hogs:1", names)
+        self.assertNotIn("blocking/fiber/workers:2/call:read/via:blocking/blockers:0", names)
         self.assertNotIn("switch/fiber/workers:2/via:yield/cpus:2", names)
 
     def test_one_cpu_has_no_second_worker_count(self):
@@ -103,7 +109,11 @@ class CatalogueTest(unittest.TestCase):
             "create/go/procs:1/mode:sequential/n:10000", "create/go/procs:1/mode:batch/n:10000",
             "create/go/procs:1/mode:sequential/n:100000", "create/go/procs:1/mode:batch/n:100000",
             "switch/go/procs:1/via:yield/cpus:1", "switch/go/procs:1/via:handoff/cpus:1",
-            "switch/go/procs:2/via:handoff/cpus:2"])
+            "switch/go/procs:2/via:handoff/cpus:2",
+            "fairness/go/procs:1/via:spin/hogs:1", "fairness/go/procs:1/via:spin/hogs:2",
+            "blocking/go/procs:1/call:nanosleep/via:direct/blockers:0",
+            "blocking/go/procs:1/call:nanosleep/via:direct/blockers:2",
+            "blocking/go/procs:1/call:nanosleep/via:direct/blockers:4"])
         self.assertEqual(catalogue.select(entries, None), entries)
 
 
