@@ -7,7 +7,8 @@
 //                     (--benchmark_filter applies; --benchmark_list_tests does the same)
 //     --build-info    print {"compiler", "cxx_flags", "build_type"} as JSON and exit
 //     --sizes=smoke   tiny sizes, for the suite's own tests: the n:N in the names differs
-//                     from a full run's, so smoke rows never compare with real ones
+//                     from a full run's (fairness and blocking: their window:Wms), so
+//                     smoke rows never compare with real ones
 //                     (profiles must differ through Google Benchmark's flags only)
 //   --benchmark_filter matches the exact entry names (timing_entries.h);
 //   --benchmark_out=FILE writes Google Benchmark's JSON under the exact names (the file
@@ -122,6 +123,11 @@ void register_skynet(TimingEntries& entries, const SuiteSizes& sizes) {
   }
 }
 
+// fairness and blocking name their window, so smoke rows (20 ms) never compare with real ones.
+std::string window_param(std::chrono::milliseconds window) {
+  return "window:" + std::to_string(window.count()) + "ms";
+}
+
 void register_fairness(TimingEntries& entries, const SuiteSizes& sizes) {
   const unsigned usable = static_cast<unsigned>(allowed_cpus().size());
   const auto add = [&](const auto& rt) {
@@ -131,7 +137,8 @@ void register_fairness(TimingEntries& entries, const SuiteSizes& sizes) {
       if (via == HogVia::maybe_yield && !HasMaybeYield<RT>) continue;
       for (int hogs : {static_cast<int>(w), static_cast<int>(2 * w)}) {
         entries.add(entry_name("fairness", rt.prefix(),
-                               {std::string("via:") + hog_via_name(via), "hogs:" + std::to_string(hogs)}),
+                               {std::string("via:") + hog_via_name(via), "hogs:" + std::to_string(hogs),
+                                window_param(sizes.window)}),
                     [rt, hogs, via, window = sizes.window](benchmark::State& state) {
                       fairness_workload(state, rt, hogs, via, window);
                     });
@@ -153,7 +160,8 @@ void register_blocking(TimingEntries& entries, const SuiteSizes& sizes) {
           if (via == BlockingVia::blocking && blockers == 0) continue;  // the same as direct
           entries.add(entry_name("blocking", rt.prefix(),
                                  {std::string("call:") + blocking_call_name(call),
-                                  std::string("via:") + blocking_via_name(via), "blockers:" + std::to_string(blockers)}),
+                                  std::string("via:") + blocking_via_name(via), "blockers:" + std::to_string(blockers),
+                                  window_param(sizes.window)}),
                       [rt, call, blockers, via, window = sizes.window](benchmark::State& state) {
                         blocking_workload(state, rt, call, blockers, via, window);
                       });

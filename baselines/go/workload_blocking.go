@@ -201,7 +201,8 @@ func blockingFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 				{"blocking_calls_per_second", float64(r.calls) / secs},
 			}}, nil
 		}
-		name := nameOf("blocking", common.procs, "call:"+*call, "via:direct", "blockers:"+strconv.Itoa(*blockers))
+		name := nameOf("blocking", common.procs, "call:"+*call, "via:direct", "blockers:"+strconv.Itoa(*blockers),
+			"window:"+strconv.Itoa(*windowMs)+"ms")
 		return plan{name: name, timeUnit: "ms", measure: measure}, nil
 	}
 }

@@ -136,7 +136,7 @@ func fairnessFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 				{"hog_work_per_second", float64(r.hogWork) / r.wall.Seconds()},
 			}, usage.perOp(served)...)}, nil
 		}
-		name := nameOf("fairness", common.procs, "via:spin", "hogs:"+strconv.Itoa(*hogs))
+		name := nameOf("fairness", common.procs, "via:spin", "hogs:"+strconv.Itoa(*hogs), "window:"+strconv.Itoa(*windowMs)+"ms")
 		return plan{name: name, timeUnit: "ms", measure: measure}, nil
 	}
 }

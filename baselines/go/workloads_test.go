@@ -45,31 +45,6 @@ func TestThreadStackCountsTheRuntimesStacksPerThread(t *testing.T) {
 	}
 }
 
-func TestFairnessAccountsForEveryTick(t *testing.T) {
-	r := runFairness(2, 20*time.Millisecond)
-	if r.expected != 20 || int64(len(r.lateness))+r.missed != r.expected || r.hogWork <= 0 {
-		t.Errorf("runFairness(2, 20ms) = %d served, %d missed, %d expected, %d work",
-			len(r.lateness), r.missed, r.expected, r.hogWork)
-	}
-	for i := 1; i < len(r.lateness); i++ {
-		if r.lateness[i] < r.lateness[i-1] || r.lateness[0] < 0 {
-			t.Fatalf("lateness not sorted or negative: %v", r.lateness)
-		}
-	}
-}
-
-func TestBlockingTimesEveryRoundTripAndEndsEveryBlocker(t *testing.T) {
-	for _, call := range []string{"read", "nanosleep", "fsync"} {
-		r, err := runBlocking(call, 2, 20*time.Millisecond)
-		if err != nil || len(r.rtts) == 0 || r.calls < 2 || r.wall < 20*time.Millisecond {
-			t.Errorf("runBlocking(%s, 2, 20ms) = %d round trips, %d calls, %v, %v", call, len(r.rtts), r.calls, r.wall, err)
-		}
-	}
-	if r, err := runBlocking("nanosleep", 0, 5*time.Millisecond); err != nil || r.calls != 0 || len(r.rtts) == 0 {
-		t.Errorf("no blockers: %d round trips, %d calls, %v", len(r.rtts), r.calls, err)
-	}
-}
-
 func TestSkynet(t *testing.T) {
 	for _, viaJoin := range []bool{false, true} {
 		r, err := runSkynet(10000, viaJoin)

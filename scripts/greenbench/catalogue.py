@@ -90,6 +90,7 @@ THREAD_SKYNET_N = 10_000
 FIBER_SKYNET_N = (10_000, 1_000_000)
 GIL_WORKERS = (1, 2)
 SKYNET_VIAS = ("join", "channel")  # workload_skynet.h's SkynetVia, in its order
+WINDOW_MS = 200  # fairness and blocking, per iteration
 BLOCKING_CALLS = ("read", "nanosleep", "fsync")  # workload_blocking.h's BlockingCall, in its order
 THREAD_STACK_N = 256  # OS threads the Go peer's thread_stack makes the runtime start
 SMALL_PTHREAD_STACK_KIB = 64
@@ -209,7 +210,7 @@ def fairness_names(cpus):
     names = []
     for rt, w in [(rt, cpus) for rt in os_thread_prefixes()] + _m_to_n_runtimes(cpus):
         vias = ("spin", "maybe_yield") if rt.startswith("fiber/") else ("spin",)
-        names += [f"fairness/{rt}/via:{via}/hogs:{k}" for via in vias for k in (w, 2 * w)]
+        names += [f"fairness/{rt}/via:{via}/hogs:{k}/window:{WINDOW_MS}ms" for via in vias for k in (w, 2 * w)]
     return names
 
 
@@ -221,7 +222,7 @@ def blocking_names(cpus):
         vias = ("direct", "blocking") if rt.startswith("fiber/") else ("direct",)
         for call in BLOCKING_CALLS:
             for via in vias:
-                names += [f"blocking/{rt}/call:{call}/via:{via}/blockers:{b}"
+                names += [f"blocking/{rt}/call:{call}/via:{via}/blockers:{b}/window:{WINDOW_MS}ms"
                           for b in (0, cpus, 2 * cpus) if not (via == "blocking" and b == 0)]
     return names
 
@@ -298,13 +299,14 @@ def _go(paths, prof, budget, cores):
                               "-reps", str(prof["probe_reps"])], 3))
     for procs in dict.fromkeys([1, cores]):
         for hogs in (procs, 2 * procs):
-            entries.append(_peer(f"fairness/go/procs:{procs}/via:spin/hogs:{hogs}",
-                                 [go, "fairness", "-hogs", str(hogs), "-procs", str(procs), "-reps", reps], 3))
+            entries.append(_peer(f"fairness/go/procs:{procs}/via:spin/hogs:{hogs}/window:{WINDOW_MS}ms",
+                                 [go, "fairness", "-hogs", str(hogs), "-window-ms", str(WINDOW_MS), "-procs", str(procs),
+                                  "-reps", reps], 3))
         for call in BLOCKING_CALLS:
             for blockers in (0, cores, 2 * cores):
-                entries.append(_peer(f"blocking/go/procs:{procs}/call:{call}/via:direct/blockers:{blockers}",
-                                     [go, "blocking", "-call", call, "-blockers", str(blockers), "-procs", str(procs),
-                                      "-reps", reps], 3))
+                entries.append(_peer(f"blocking/go/procs:{procs}/call:{call}/via:direct/blockers:{blockers}/window:{WINDOW_MS}ms",
+                                     [go, "blocking", "-call", call, "-blockers", str(blockers), "-window-ms", str(WINDOW_MS),
+                                      "-procs", str(procs), "-reps", reps], 3))
     entries.append(_peer("stack_max/go/procs:1",
                          [go, "stack_max", "-procs", "1", "-reps", "1", "-budget-bytes", str(budget)], 2))
     entries.append(_peer(f"thread_stack/go/procs:{cores}/n:{THREAD_STACK_N}",

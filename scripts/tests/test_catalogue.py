@@ -28,14 +28,14 @@ class CatalogueTest(unittest.TestCase):
                      "switch/fiber/workers:2/via:handoff/cpus:2",
                      "skynet/fiber/workers:1/via:join/n:1000000",
                      "skynet/fiber/workers:1/via:channel/n:1000000",
-                     "fairness/std_thread/via:spin/hogs:4",
-                     "fairness/fiber/workers:2/via:maybe_yield/hogs:2",
-                     "blocking/fiber/workers:1/call:read/via:blocking/blockers:4",
-                     "blocking/pthread/stack:default/call:fsync/via:direct/blockers:0",
+                     "fairness/std_thread/via:spin/hogs:4/window:200ms",
+                     "fairness/fiber/workers:2/via:maybe_yield/hogs:2/window:200ms",
+                     "blocking/fiber/workers:1/call:read/via:blocking/blockers:4/window:200ms",
+                     "blocking/pthread/stack:default/call:fsync/via:direct/blockers:0/window:200ms",
                      "gil/fiber/workers:2/job:cpu"):
             self.assertIn(name, names)
-        self.assertNotIn("fairness/boost_fiber/sched:round_robin/workers:1/alloc:pooled/via:maybe_yield/hogs:1", names)
-        self.assertNotIn("blocking/fiber/workers:2/call:read/via:blocking/blockers:0", names)
+        self.assertNotIn("fairness/boost_fiber/sched:round_robin/workers:1/alloc:pooled/via:maybe_yield/hogs:1/window:200ms", names)
+        self.assertNotIn("blocking/fiber/workers:2/call:read/via:blocking/blockers:0/window:200ms", names)
         self.assertNotIn("switch/fiber/workers:2/via:yield/cpus:2", names)
 
     def test_one_cpu_has_no_second_worker_count(self):
@@ -110,10 +110,10 @@ class CatalogueTest(unittest.TestCase):
             "create/go/procs:1/mode:sequential/n:100000", "create/go/procs:1/mode:batch/n:100000",
             "switch/go/procs:1/via:yield/cpus:1", "switch/go/procs:1/via:handoff/cpus:1",
             "switch/go/procs:2/via:handoff/cpus:2",
-            "fairness/go/procs:1/via:spin/hogs:1", "fairness/go/procs:1/via:spin/hogs:2",
-            "blocking/go/procs:1/call:nanosleep/via:direct/blockers:0",
-            "blocking/go/procs:1/call:nanosleep/via:direct/blockers:2",
-            "blocking/go/procs:1/call:nanosleep/via:direct/blockers:4"])
+            "fairness/go/procs:1/via:spin/hogs:1/window:200ms", "fairness/go/procs:1/via:spin/hogs:2/window:200ms",
+            "blocking/go/procs:1/call:nanosleep/via:direct/blockers:0/window:200ms",
+            "blocking/go/procs:1/call:nanosleep/via:direct/blockers:2/window:200ms",
+            "blocking/go/procs:1/call:nanosleep/via:direct/blockers:4/window:200ms"])
         self.assertEqual(catalogue.select(entries, None), entries)
 
 
