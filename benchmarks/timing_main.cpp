@@ -19,19 +19,17 @@
 // exception: its JSON entry says error_occurred) or the filter selected nothing; 2 a bad
 // command line. Google Benchmark's stock main would exit 0 in every one of these cases.
 //
-// Sizes (full): OS threads create n:10000 and run skynet at n:10000 (11,111 threads: the
-// largest tree pid_max allows here); fibers (ours and Boost's) create n:10000 and
-// n:100000 and run skynet at n:10000 and n:1000000, so every runtime has a row at
-// n:10000; switch times 50,000 one-way switches per iteration; fairness and blocking
-// measure a 200 ms window per iteration, with hogs:K at K = W and 2W (W: an M:N
-// runtime's workers, the usable CPUs for OS threads) and blockers:B at B = 0, C and 2C
-// (C: the usable CPUs) for every runtime. M:N runtimes run on 1
-// worker and on all usable CPUs. Boost.Fiber's work_stealing entries need a process of
+// Sizes: benchmarks/sizes.json (harness/suite_sizes.h), the one place they are written.
+// In the full set OS threads create and run skynet at n:10000 (11,111 threads: the
+// largest tree pid_max allows here) and fibers at n:10000 and more, so every runtime has
+// a row at n:10000; fairness and blocking measure a window per iteration (window:Wms),
+// with hogs:K at K = W and 2W (W: an M:N runtime's workers, the usable CPUs for OS
+// threads) and blockers:B at B = 0, C and 2C (C: the usable CPUs) for every runtime. M:N
+// runtimes run on 1 worker and on all usable CPUs. Boost.Fiber's work_stealing entries need a process of
 // their own (boost_fiber_runtime.h): the driver runs every entry in its own process.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -44,8 +42,9 @@
 #include "harness/build_info.h"
 #include "harness/cpu_affinity.h"
 #include "harness/entry_name.h"
-#include "tasks/runtime_set.h"
+#include "harness/suite_sizes.h"
 #include "harness/timing_entries.h"
+#include "tasks/runtime_set.h"
 #include "workloads/workload_blocking.h"
 #include "workloads/workload_create.h"
 #include "workloads/workload_fairness.h"
@@ -56,18 +55,6 @@
 namespace greenbench {
 namespace {
 
-struct SuiteSizes {
-  std::int64_t thread_create_n;
-  std::array<std::int64_t, 2> fiber_create_n;
-  std::int64_t thread_skynet_n;
-  std::array<std::int64_t, 2> fiber_skynet_n;
-  std::int64_t switches;  // one-way, per iteration
-  std::chrono::milliseconds window;  // fairness and blocking, per iteration
-};
-constexpr SuiteSizes kFullSizes = {10'000, {10'000, 100'000}, 10'000, {10'000, 1'000'000}, 50'000,
-                                   std::chrono::milliseconds(200)};
-constexpr SuiteSizes kSmokeSizes = {100, {100, 1'000}, 100, {100, 1'000}, 2'000, std::chrono::milliseconds(20)};
-constexpr std::array<unsigned, 2> kGilWorkers = {1, 2};
 
 void register_create(TimingEntries& entries, const SuiteSizes& sizes) {
   const auto add = [&](const auto& rt, std::int64_t n) {
@@ -78,7 +65,9 @@ void register_create(TimingEntries& entries, const SuiteSizes& sizes) {
           [rt, mode, n](benchmark::State& state) { create_workload(state, rt, mode, n); });
     }
   };
-  for_each_os_thread_runtime([&](const auto& rt) { add(rt, sizes.thread_create_n); });
+  for_each_os_thread_runtime([&](const auto& rt) {
+    for (std::int64_t n : sizes.thread_create_n) add(rt, n);
+  });
   for (unsigned workers : suite_worker_counts()) {
     for_each_m_to_n_runtime(workers, [&](const auto& rt) {
       for (std::int64_t n : sizes.fiber_create_n) add(rt, n);
@@ -97,7 +86,7 @@ void register_switch(TimingEntries& entries, const SuiteSizes& sizes) {
         entries.add(entry_name("switch", rt.prefix(),
                                {std::string("via:") + switch_via_name(via),
                                 "cpus:" + std::to_string(cpus)}),
-                    [rt, via, cpus, switches = sizes.switches](benchmark::State& state) {
+                    [rt, via, cpus, switches = sizes.switches_per_iteration](benchmark::State& state) {
                       switch_workload(state, rt, via, cpus, switches);
                     });
       }
@@ -115,7 +104,9 @@ void register_skynet(TimingEntries& entries, const SuiteSizes& sizes) {
                   [rt, n, via](benchmark::State& state) { skynet_workload(state, rt, n, via); });
     }
   };
-  for_each_os_thread_runtime([&](const auto& rt) { add(rt, sizes.thread_skynet_n); });
+  for_each_os_thread_runtime([&](const auto& rt) {
+    for (std::int64_t n : sizes.thread_skynet_n) add(rt, n);
+  });
   for (unsigned workers : suite_worker_counts()) {
     for_each_m_to_n_runtime(workers, [&](const auto& rt) {
       for (std::int64_t n : sizes.fiber_skynet_n) add(rt, n);
@@ -129,6 +120,7 @@ std::string window_param(std::chrono::milliseconds window) {
 }
 
 void register_fairness(TimingEntries& entries, const SuiteSizes& sizes) {
+  const std::chrono::milliseconds window(sizes.window_ms);
   const unsigned usable = static_cast<unsigned>(allowed_cpus().size());
   const auto add = [&](const auto& rt) {
     using RT = std::decay_t<decltype(rt)>;
@@ -138,8 +130,8 @@ void register_fairness(TimingEntries& entries, const SuiteSizes& sizes) {
       for (int hogs : {static_cast<int>(w), static_cast<int>(2 * w)}) {
         entries.add(entry_name("fairness", rt.prefix(),
                                {std::string("via:") + hog_via_name(via), "hogs:" + std::to_string(hogs),
-                                window_param(sizes.window)}),
-                    [rt, hogs, via, window = sizes.window](benchmark::State& state) {
+                                window_param(window)}),
+                    [rt, hogs, via, window](benchmark::State& state) {
                       fairness_workload(state, rt, hogs, via, window);
                     });
       }
@@ -150,6 +142,7 @@ void register_fairness(TimingEntries& entries, const SuiteSizes& sizes) {
 }
 
 void register_blocking(TimingEntries& entries, const SuiteSizes& sizes) {
+  const std::chrono::milliseconds window(sizes.window_ms);
   const int usable = static_cast<int>(allowed_cpus().size());
   const auto add = [&](const auto& rt) {
     using RT = std::decay_t<decltype(rt)>;
@@ -161,8 +154,8 @@ void register_blocking(TimingEntries& entries, const SuiteSizes& sizes) {
           entries.add(entry_name("blocking", rt.prefix(),
                                  {std::string("call:") + blocking_call_name(call),
                                   std::string("via:") + blocking_via_name(via), "blockers:" + std::to_string(blockers),
-                                  window_param(sizes.window)}),
-                      [rt, call, blockers, via, window = sizes.window](benchmark::State& state) {
+                                  window_param(window)}),
+                      [rt, call, blockers, via, window](benchmark::State& state) {
                         blocking_workload(state, rt, call, blockers, via, window);
                       });
         }
@@ -174,7 +167,7 @@ void register_blocking(TimingEntries& entries, const SuiteSizes& sizes) {
 }
 
 void register_gil(TimingEntries& entries) {
-  for (unsigned workers : kGilWorkers) {
+  for (unsigned workers : gil_workers()) {
     const FiberRuntime rt{workers};
     entries.add(entry_name("gil", rt.prefix(), {"job:cpu"}),
                 [rt, workers](benchmark::State& state) { gil_workload(state, rt, workers); });
@@ -199,7 +192,7 @@ int timing_main(int argc, char** argv) {
   bool show_build_info = false;
   bool file_output = false;
   bool tabular = false;
-  const SuiteSizes* sizes = &kFullSizes;
+  std::string size_set = "full";
   std::vector<char*> passed{argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -209,7 +202,7 @@ int timing_main(int argc, char** argv) {
     } else if (arg == "--build-info") {
       show_build_info = true;
     } else if (arg == "--sizes=full" || arg == "--sizes=smoke") {
-      sizes = arg == "--sizes=full" ? &kFullSizes : &kSmokeSizes;
+      size_set = arg.substr(8);
     } else if (arg.substr(0, 8) == "--sizes=") {
       std::cerr << "greenbench_timing: --sizes takes full or smoke, not " << arg.substr(8) << '\n';
       return 2;
@@ -233,12 +226,13 @@ int timing_main(int argc, char** argv) {
     return 0;
   }
 
+  const SuiteSizes sizes = suite_sizes(size_set);
   TimingEntries entries;
-  register_create(entries, *sizes);
-  register_switch(entries, *sizes);
-  register_skynet(entries, *sizes);
-  register_fairness(entries, *sizes);
-  register_blocking(entries, *sizes);
+  register_create(entries, sizes);
+  register_switch(entries, sizes);
+  register_skynet(entries, sizes);
+  register_fairness(entries, sizes);
+  register_blocking(entries, sizes);
   register_gil(entries);
 
   const std::string filter = benchmark::GetBenchmarkFilter();
