@@ -172,6 +172,16 @@ func runBlocking(call string, blockers int, window time.Duration) (blockingResul
 	return blockingResult{wall: wall, rtts: rtts, calls: calls.Load()}, nil
 }
 
+// blockingCounters name figures(), in its order.
+var blockingCounters = []string{"round_trips_per_second", "round_trip_p50_us", "round_trip_p99_us", "round_trip_max_us",
+	"blocking_calls_per_second"}
+
+func (r blockingResult) figures() []float64 {
+	secs := r.wall.Seconds()
+	return []float64{float64(len(r.rtts)) / secs, nearestRank(r.rtts, 0.50), nearestRank(r.rtts, 0.99),
+		nearestRank(r.rtts, 1), float64(r.calls) / secs}
+}
+
 func blockingFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 	call := fs.String("call", "nanosleep", "read, nanosleep or fsync")
 	blockers := fs.Int("blockers", 2, "goroutines making blocking calls (0 or more)")
@@ -188,18 +198,31 @@ func blockingFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 		}
 		window := time.Duration(*windowMs) * time.Millisecond
 		measure := func() (measurement, error) {
-			r, err := warmedUp(func() (blockingResult, error) { return runBlocking(*call, *blockers, window) })
+			// As fairness: each figure the mean over the timed runs, the warm-up's left out.
+			sums := make([]float64, len(blockingCounters))
+			warm := false
+			region, err := timedRuns(common.minTime, func() (time.Duration, error) {
+				r, err := runBlocking(*call, *blockers, window)
+				if err != nil {
+					return 0, err
+				}
+				if warm {
+					for i, v := range r.figures() {
+						sums[i] += v
+					}
+				}
+				warm = true
+				return r.wall, nil
+			})
 			if err != nil {
 				return measurement{}, err
 			}
-			secs := r.wall.Seconds()
-			return measurement{RealTime: float64(r.wall.Nanoseconds()) / 1e6, Iterations: 1, Counters: []counter{
-				{"round_trips_per_second", float64(len(r.rtts)) / secs},
-				{"round_trip_p50_us", nearestRank(r.rtts, 0.50)},
-				{"round_trip_p99_us", nearestRank(r.rtts, 0.99)},
-				{"round_trip_max_us", nearestRank(r.rtts, 1)},
-				{"blocking_calls_per_second", float64(r.calls) / secs},
-			}}, nil
+			counters := make([]counter, len(sums))
+			for i, name := range blockingCounters {
+				counters[i] = counter{name, sums[i] / float64(region.runs)}
+			}
+			return measurement{RealTime: float64(region.mean().Nanoseconds()) / 1e6, CPUTime: region.cpuPerRun() / 1e6,
+				Iterations: region.runs, Counters: append(counters, region.gcCounters()...)}, nil
 		}
 		name := nameOf("blocking", common.procs, "call:"+*call, "via:direct", "blockers:"+strconv.Itoa(*blockers),
 			"window:"+strconv.Itoa(*windowMs)+"ms")

@@ -88,6 +88,15 @@ func runFairness(hogs int, window time.Duration) fairnessResult {
 	return r
 }
 
+// fairnessCounters name figures(), in its order.
+var fairnessCounters = []string{"lateness_p50_us", "lateness_p99_us", "lateness_max_us", "ticks", "ticks_missed",
+	"ticks_expected", "hog_work_per_second"}
+
+func (r fairnessResult) figures() []float64 {
+	return []float64{nearestRank(r.lateness, 0.50), nearestRank(r.lateness, 0.99), nearestRank(r.lateness, 1),
+		float64(len(r.lateness)), float64(r.missed), float64(r.expected), float64(r.hogWork) / r.wall.Seconds()}
+}
+
 // nearestRank is the nearest-rank percentile of sorted durations, in µs.
 func nearestRank(sorted []time.Duration, q float64) float64 {
 	rank := int(float64(len(sorted))*q + 0.999999999)
@@ -112,29 +121,35 @@ func fairnessFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 		}
 		window := time.Duration(*windowMs) * time.Millisecond
 		measure := func() (measurement, error) {
-			var usage processUsage
-			r, err := warmedUp(func() (fairnessResult, error) {
-				before := readProcessUsage()
+			// The timed runs' figures, each the mean over those runs (as the C++ rows'
+			// counters are over their iterations); the warm-up's are left out.
+			sums := make([]float64, len(fairnessCounters))
+			warm := false
+			region, err := timedRuns(common.minTime, func() (time.Duration, error) {
 				r := runFairness(*hogs, window)
-				usage = readProcessUsage().since(before)
 				if int64(len(r.lateness))+r.missed != r.expected {
-					return r, fmt.Errorf("%d ticks served and %d missed, %d expected", len(r.lateness), r.missed, r.expected)
+					return 0, fmt.Errorf("%d ticks served and %d missed, %d expected", len(r.lateness), r.missed, r.expected)
 				}
-				return r, nil
+				if warm {
+					for i, v := range r.figures() {
+						sums[i] += v
+					}
+				}
+				warm = true
+				return r.wall, nil
 			})
 			if err != nil {
 				return measurement{}, err
 			}
-			served := float64(len(r.lateness))
-			return measurement{RealTime: float64(r.wall.Nanoseconds()) / 1e6, Iterations: 1, Counters: append([]counter{
-				{"lateness_p50_us", nearestRank(r.lateness, 0.50)},
-				{"lateness_p99_us", nearestRank(r.lateness, 0.99)},
-				{"lateness_max_us", nearestRank(r.lateness, 1)},
-				{"ticks", served},
-				{"ticks_missed", float64(r.missed)},
-				{"ticks_expected", float64(r.expected)},
-				{"hog_work_per_second", float64(r.hogWork) / r.wall.Seconds()},
-			}, usage.perOp(served)...)}, nil
+			runs := float64(region.runs)
+			counters := make([]counter, len(sums))
+			for i, name := range fairnessCounters {
+				counters[i] = counter{name, sums[i] / runs}
+			}
+			ticks := sums[3] // served, over all the timed runs
+			return measurement{RealTime: float64(region.mean().Nanoseconds()) / 1e6, CPUTime: region.cpuPerRun() / 1e6,
+				Iterations: region.runs, Counters: append(append(counters, region.usage.perOp(ticks)...),
+					region.gcCounters()...)}, nil
 		}
 		name := nameOf("fairness", common.procs, "via:spin", "hogs:"+strconv.Itoa(*hogs), "window:"+strconv.Itoa(*windowMs)+"ms")
 		return plan{name: name, timeUnit: "ms", measure: measure}, nil

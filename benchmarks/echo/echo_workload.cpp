@@ -128,6 +128,7 @@ IterationEntry measure_echo(const ServerOptions& server_options, const LoadOptio
   entry.repetition_index = rep.index;
   entry.iterations = figures.requests;
   entry.real_time = figures.seconds * 1e9 / requests;
+  entry.cpu_time = (server_cpu + figures.client_cpu_seconds) * 1e9 / requests;  // both processes
   entry.time_unit = "ns";
   if (client_busy >= kClientSaturated) {
     entry.label = "client_saturated";
@@ -174,6 +175,8 @@ IterationEntry measure_max_conns(const ServerOptions& server_options, const MaxC
   std::string bound;
   bool killed_over_budget = false;
   const Clock::time_point began = Clock::now();
+  const double server_cpu_before = server.cpu_seconds();
+  double server_cpu = NAN;  // over the run; unknown where the server was killed
   for (std::int64_t next_check = 0;;) {
     const auto n = static_cast<std::int64_t>(conns.size());
     if (n >= limits.cap) {
@@ -243,6 +246,7 @@ IterationEntry measure_max_conns(const ServerOptions& server_options, const MaxC
                        "killed; max_conns is the count at the last reading within it");
   } else {
     check_alive(server);
+    server_cpu = server.cpu_seconds() - server_cpu_before;
     if (max_conns > 0)
       rss_per_conn = static_cast<double>(server.rss_bytes() - rss_before) / static_cast<double>(max_conns);
   }
@@ -252,6 +256,7 @@ IterationEntry measure_max_conns(const ServerOptions& server_options, const MaxC
   IterationEntry entry;
   entry.name = name;
   entry.real_time = seconds * 1e3;
+  entry.cpu_time = server_cpu * 1e3;
   entry.time_unit = "ms";
   entry.label = "bound:" + bound;
   entry.counters = {

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "harness/system_limits.h"
@@ -24,11 +27,37 @@ TEST(Procfs, KbTableIsInBytesAndSkipsOtherLines) {
   EXPECT_EQ(table.size(), 3u);
 }
 
+TEST(Procfs, KernelMemoryIsPageTablesAndAKernelStackPerThread) {
+  const KernelMemory kernel = parse_kernel_memory(
+      "Name:\tprobe\nVmRSS:\t    1620 kB\nVmPTE:\t      48 kB\nThreads:\t3\n");
+  EXPECT_EQ(kernel.page_table_bytes, 48 * 1024);
+  EXPECT_EQ(kernel.threads, 3);
+  EXPECT_EQ(kernel.kernel_stack_bytes, 3 * kKernelStackBytes);
+  EXPECT_EQ(kernel.bytes(), 48 * 1024 + 3 * kKernelStackBytes);
+  EXPECT_THROW(parse_kernel_memory("VmPTE:\t48 kB\n"), std::runtime_error);
+}
+
+TEST(Procfs, KernelMemoryCountsThisProcesssThreads) {
+  const KernelMemory before = process_kernel_memory();
+  std::atomic<bool> release{false};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 4; ++i)
+    threads.emplace_back([&] {
+      while (!release.load()) std::this_thread::yield();
+    });
+  const KernelMemory during = process_kernel_memory();
+  release = true;
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(during.threads - before.threads, 4);
+  EXPECT_EQ(during.kernel_stack_bytes - before.kernel_stack_bytes, 4 * kKernelStackBytes);
+}
+
 TEST(Procfs, ReadingsOfThisProcessAreSane) {
   const MemoryReading before = read_memory();
   EXPECT_GT(before.rss_bytes, 0);
   EXPECT_GE(before.vsz_bytes, before.rss_bytes);
-  EXPECT_GT(before.kernel_bytes, 0);
+  EXPECT_GT(before.kernel.page_table_bytes, 0);
+  EXPECT_GE(before.kernel.threads, 1);
   std::vector<char> touched(64 << 20, 1);  // 64 MiB, written: resident
   const MemoryReading after = read_memory();
   EXPECT_GE(after.rss_bytes - before.rss_bytes, 60 << 20);

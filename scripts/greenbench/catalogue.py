@@ -15,12 +15,15 @@ MIN_REPS repetitions, so every figure has a spread, except the limit probes (max
 stack_max: one run that pushes to a limit).
 """
 
+import dataclasses
 import fnmatch
 import json
 import os
 import re
 import sys
 from dataclasses import dataclass, field
+
+from greenbench import results
 
 MIN_REPS = 3
 
@@ -71,7 +74,7 @@ PROFILES = {
                        "*/boost_fiber/*/alloc:default*",
                        "create/boost_fiber/*/n:100000",
                        "skynet/boost_fiber/*/n:1000000", "skynet/boost_fiber/*/via:channel/*",
-                       "create/std_thread/mode:batch/*",
+                       "create/std_thread/mode:batch/*", "create/std_thread/cpuset:1/mode:batch/*",
                        "memory/std_thread/n:10000",
                        "max_count/boost_fiber/*",
                        "blocking/*/call:read/*", "blocking/*/call:fsync/*"],
@@ -155,6 +158,8 @@ class Entry:
     guard_bytes: int = None   # kill the child past this resident size (runaway guard)
     out_flag: str = field(default="-out")
     runs: tuple = ()          # the run names its child writes, where not just `name`
+    cpuset: int = 0           # 0: the child runs on every CPU bench_all may use; K: on the
+                              # first K of them, and cpuset:K is added to the names it writes
 
     @property
     def run_names(self):
@@ -291,8 +296,10 @@ def _go(paths, prof, budget, cores):
     go = paths.go_peer
     entries = []
     reps = str(prof["reps"])
+    # Timing entries: the C++ rows' estimator (workload.go), runs until min_time, their mean.
+    timed = ["-reps", reps, "-min-time", str(prof["min_time"])]
     for procs in dict.fromkeys([1, cores]):
-        common = ["-procs", str(procs), "-reps", reps]
+        common = ["-procs", str(procs)] + timed
         for n in FIBER_CREATE_N:  # the fibers' sizes (benchmarks/sizes.json)
             for mode in ("sequential", "batch"):
                 entries.append(_peer(f"create/go/procs:{procs}/mode:{mode}/n:{n}",
@@ -300,9 +307,15 @@ def _go(paths, prof, budget, cores):
         for via in SKYNET_VIAS:
             entries.append(_peer(f"skynet/go/procs:{procs}/via:{via}/n:{prof['skynet_n']}",
                                  [go, "skynet", "-via", via, "-n", str(prof["skynet_n"])] + common, 5))
+    # Control rows: the collector off, where creation allocates most (no claim reads them).
+    gogc_off = ["-procs", str(cores), "-gogc", "off"] + timed
+    entries.append(_peer(f"create/go/procs:{cores}/gogc:off/mode:batch/n:{max(FIBER_CREATE_N)}",
+                         [go, "create", "-mode", "batch", "-n", str(max(FIBER_CREATE_N))] + gogc_off, 3))
+    entries.append(_peer(f"skynet/go/procs:{cores}/gogc:off/via:channel/n:{prof['skynet_n']}",
+                         [go, "skynet", "-via", "channel", "-n", str(prof["skynet_n"])] + gogc_off, 5))
     for via, cpus in (("yield", 1), ("handoff", 1), ("handoff", 2)):
         entries.append(_peer(f"switch/go/procs:{cpus}/via:{via}/cpus:{cpus}",
-                             [go, "switch", "-via", via, "-cpus", str(cpus), "-procs", str(cpus), "-reps", reps], 3))
+                             [go, "switch", "-via", via, "-cpus", str(cpus), "-procs", str(cpus)] + timed, 3))
     for n in prof["memory_n"]:
         entries.append(_peer(f"memory/go/procs:{cores}/n:{n}",
                              [go, "memory", "-n", str(n), "-procs", str(cores), "-reps", str(prof["probe_reps"])], 3))
@@ -313,13 +326,13 @@ def _go(paths, prof, budget, cores):
     for procs in dict.fromkeys([1, cores]):
         for hogs in (procs, 2 * procs):
             entries.append(_peer(f"fairness/go/procs:{procs}/via:spin/hogs:{hogs}/window:{WINDOW_MS}ms",
-                                 [go, "fairness", "-hogs", str(hogs), "-window-ms", str(WINDOW_MS), "-procs", str(procs),
-                                  "-reps", reps], 3))
+                                 [go, "fairness", "-hogs", str(hogs), "-window-ms", str(WINDOW_MS), "-procs", str(procs)]
+                                 + timed, 3))
         for call in BLOCKING_CALLS:
             for blockers in (0, cores, 2 * cores):
                 entries.append(_peer(f"blocking/go/procs:{procs}/call:{call}/via:direct/blockers:{blockers}/window:{WINDOW_MS}ms",
                                      [go, "blocking", "-call", call, "-blockers", str(blockers), "-window-ms", str(WINDOW_MS),
-                                      "-procs", str(procs), "-reps", reps], 3))
+                                      "-procs", str(procs)] + timed, 3))
     entries.append(_peer("stack_max/go/procs:1",
                          [go, "stack_max", "-procs", "1", "-reps", "1", "-budget-bytes", str(budget)], 2))
     entries.append(_peer(f"thread_stack/go/procs:{cores}/n:{THREAD_STACK_N}",
@@ -329,6 +342,21 @@ def _go(paths, prof, budget, cores):
                          [go, "max_count", "-budget-bytes", str(budget), "-procs", str(cores),
                           "-cap", str(prof["max_count_cap"]), "-time-limit", f"{prof['max_count_seconds']}s"], 10))
     return entries
+
+
+# Rows measured again with the whole process on one CPU (cpuset:1), where there are more:
+# threads' create and skynet otherwise cross CPUs while one fiber worker or one Go P do not;
+# the one-worker fiber and Go rows beside them run on that same one CPU.
+# At the threads' sizes (sizes.json), which the fiber and Go rows share.
+CPUSET_1_ROWS = tuple(
+    [f"create/std_thread/mode:*/n:{n}" for n in THREAD_CREATE_N]
+    + [f"create/{rt}/mode:sequential/n:{n}" for rt in ("fiber/workers:1", "go/procs:1") for n in THREAD_CREATE_N]
+    + [f"skynet/{rt}/via:join/n:{n}" for rt in ("std_thread", "fiber/workers:1") for n in THREAD_SKYNET_N])
+
+
+def _on_one_cpu(entry):
+    """entry again, its whole process restricted to one CPU, named with cpuset:1."""
+    return dataclasses.replace(entry, name=results.with_runtime_param(entry.name, "cpuset", 1), cpuset=1)
 
 
 def entries(profile, paths, cpus, budget, has_echo=True, has_go=True):
@@ -353,10 +381,12 @@ def entries(profile, paths, cpus, budget, has_echo=True, has_go=True):
         out += _go(paths, prof, budget, cpus)
     py = [sys.executable, paths.python_peer]
     out.append(_peer("create/python_thread/mode:sequential/n:10000",
-                     py + ["create", "-n", "10000", "-reps", str(prof["reps"])], 3))
+                     py + ["create", "-n", "10000", "-reps", str(prof["reps"]), "-min-time", str(prof["min_time"])], 3))
     out.append(_peer("gil/python_thread+python_process/job:cpu",
-                     py + ["gil", "-workers", "2", "-reps", str(prof["gil_reps"])], 20,
+                     py + ["gil", "-workers", "2", "-reps", str(prof["gil_reps"]), "-min-time", str(prof["min_time"])], 20,
                      runs=tuple(f"gil/{kind}/workers:2/job:cpu" for kind in ("python_thread", "python_process"))))
+    if cpus > 1:
+        out += [_on_one_cpu(e) for e in out if matches(e.name, CPUSET_1_ROWS)]
     skip = prof["skip"] + (prof["skip_on_several_cpus"] if cpus > 1 else [])
     return [e for e in out if not matches(e.name, skip)]
 

@@ -50,6 +50,26 @@ class RunEntriesTest(support.ScratchTestCase):
         warnings = on_disk["context"]["greenbench"]["warnings"]
         self.assertTrue(warnings[0].startswith("memory/b/n:10 skipped"), warnings)
         self.assertTrue(warnings[1].startswith("memory/c/n:10 failed: exit 1"), warnings)
+        # Each measured entry records the noise it ran under.
+        noise = on_disk["context"]["greenbench"]["noise"]
+        self.assertEqual(sorted(noise), ["memory/a/n:10", "memory/d/n:10"])
+        self.assertGreaterEqual(noise["memory/a/n:10"]["steal_fraction"], 0)
+
+    def test_a_cpuset_entry_runs_on_that_many_cpus_and_is_named_for_it(self):
+        # The stand-in writes the CPUs it may use as its counter.
+        script = PROBE.replace('"rss_bytes_per_task": 4000 + 100 * int(args["--rep"])',
+                               '"cpus": len(__import__("os").sched_getaffinity(0))')
+        name = "create/std_thread/mode:sequential/n:10"
+        plain = catalogue.Entry(name, "probe", [sys.executable, "-c", script, "--name", name], 2, timeout=300,
+                                estimate=1.0)
+        pinned = catalogue._on_one_cpu(plain)
+        out = self.write("run.json", "")
+        with contextlib.redirect_stderr(io.StringIO()):
+            doc, failures, _ = bench_all.run_entries([plain, pinned], {"host": "h", "warnings": []}, out)
+        self.assertEqual(failures, 0)
+        cpus = {e["name"]: e["cpus"] for e in doc["benchmarks"] if e["run_type"] == "iteration"}
+        self.assertEqual(cpus, {name: len(bench_all.child_cpus(0)),
+                                "create/std_thread/cpuset:1/mode:sequential/n:10": 1})
 
     def test_parse_bytes(self):
         self.assertEqual(bench_all.parse_bytes("4GiB"), 4 << 30)

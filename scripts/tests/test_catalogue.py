@@ -95,12 +95,24 @@ class CatalogueTest(unittest.TestCase):
     def test_skynet_at_1m_stays_on_one_cpu(self):
         several = {e.name for e in catalogue.entries("quick", PATHS, 2, BUDGET)}
         one = {e.name for e in catalogue.entries("quick", PATHS, 1, BUDGET)}
-        at_1m = sorted(n for n in several if n.startswith("skynet/") and n.endswith("/n:1000000"))
+        at_1m = sorted(n for n in several if n.startswith("skynet/") and n.endswith("/n:1000000")
+                       and "/gogc:" not in n)
         self.assertEqual(at_1m, [f"skynet/{rt}/via:{via}/n:1000000" for rt in ("fiber/workers:2", "go/procs:2")
                                  for via in ("channel", "join")])
-        at_1m = sorted(n for n in one if n.startswith("skynet/") and n.endswith("/n:1000000"))
+        at_1m = sorted(n for n in one if n.startswith("skynet/") and n.endswith("/n:1000000")
+                       and "/gogc:" not in n)
         self.assertEqual(at_1m, [f"skynet/{rt}/via:{via}/n:1000000" for rt in ("fiber/workers:1", "go/procs:1")
                                  for via in ("channel", "join")])
+
+    def test_go_times_as_the_cpp_rows_and_has_control_rows_with_the_collector_off(self):
+        entries = by_name(catalogue.entries("quick", PATHS, 2, BUDGET))
+        min_time = str(catalogue.PROFILES["quick"]["min_time"])
+        for name in ("create/go/procs:1/mode:batch/n:10000", "switch/go/procs:1/via:yield/cpus:1",
+                     "skynet/go/procs:2/via:join/n:1000000", "create/go/procs:2/gogc:off/mode:batch/n:100000",
+                     "skynet/go/procs:2/gogc:off/via:channel/n:1000000"):
+            argv = entries[name].argv
+            self.assertEqual(argv[argv.index("-min-time") + 1], min_time, name)
+            self.assertEqual("-gogc" in argv, "/gogc:off/" in name, name)
 
     def test_select(self):
         entries = catalogue.entries("quick", PATHS, 2, BUDGET)
@@ -113,8 +125,19 @@ class CatalogueTest(unittest.TestCase):
             "fairness/go/procs:1/via:spin/hogs:1/window:200ms", "fairness/go/procs:1/via:spin/hogs:2/window:200ms",
             "blocking/go/procs:1/call:nanosleep/via:direct/blockers:0/window:200ms",
             "blocking/go/procs:1/call:nanosleep/via:direct/blockers:2/window:200ms",
-            "blocking/go/procs:1/call:nanosleep/via:direct/blockers:4/window:200ms"])
+            "blocking/go/procs:1/call:nanosleep/via:direct/blockers:4/window:200ms",
+            "create/go/procs:1/cpuset:1/mode:sequential/n:10000"])
         self.assertEqual(catalogue.select(entries, None), entries)
+
+    def test_threads_rows_on_one_cpu_beside_one_worker_and_one_p(self):
+        full = by_name(catalogue.entries("full", PATHS, 2, BUDGET))
+        for name in ("create/std_thread/cpuset:1/mode:sequential/n:10000", "skynet/std_thread/cpuset:1/via:join/n:10000",
+                     "create/fiber/workers:1/cpuset:1/mode:sequential/n:10000",
+                     "create/go/procs:1/cpuset:1/mode:sequential/n:10000"):
+            pinned, plain = full[name], full[name.replace("cpuset:1/", "")]
+            self.assertEqual((pinned.cpuset, plain.cpuset), (1, 0), name)
+            self.assertEqual(pinned.argv, plain.argv, name)  # the child writes the plain name
+        self.assertFalse([n for n in by_name(catalogue.entries("full", PATHS, 1, BUDGET)) if "cpuset:" in n])
 
 
 @unittest.skipUnless(os.environ.get("GREENBENCH_TIMING") and os.environ.get("GREENBENCH_PROBE"),
