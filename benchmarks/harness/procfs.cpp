@@ -120,4 +120,11 @@ std::int64_t system_thread_count() {
   return std::stoll(entities.substr(slash + 1));
 }
 
+std::int64_t run_queue_wait_ns(long tid) {
+  // "4329578 16716390 2": on-CPU ns, run-queue wait ns, timeslices.
+  std::istringstream schedstat(read_line_or_empty("/proc/self/task/" + std::to_string(tid) + "/schedstat"));
+  std::int64_t on_cpu = 0, waiting = -1;
+  return schedstat >> on_cpu >> waiting ? waiting : -1;
+}
+
 }  // namespace greenbench

@@ -61,5 +61,9 @@ std::int64_t meminfo_bytes(const std::string& key);
 std::int64_t map_count();
 // Kernel scheduling entities (threads) on the machine now: /proc/loadavg's 4th field.
 std::int64_t system_thread_count();
+// Nanoseconds thread `tid` of this process has spent runnable but waiting for a CPU
+// (on a run queue) since it started: /proc/self/task/TID/schedstat's second field; -1
+// when the kernel keeps no such figure or the thread has ended.
+std::int64_t run_queue_wait_ns(long tid);
 
 }  // namespace greenbench

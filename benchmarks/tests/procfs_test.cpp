@@ -1,8 +1,10 @@
 // procfs_test.cpp: the /proc parsers on fixed text, and the readers on this process:
-// figures come out in bytes and counts, never kB or pages.
+// figures come out in bytes and counts, never kB or pages; a thread's run-queue wait is a
+// running total, and unknown (-1) once the thread has ended.
 #include "harness/procfs.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <stdexcept>
@@ -64,6 +66,15 @@ TEST(Procfs, ReadingsOfThisProcessAreSane) {
   EXPECT_GT(map_count(), 0);
   EXPECT_GT(system_thread_count(), 0);
   EXPECT_EQ(touched[12345], 1);
+}
+
+TEST(Procfs, RunQueueWaitOfALiveThreadOnly) {
+  const std::int64_t own = run_queue_wait_ns(::gettid());
+  if (own < 0) GTEST_SKIP() << "this kernel keeps no /proc/self/task/TID/schedstat";
+  EXPECT_GE(run_queue_wait_ns(::gettid()), own);  // a running total
+  long ended = 0;
+  std::thread([&] { ended = ::gettid(); }).join();
+  EXPECT_EQ(run_queue_wait_ns(ended), -1);
 }
 
 TEST(SystemLimits, ThreadHeadroomNamesALimit) {

@@ -229,12 +229,14 @@ def clock(seconds):
 
 
 def headline(doc):
-    """The figure a person looks at first, per run: (run, counter, median, cv, label)."""
+    """The figure a person looks at first, per run: (run, counter, median, cv, label); an
+    open-loop echo run's is its p99 (its requests/s is the rate it was offered)."""
     preferred = ("ns_per_task", "ns_per_switch", "rss_bytes_per_task", "max_tasks", "max_conns",
                  "requests_per_second", "ms_wall", "seconds", "speedup")
     rows = []
     for run_name, summary in sorted(results.summarize(doc).items()):
-        for counter in preferred:
+        first = ("ns_p99",) if results.parse_name(run_name).workload == "echo_open_loop" else ()
+        for counter in first + preferred:
             fig = summary.figures.get(counter)
             if fig is not None:
                 rows.append((run_name, counter, fig.median, fig.cv, summary.label))

@@ -62,13 +62,20 @@ MIN_REPS = 3
 # - the blocking workload's read and fsync calls (nanosleep stays: every runtime blocks
 #   in it the same way, and the claims read it). What stays of fairness and blocking (43
 #   entries) took 48 s here, under a load average of 16.
+# Echo's open loop (`echo_rates`, offered requests/s at `echo_rate_conns` connections)
+# runs at fixed rates per profile, below the best server's closed-loop capacity on the
+# reference 2-CPU VM (epoll and fiber/workers:1: ~110-130k requests/s at C = 1,000,
+# std_thread and fiber/workers:2 lower): quick at one rate every server sustains, full at
+# three, the highest near the slower servers' capacity, where short_of_offered_rate
+# marks a server that could not keep up.
 PROFILES = {
     "quick": {"reps": 3, "min_time": 0.05, "memory_n": [1000, 10000],
               "memory_depth": [(16, 1000)],
               "probe_reps": 3, "max_count_cap": 100_000, "max_count_seconds": 20,
               "skynet_n": 1_000_000,
               "echo_conns": [1000], "echo_reps": 3, "echo_warmup": 0.5, "echo_seconds": 1,
-              "echo_max_conns": False, "gil_reps": 3, "probe_workers": [1],
+              "echo_rates": [20000], "echo_rate_conns": 1000, "echo_max_conns": False,
+              "gil_reps": 3, "probe_workers": [1],
               "skip": ["*/pthread/*", "skynet/std_thread/*", "switch/boost_fiber/*/cpus:2",
                        "switch/std_thread/*/cpus:2",
                        "*/boost_fiber/*/alloc:default*",
@@ -84,6 +91,7 @@ PROFILES = {
              "probe_reps": 3, "max_count_cap": 20_000_000, "max_count_seconds": 120,
              "skynet_n": 1_000_000,
              "echo_conns": [100, 1000, 10000], "echo_reps": 3, "echo_warmup": 1, "echo_seconds": 3,
+             "echo_rates": [10000, 40000, 80000], "echo_rate_conns": 1000,
              "echo_max_conns": True, "echo_max_conns_cap": 1_000_000, "echo_max_conns_seconds": 120,
              "gil_reps": 3, "probe_workers": None, "skip": [], "skip_on_several_cpus": []},
 }
@@ -265,23 +273,44 @@ def _peer(name, argv, estimate, timeout=900, out_flag="-out", runs=()):
     return Entry(name, "peer", argv, 1, timeout, estimate, out_flag=out_flag, runs=runs)
 
 
-def _echo(paths, prof, budget, cores, has_go):
-    """The echo servers (greenbench_echo run / max_conns): each C in its own process, which
-    starts a fresh server per repetition; Go's server where greenbench-go is built."""
-    servers = ["epoll/loops:1", "std_thread"] + [f"fiber/workers:{w}" for w in dict.fromkeys([1, cores])]
+def echo_cpu_split(cpus):
+    """(server CPUs, client CPUs) of an echo run on `cpus` usable CPUs, as
+    benchmarks/echo/cpu_split.h's split_cpus(usable, kClientCpusAuto) makes them: from 4
+    CPUs on, the client gets half (rounded down) and the server the rest; below that they
+    share every CPU (client CPUs 0)."""
+    client = cpus // 2 if cpus >= 4 else 0
+    return cpus - client, client
+
+
+def _echo(paths, prof, budget, cpus, has_go):
+    """The echo servers (greenbench_echo run / max_conns): each C, and each offered rate
+    of the open loop, in its own process, which starts a fresh server per repetition; Go's
+    server where greenbench-go is built. With disjoint CPU sets the servers size themselves
+    to the server's CPUs and the load generator gets a thread per client CPU."""
+    server_cpus, client_cpus = echo_cpu_split(cpus)
+    servers = ["epoll/loops:1", "std_thread"] + [f"fiber/workers:{w}" for w in dict.fromkeys([1, server_cpus])]
     if has_go:
-        servers.append(f"go/procs:{cores}")
+        servers.append(f"go/procs:{server_cpus}")
     entries = []
     reps, warmup, seconds = prof["echo_reps"], prof["echo_warmup"], prof["echo_seconds"]
+
+    client = (["--client-cpus", str(client_cpus), "--client-threads", str(client_cpus)] if client_cpus
+              else ["--client-cpus", "shared"])
+
+    def run(name, server_args, conns, more=()):
+        return _peer(name, [paths.echo, "run", "--conns", str(conns), "--reps", str(reps), "--warmup", str(warmup),
+                            "--duration", str(seconds)] + list(more) + client + server_args,
+                     estimate=reps * (warmup + seconds + 0.4), timeout=reps * (warmup + seconds + 30) + 60,
+                     out_flag="--out")
+
     for server in servers:
         common = ["--server", server, "--go-peer", paths.go_peer]
         for conns in prof["echo_conns"]:
-            entries.append(_peer(
-                f"echo/{server}/conns:{conns}",
-                [paths.echo, "run", "--conns", str(conns), "--reps", str(reps), "--warmup", str(warmup),
-                 "--duration", str(seconds)] + common,
-                estimate=reps * (warmup + seconds + 0.4), timeout=reps * (warmup + seconds + 30) + 60,
-                out_flag="--out"))
+            entries.append(run(f"echo/{server}/conns:{conns}", common, conns))
+        conns = prof["echo_rate_conns"]
+        for rate in prof["echo_rates"]:
+            entries.append(run(f"echo_open_loop/{server}/conns:{conns}/rate:{rate}", common, conns,
+                               ["--rate", str(rate)]))
         if prof["echo_max_conns"]:
             limit = prof["echo_max_conns_seconds"]
             entries.append(_peer(

@@ -46,7 +46,8 @@ HIGHER_IS_BETTER = frozenset({"max_tasks", "tasks_in_8GiB", "speedup", "requests
 FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "map_count", "requests",
                            "conns", "request_bytes", "client_threads", "nofile_limit",
                            "max_stack_bytes", "frame_bytes_reached", "threads", "gc_cycles_per_run",
-                           "ticks_expected"})
+                           "offered_per_second", "client_run_queue_fraction", "server_cpus",
+                           "client_cpus", "cpu_sets_disjoint", "ticks_expected"})
 _LOWER_IS_BETTER = re.compile(r"(^|_)(ns|us|ms|bytes)(_|$)|^seconds$|_(switches|faults)_per_op$|^ticks_missed$")
 
 # Runtime ids in the order of the format doc's table, with the parameters each takes.

@@ -1,7 +1,7 @@
 """Tests of greenbench.bench_all's run loop with stand-in measurement programs: a probe's
 repetitions become one run in the results file, an entry that cannot run here (exit 3)
 is skipped and one that fails (exit 1) is counted, both with a warning, and the file
-keeps every finished entry."""
+keeps every finished entry; the headline figure of an open-loop echo run is its p99."""
 
 import contextlib
 import io
@@ -77,6 +77,12 @@ class RunEntriesTest(support.ScratchTestCase):
         self.assertEqual(bench_all.parse_bytes("1000"), 1000)
         with self.assertRaises(Exception):
             bench_all.parse_bytes("four gigs")
+
+    def test_headline_of_an_open_loop_run_is_its_p99(self):
+        doc = results.load(support.fixture("echo_open_loop.json"))
+        rows = {run: counter for run, counter, *_ in bench_all.headline(doc)}
+        self.assertEqual(rows["echo_open_loop/std_thread/conns:1000/rate:20000"], "ns_p99")
+        self.assertEqual(rows["echo/std_thread/conns:1000"], "requests_per_second")
 
 
 if __name__ == "__main__":

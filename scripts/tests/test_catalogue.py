@@ -66,6 +66,32 @@ class CatalogueTest(unittest.TestCase):
         self.assertEqual(echo.out_flag, "--out")
         self.assertIn("echo_max_conns/std_thread", entries)
 
+    def test_echo_open_loop_at_the_profiles_rates(self):
+        for profile in catalogue.PROFILES:
+            prof = catalogue.PROFILES[profile]
+            entries = by_name(catalogue.entries(profile, PATHS, 2, BUDGET))
+            for server in ("epoll/loops:1", "std_thread", "fiber/workers:1", "fiber/workers:2", "go/procs:2"):
+                for rate in prof["echo_rates"]:
+                    entry = entries[f"echo_open_loop/{server}/conns:{prof['echo_rate_conns']}/rate:{rate}"]
+                    self.assertEqual(entry.argv[entry.argv.index("--rate") + 1], str(rate))
+                    self.assertEqual(entry.argv[entry.argv.index("--server") + 1], server)
+            open_loop = [n for n in entries if n.startswith("echo_open_loop/")]
+            self.assertEqual(len(open_loop), 5 * len(prof["echo_rates"]), profile)
+
+    def test_echo_client_and_server_on_disjoint_cpus_from_four(self):
+        two = by_name(catalogue.entries("quick", PATHS, 2, BUDGET))["echo/fiber/workers:2/conns:1000"]
+        self.assertEqual(two.argv[two.argv.index("--client-cpus") + 1], "shared")
+        self.assertNotIn("--client-threads", two.argv)
+        eight = by_name(catalogue.entries("quick", PATHS, 8, BUDGET))
+        self.assertNotIn("echo/fiber/workers:8/conns:1000", eight)
+        for name in ("echo/fiber/workers:4/conns:1000", "echo/go/procs:4/conns:1000",
+                     "echo_open_loop/std_thread/conns:1000/rate:20000"):
+            argv = eight[name].argv
+            self.assertEqual(argv[argv.index("--client-cpus") + 1], "4", name)
+            self.assertEqual(argv[argv.index("--client-threads") + 1], "4", name)
+        self.assertEqual(catalogue.echo_cpu_split(3), (3, 0))
+        self.assertEqual(catalogue.echo_cpu_split(5), (3, 2))
+
     def test_every_figure_has_a_spread(self):
         for profile in catalogue.PROFILES:
             for e in catalogue.entries(profile, PATHS, 2, BUDGET):
