@@ -1,5 +1,6 @@
 // timing_main.cpp: greenbench_timing, the suite's timing workloads (create, switch,
-// skynet, pairs, fanin, gil), each registered for every runtime, in one Google Benchmark binary.
+// skynet, pairs, fanin, fairness, blocking, gil), each registered for every runtime, in one
+// Google Benchmark binary.
 //
 //   greenbench_timing [--list] [--build-info] [--sizes=full|smoke] [--workers=LIST]
 //                     [Google Benchmark flags]
@@ -7,7 +8,8 @@
 //                     (--benchmark_filter applies; --benchmark_list_tests does the same)
 //     --build-info    print {"compiler", "cxx_flags", "build_type"} as JSON and exit
 //     --sizes=smoke   tiny sizes, for the suite's own tests: the n:N in the names differs
-//                     from a full run's, so smoke rows never compare with real ones
+//                     from a full run's (fairness and blocking: their window:Wms), so
+//                     smoke rows never compare with real ones
 //                     (profiles must differ through Google Benchmark's flags only)
 //     --workers=LIST  the worker counts of the scaling entries (issue 16: create
 //                     mode:batch, skynet, pairs, fanin), e.g. 1,2,4; default
@@ -27,17 +29,22 @@
 // Sizes: benchmarks/sizes.json (harness/suite_sizes.h), the one place they are written.
 // In the full set OS threads create and run skynet at n:10000 (11,111 threads: the
 // largest tree pid_max allows here) and fibers at n:10000 and more, so every runtime has
-// a row at n:10000. M:N runtimes run on 1 worker and on all usable CPUs, and the scaling
-// entries at every count of --workers. Boost.Fiber's work_stealing entries need a process of
+// a row at n:10000; fairness and blocking measure a window per iteration (window:Wms),
+// with hogs:K at K = W and 2W (W: an M:N runtime's workers, the usable CPUs for OS
+// threads) and blockers:B at B = 0, C and 2C (C: the usable CPUs) for every runtime. M:N
+// runtimes run on 1 worker and on all usable CPUs, and the scaling entries at every count
+// of --workers. Boost.Fiber's work_stealing entries need a process of
 // their own (boost_fiber_runtime.h): the driver runs every entry in its own process.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "harness/build_info.h"
@@ -47,7 +54,9 @@
 #include "harness/timing_entries.h"
 #include "tasks/cpu_restricted_runtime.h"
 #include "tasks/runtime_set.h"
+#include "workloads/workload_blocking.h"
 #include "workloads/workload_create.h"
+#include "workloads/workload_fairness.h"
 #include "workloads/workload_gil.h"
 #include "workloads/workload_parallel.h"
 #include "workloads/workload_skynet.h"
@@ -160,6 +169,58 @@ void register_parallel(TimingEntries& entries, const SuiteSizes& sizes,
   }
 }
 
+// fairness and blocking name their window, so smoke rows (20 ms) never compare with real ones.
+std::string window_param(std::chrono::milliseconds window) {
+  return "window:" + std::to_string(window.count()) + "ms";
+}
+
+void register_fairness(TimingEntries& entries, const SuiteSizes& sizes) {
+  const std::chrono::milliseconds window(sizes.window_ms);
+  const unsigned usable = static_cast<unsigned>(allowed_cpus().size());
+  const auto add = [&](const auto& rt) {
+    using RT = std::decay_t<decltype(rt)>;
+    const unsigned w = RT::kind == TaskKind::os_thread ? usable : rt.workers();
+    for (HogVia via : {HogVia::spin, HogVia::maybe_yield}) {
+      if (via == HogVia::maybe_yield && !HasMaybeYield<RT>) continue;
+      for (int hogs : {static_cast<int>(w), static_cast<int>(2 * w)}) {
+        entries.add(entry_name("fairness", rt.prefix(),
+                               {std::string("via:") + hog_via_name(via), "hogs:" + std::to_string(hogs),
+                                window_param(window)}),
+                    [rt, hogs, via, window](benchmark::State& state) {
+                      fairness_workload(state, rt, hogs, via, window);
+                    });
+      }
+    }
+  };
+  for_each_os_thread_runtime(add);
+  for (unsigned workers : suite_worker_counts()) for_each_m_to_n_runtime(workers, add);
+}
+
+void register_blocking(TimingEntries& entries, const SuiteSizes& sizes) {
+  const std::chrono::milliseconds window(sizes.window_ms);
+  const int usable = static_cast<int>(allowed_cpus().size());
+  const auto add = [&](const auto& rt) {
+    using RT = std::decay_t<decltype(rt)>;
+    for (BlockingCall call : {BlockingCall::read, BlockingCall::nanosleep, BlockingCall::fsync}) {
+      for (BlockingVia via : {BlockingVia::direct, BlockingVia::blocking}) {
+        if (via == BlockingVia::blocking && !HasBlocking<RT>) continue;
+        for (int blockers : {0, usable, 2 * usable}) {
+          if (via == BlockingVia::blocking && blockers == 0) continue;  // the same as direct
+          entries.add(entry_name("blocking", rt.prefix(),
+                                 {std::string("call:") + blocking_call_name(call),
+                                  std::string("via:") + blocking_via_name(via), "blockers:" + std::to_string(blockers),
+                                  window_param(window)}),
+                      [rt, call, blockers, via, window](benchmark::State& state) {
+                        blocking_workload(state, rt, call, blockers, via, window);
+                      });
+        }
+      }
+    }
+  };
+  for_each_os_thread_runtime(add);
+  for (unsigned workers : suite_worker_counts()) for_each_m_to_n_runtime(workers, add);
+}
+
 void register_gil(TimingEntries& entries) {
   for (unsigned workers : gil_workers()) {
     const FiberRuntime rt{workers};
@@ -170,8 +231,8 @@ void register_gil(TimingEntries& entries) {
 
 void print_usage() {
   std::printf(
-      "greenbench_timing: the suite's timing workloads (create, switch, skynet, pairs, fanin, gil) "
-      "for every runtime\n"
+      "greenbench_timing: the suite's timing workloads (create, switch, skynet, pairs, fanin, fairness, "
+      "blocking, gil) for every runtime\n"
       "  --list          print the entry names --benchmark_filter selects, one per line\n"
       "  --build-info    print how this binary was built, as JSON\n"
       "  --sizes=smoke   tiny sizes for the suite's own tests (default --sizes=full)\n"
@@ -238,6 +299,8 @@ int timing_main(int argc, char** argv) {
   register_switch(entries, sizes);
   register_skynet(entries, sizes, scaling_workers);
   register_parallel(entries, sizes, scaling_workers);
+  register_fairness(entries, sizes);
+  register_blocking(entries, sizes);
   register_gil(entries);
 
   const std::string filter = benchmark::GetBenchmarkFilter();

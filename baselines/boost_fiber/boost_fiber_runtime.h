@@ -32,6 +32,7 @@
 #include <boost/fiber/operations.hpp>
 #include <boost/fiber/pooled_fixedsize_stack.hpp>
 #include <boost/fiber/unbuffered_channel.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -81,6 +82,7 @@ class BoostFiberRuntime {
   }
 
   static void yield() { boost::this_fiber::yield(); }
+  static void sleep_until(std::chrono::steady_clock::time_point t) { boost::this_fiber::sleep_until(t); }
 
   class Event {
    public:

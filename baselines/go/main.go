@@ -1,5 +1,5 @@
 // Command greenbench-go is greenbench's Go peer: the suite's workloads
-// (create, switch, memory, max_count, skynet, stack_max, pairs, fanin) written with real goroutines,
+// (create, switch, memory, max_count, skynet, stack_max, pairs, fanin, fairness, blocking) written with real goroutines,
 // by the same definitions as the C++ ones, reporting in greenbench's results
 // format (docs/results-format.md).
 //
@@ -78,6 +78,8 @@ var workloads = map[string]workload{
 	"thread_stack": {"the runtime's own stacks (system and signal) per OS thread it runs", threadStackFlags},
 	"pairs":        {"P = GOMAXPROCS independent ping-pong pairs, n one-way hand-offs in all", parallelFlags(false)},
 	"fanin":        {"P = GOMAXPROCS producers sending n messages in all on one channel", parallelFlags(true)},
+	"fairness":     {"a 1 ms ticker's lateness while goroutines compute without yielding", fairnessFlags},
+	"blocking":     {"a ping-pong pair's round trips while goroutines block in system calls", blockingFlags},
 }
 
 // usageError is a command-line mistake: exit status 2.

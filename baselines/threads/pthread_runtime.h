@@ -1,7 +1,7 @@
 // pthread_runtime.h: raw POSIX threads as a TaskRuntime, with glibc's default stack
 // ("pthread/stack:default": RLIMIT_STACK, 8 MiB here) or a fixed one set with
 // pthread_attr_setstacksize ("pthread/stack:64KiB"). Hand-offs are futexes
-// (futex_sync.h); yield is sched_yield.
+// (futex_sync.h); yield is sched_yield; sleep_until is clock_nanosleep.
 //
 // Invariant: a Handle owns exactly one joinable thread or none; destroying a joinable one
 // ends the process (as std::thread does), since a thread left running would outlive what
@@ -12,12 +12,14 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <chrono>
 #include <cstddef>
 #include <exception>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <thread>
 #include <type_traits>
 #include <utility>
 
@@ -97,6 +99,7 @@ class PthreadRuntime {
   }
 
   static void yield() { ::sched_yield(); }
+  static void sleep_until(std::chrono::steady_clock::time_point t) { std::this_thread::sleep_until(t); }
 
   using Event = FutexEvent;
   using WaitGroup = FutexWaitGroup;

@@ -1,7 +1,7 @@
 // std_thread_runtime.h: std::thread as it comes, as a TaskRuntime. Entry prefix
 // "std_thread". Each task is a kernel thread with glibc's default stack (RLIMIT_STACK:
 // 8 MiB reserved, committed as touched, one guard page); hand-offs are futexes
-// (futex_sync.h); yield is sched_yield.
+// (futex_sync.h); yield is sched_yield; sleep_until is clock_nanosleep.
 //
 // Sockets (Net, for the echo workload): blocking ones, a thread per connection blocked in
 // the kernel (blocking_socket.h).
@@ -10,6 +10,7 @@
 // when a thread limit binds) and leaves nothing behind when it does.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <thread>
 #include <utility>
@@ -40,6 +41,7 @@ class StdThreadRuntime {
   }
 
   static void yield() { std::this_thread::yield(); }
+  static void sleep_until(std::chrono::steady_clock::time_point t) { std::this_thread::sleep_until(t); }
 
   using Event = FutexEvent;
   using WaitGroup = FutexWaitGroup;

@@ -23,6 +23,7 @@
 #include "echo/echo_client.h"
 #include "echo/send_schedule.h"
 #include "harness/procfs.h"
+#include "workloads/percentile.h"
 
 namespace greenbench::echo {
 namespace {
@@ -229,11 +230,7 @@ double LoadGenerator::run_queue_seconds() const {
   return total;
 }
 
-double LoadFigures::latency_percentile_ns(double q) const {
-  if (latency_ns.empty()) return NAN;
-  const auto rank = static_cast<std::size_t>(std::ceil(q * static_cast<double>(latency_ns.size())));
-  return latency_ns[std::clamp<std::size_t>(rank, 1, latency_ns.size()) - 1];
-}
+double LoadFigures::latency_percentile_ns(double q) const { return nearest_rank(latency_ns, q); }
 
 LoadGenerator::LoadGenerator(const LoadSpec& spec) : spec_(spec) {
   for (unsigned t = 0; t < spec.threads; ++t) {

@@ -37,7 +37,8 @@ SuiteSizes suite_sizes(std::string_view which) {
   const nlohmann::json& set = *it;
   return {sizes_list(set, "thread_create_n"), sizes_list(set, "fiber_create_n"),
           sizes_list(set, "thread_skynet_n"), sizes_list(set, "fiber_skynet_n"),
-          positive(set.at("switches_per_iteration"), "switches_per_iteration")};
+          positive(set.at("switches_per_iteration"), "switches_per_iteration"),
+          positive(set.at("window_ms"), "window_ms")};
 }
 
 std::vector<unsigned> gil_workers() {

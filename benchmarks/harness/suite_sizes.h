@@ -18,6 +18,7 @@ struct SuiteSizes {
   std::vector<std::int64_t> thread_skynet_n;  // skynet leaves, OS threads
   std::vector<std::int64_t> fiber_skynet_n;   // ... M:N runtimes
   std::int64_t switches_per_iteration;        // one-way switches per switch iteration
+  std::int64_t window_ms;                     // fairness and blocking: the window per iteration
 };
 
 // The set named `which` ("full", "smoke"); throws std::invalid_argument for another name.

@@ -10,6 +10,7 @@
 // unrestricted one under another name.
 #pragma once
 
+#include <chrono>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -54,6 +55,7 @@ class CpuRestrictedRuntime {
   }
 
   static void yield() { RT::yield(); }
+  static void sleep_until(std::chrono::steady_clock::time_point t) { RT::sleep_until(t); }
 
   using Event = typename RT::Event;
   using WaitGroup = typename RT::WaitGroup;

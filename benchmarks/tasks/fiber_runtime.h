@@ -76,6 +76,14 @@ class FiberRuntime {
   }
 
   static void yield() { green::this_task::yield(); }
+  static void sleep_until(std::chrono::steady_clock::time_point t) { green::this_task::sleep_until(t); }
+  // Only ours has these two (workload_fairness.h's via:maybe_yield, workload_blocking.h's
+  // via:blocking): the runtime's answers to a task that computes or blocks for long.
+  static void maybe_yield() { green::this_task::maybe_yield(); }
+  template <class F>
+  static decltype(auto) blocking(F&& f) {
+    return green::blocking(std::forward<F>(f));
+  }
 
   class Event {
    public:

@@ -26,6 +26,8 @@
 //   h.join()             blocks the calling task (never its worker thread, for user_space
 //                        runtimes) until the task has finished and its stack is released.
 //   RT::yield()          lets another runnable task run.
+//   RT::sleep_until(t)   blocks the calling task (never its worker thread, for user_space
+//                        runtimes) until steady_clock reaches t.
 //   RT::Event            the park/wake hand-off: a binary semaphore with one waiter;
 //                        signal() makes the next (or the pending) wait() return.
 //   RT::WaitGroup        Go's sync.WaitGroup: add(n), done(), wait() blocks until zero.
@@ -40,6 +42,7 @@
 // adapter that can check it, does).
 #pragma once
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <string>
@@ -70,6 +73,7 @@ concept TaskRuntime =
       { rt.spawn(task) } -> std::same_as<typename RT::Handle>;
       handle.join();
       RT::yield();
+      RT::sleep_until(std::chrono::steady_clock::time_point{});
       event.signal();
       event.wait();
       group.add(std::int64_t{1});

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <stdexcept>
 #include <string>
@@ -118,6 +119,19 @@ TYPED_TEST(TaskRuntimeContract, ChannelSendReturnsOnlyOnceTheValueIsTaken) {
     sent.wait();
     EXPECT_TRUE(returned.load());
     sender.join();
+  });
+}
+
+TYPED_TEST(TaskRuntimeContract, SleepUntilReturnsNoEarlierAndOthersRunMeanwhile) {
+  const TypeParam rt = make_runtime<TypeParam>();
+  rt.run([&] {
+    std::atomic<bool> other_ran{false};
+    auto other = rt.spawn([&] { other_ran = true; });
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(5);
+    TypeParam::sleep_until(deadline);
+    EXPECT_GE(std::chrono::steady_clock::now(), deadline);
+    other.join();
+    EXPECT_TRUE(other_ran.load());
   });
 }
 

@@ -90,7 +90,7 @@ TEST(TimingList, NamesAreExactAndUnique) {
   const std::vector<std::string> names = listed({});
   ASSERT_FALSE(names.empty());
   const std::regex grammar(
-      R"(^(create|switch|skynet|pairs|fanin|gil)/(fiber|std_thread|pthread|boost_fiber)(/[a-z_]+:[A-Za-z0-9_]+)*$)");
+      R"(^(create|switch|skynet|pairs|fanin|fairness|blocking|gil)/(fiber|std_thread|pthread|boost_fiber)(/[a-z_]+:[A-Za-z0-9_]+)*$)");
   std::set<std::string> unique;
   for (const std::string& name : names) {
     EXPECT_TRUE(std::regex_match(name, grammar)) << name;
@@ -107,6 +107,9 @@ TEST(TimingList, NamesAreExactAndUnique) {
         "skynet/fiber/workers:1/via:channel/n:1000000",
         "skynet/boost_fiber/sched:round_robin/workers:1/alloc:default/via:channel/n:1000000",
         "skynet/std_thread/via:join/n:10000", "skynet/pthread/stack:64KiB/via:channel/n:10000",
+        "fairness/fiber/workers:1/via:spin/hogs:1/window:200ms", "fairness/fiber/workers:1/via:maybe_yield/hogs:2/window:200ms",
+        "blocking/fiber/workers:1/call:nanosleep/via:direct/blockers:0/window:200ms",
+        "blocking/boost_fiber/sched:round_robin/workers:1/alloc:pooled/call:fsync/via:direct/blockers:0/window:200ms",
         "gil/fiber/workers:1/job:cpu",
         "gil/fiber/workers:2/job:cpu"}) {
     EXPECT_TRUE(unique.count(expected)) << "missing " << expected;
@@ -117,7 +120,7 @@ TEST(TimingList, HonoursTheFilterOnExactNames) {
   const std::vector<std::string> skynet =
       listed({"--benchmark_filter=^skynet/fiber/workers:1/via:join/n:1000000$"});
   EXPECT_EQ(skynet, std::vector<std::string>{"skynet/fiber/workers:1/via:join/n:1000000"});
-  for (const std::string& name : listed({"--benchmark_filter=-^(create|switch|skynet|pairs|fanin)/"})) {
+  for (const std::string& name : listed({"--benchmark_filter=-^(create|switch|skynet|pairs|fanin|fairness|blocking)/"})) {
     EXPECT_EQ(name.rfind("gil/", 0), 0u) << name;
   }
   const ProgramResult gb_flag =
@@ -208,6 +211,44 @@ TEST(TimingRun, SwitchCountsEverySwitch) {
                 name.find("cpus:1") != std::string::npos)
         << name;
   }
+}
+
+TEST(TimingRun, FairnessAccountsForEveryTickOfTheWindow) {
+  const std::vector<nlohmann::json> entries = run_workload("fairness");
+  ASSERT_FALSE(entries.empty());
+  std::set<std::string> vias;
+  for (const nlohmann::json& entry : entries) {
+    const std::string name = entry.at("name");
+    vias.insert(name.substr(name.find("/via:") + 1, name.find("/hogs:") - name.find("/via:") - 1));
+    EXPECT_EQ(entry.at("ticks_expected").get<double>(), 20) << name;  // smoke: a 20 ms window
+    EXPECT_EQ(entry.at("ticks").get<double>() + entry.at("ticks_missed").get<double>(), 20) << name;
+    EXPECT_GE(entry.at("ticks").get<double>(), 1) << name;
+    EXPECT_LE(entry.at("lateness_p50_us").get<double>(), entry.at("lateness_p99_us").get<double>()) << name;
+    EXPECT_LE(entry.at("lateness_p99_us").get<double>(), entry.at("lateness_max_us").get<double>()) << name;
+    EXPECT_GE(entry.at("lateness_p50_us").get<double>(), 0) << name;
+    EXPECT_GT(entry.at("hog_work_per_second").get<double>(), 0) << name;
+  }
+  EXPECT_EQ(vias, (std::set<std::string>{"via:spin", "via:maybe_yield"}));
+}
+
+TEST(TimingRun, BlockingTimesThePairAndEveryBlockerCalls) {
+  const std::vector<nlohmann::json> entries = run_workload("blocking");
+  ASSERT_FALSE(entries.empty());
+  std::set<std::string> calls;
+  for (const nlohmann::json& entry : entries) {
+    const std::string name = entry.at("name");
+    calls.insert(name.substr(name.find("/call:") + 1, name.find("/via:") - name.find("/call:") - 1));
+    EXPECT_GT(entry.at("round_trips_per_second").get<double>(), 0) << name;
+    EXPECT_LE(entry.at("round_trip_p50_us").get<double>(), entry.at("round_trip_p99_us").get<double>()) << name;
+    EXPECT_LE(entry.at("round_trip_p99_us").get<double>(), entry.at("round_trip_max_us").get<double>()) << name;
+    const bool none = name.find("/blockers:0/") != std::string::npos;
+    if (none) {
+      EXPECT_EQ(entry.at("blocking_calls_per_second").get<double>(), 0) << name;
+    } else {
+      EXPECT_GT(entry.at("blocking_calls_per_second").get<double>(), 0) << name;
+    }
+  }
+  EXPECT_EQ(calls, (std::set<std::string>{"call:read", "call:nanosleep", "call:fsync"}));
 }
 
 TEST(TimingRun, GilReportsSecondsAndSpeedup) {

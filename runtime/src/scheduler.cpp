@@ -233,6 +233,8 @@ RunReport Scheduler::run(std::function<void()> root) {
   for (std::size_t i = 1; i < workers_.size(); ++i) threads.emplace_back([this, i] { workers_[i]->main_loop(); });
   workers_[0]->main_loop();
   for (auto& t : threads) t.join();
+  // Before any stack is freed: a call in flight writes its result there (blocking_pool.h).
+  blocking_pool_.shut_down();
   close_to_foreign();  // from here on, handles are inert and plain threads are refused
 
   RunReport r;
@@ -251,6 +253,7 @@ RunReport Scheduler::run(std::function<void()> root) {
   tearing_down_.store(true, std::memory_order_release);
   arena_.destroy_live();  // closures of abandoned tasks (and handles they held)
   r.task_blocks_carved = arena_.carved();
+  r.blocking_threads_peak = blocking_pool_.threads_peak();
   StackStats ss = pool_.stats();
   r.stacks_mapped = ss.mapped;
   r.stacks_peak_in_use = ss.peak_in_use;

@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "fatal.h"
+#include "blocking_pool.h"
 #include "green/runtime.h"
 #include "poller.h"
 #include "stack_pool.h"
@@ -88,6 +89,7 @@ class Scheduler {
   StackPool& stack_pool() noexcept { return pool_; }
   TaskArena& arena() noexcept { return arena_; }
   Poller& poller() noexcept { return poller_; }
+  BlockingPool& blocking_pool() noexcept { return blocking_pool_; }
   // Distinguishes this run from every other in the process (descriptors belong to one).
   std::uint64_t run_id() const noexcept { return run_id_; }
   const Config& config() const noexcept { return config_; }
@@ -100,6 +102,7 @@ class Scheduler {
   TaskArena arena_;
   std::vector<std::unique_ptr<Worker>> workers_;
   Poller poller_{*this};
+  BlockingPool blocking_pool_{config_.blocking_threads};
   const std::uint64_t run_id_;
 
   mutable std::mutex global_mu_;

@@ -43,7 +43,9 @@ Worker::Worker(Scheduler& s, unsigned i, bool multi, const std::atomic<bool>& st
       stopping_(stopping),
       stacks(s.stack_pool()),
       blocks(s.arena()),
-      rng(0x9E3779B97F4A7C15ull * (i + 1)) {}
+      rng(0x9E3779B97F4A7C15ull * (i + 1)) {
+  slice.length_ns = s.config().time_slice;
+}
 
 TaskId Worker::refill_ids() {
   id_next = sched.take_ids(kIdBlock);

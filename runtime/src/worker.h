@@ -30,6 +30,7 @@
 #include "run_queue.h"
 #include "stack_pool.h"
 #include "task_blocks.h"
+#include "time_slice.h"
 #include "timer_heap.h"
 
 namespace green::detail {
@@ -83,6 +84,12 @@ class Worker {
   void add_io_timer(Clock::time_point deadline, PollDesc* pd, int side, std::uint32_t token) {
     push_timer(deadline, current, pd, token, side);
   }
+  // Fires the due timers of every worker here (maybe_yield: a woken sleeper is queued
+  // ahead of the task that yields). No lock may be held.
+  void fire_due_timers() {
+    fire_timers(*this);
+    if (multi_) fire_others_timers();
+  }
   // For yield: is there anything else to run?
   GREEN_ALWAYS_INLINE bool has_other_work() { return !runq.empty() || has_other_work_slow(); }
   Task* running() const noexcept { return current; }
@@ -97,6 +104,7 @@ class Worker {
   RunQueue runq;
   std::atomic<std::uint32_t> wake_word{0};  // futex: 1 = woken
   bool idle_in_poll = false;  // guarded by the scheduler's idle lock: asleep in epoll_wait
+  TimeSlice slice;            // the running task's slice, for maybe_yield (time_slice.h)
 
   // Counters, summed into the RunReport after the worker is joined.
   std::uint64_t spawned = 0, finished = 0, steals = 0, stack_allocations = 0;
@@ -181,6 +189,7 @@ GREEN_ALWAYS_INLINE void Worker::switch_away(ContextState* from, Worker& w, Task
     to = &next->ctx;
   }
   w.current = next;
+  ++w.slice.switches;
   // We may land on another worker's thread: use the worker the switch hands us.
   static_cast<Worker*>(switch_context(from, *to, &w, *w.thread_eh_))->run_post();
 }

@@ -59,7 +59,10 @@ MIN_REPS = 3
 #   reference run: 4,370-4,440 B a fiber, 2,711-2,721 B a goroutine), threads' at
 #   n:10000 too; the 16 KiB-deep tasks at n:1000, not 10,000; max_count stops at 100,000
 #   tasks (the "hundreds of thousands" claim's figure);
-# - echo at 100 connections (the claims read 1,000 and more), and echo max-conns.
+# - echo at 100 connections (the claims read 1,000 and more), and echo max-conns;
+# - the blocking workload's read and fsync calls (nanosleep stays: every runtime blocks
+#   in it the same way, and the claims read it). What stays of fairness and blocking (43
+#   entries) took 48 s here, under a load average of 16.
 # Echo's open loop (`echo_rates`, offered requests/s at `echo_rate_conns` connections)
 # runs at fixed rates per profile, below the best server's closed-loop capacity on the
 # reference 2-CPU VM (epoll and fiber/workers:1: ~110-130k requests/s at C = 1,000,
@@ -81,7 +84,8 @@ PROFILES = {
                        "create/std_thread/mode:batch/*", "create/std_thread/cpuset:1/mode:batch/*",
                        "create/std_thread/cpus:*",
                        "memory/std_thread/n:10000",
-                       "max_count/boost_fiber/*"],
+                       "max_count/boost_fiber/*",
+                       "blocking/*/call:read/*", "blocking/*/call:fsync/*"],
               "skip_on_several_cpus": ["skynet/fiber/workers:1/*n:1000000", "skynet/go/procs:1/*n:1000000"]},
     "full": {"reps": 5, "min_time": 0.5, "memory_n": [1000, 10000, 100000, 1_000_000],
              "memory_depth": [(16, 10000)],
@@ -111,6 +115,8 @@ GIL_WORKERS = tuple(_SIZES["gil_workers"])
 SKYNET_VIAS = ("join", "channel")  # workload_skynet.h's SkynetVia, in its order
 SWITCHES = _FULL["switches_per_iteration"]  # switch's one-way switches; pairs' hand-offs, fanin's messages
 PARALLEL_WORKLOADS = ("pairs", "fanin")  # workload_parallel.h, in timing_main.cpp's order
+WINDOW_MS = _FULL["window_ms"]  # fairness and blocking, per iteration
+BLOCKING_CALLS = ("read", "nanosleep", "fsync")  # workload_blocking.h's BlockingCall, in its order
 THREAD_STACK_N = 256  # OS threads the Go peer's thread_stack makes the runtime start
 SMALL_PTHREAD_STACK_KIB = 64
 MAX_WORKERS = 1024  # runtime_set.cpp's kMaxWorkers
@@ -253,7 +259,37 @@ def timing_names(cpus, workers=None):
     for workload in PARALLEL_WORKLOADS:
         prefixes = cpu_restricted_prefixes(cpus, workers) + [rt for w in workers for rt in m_to_n_prefixes(w)]
         names += [f"{workload}/{rt}/n:{SWITCHES}" for rt in prefixes]
+    names += fairness_names(cpus)
+    names += blocking_names(cpus)
     names += [f"gil/fiber/workers:{w}/job:cpu" for w in GIL_WORKERS]
+    return names
+
+
+def _m_to_n_runtimes(cpus):
+    """(prefix, workers) of every M:N runtime the timing binary registers, in its order."""
+    return [(rt, w) for w in worker_counts(cpus) for rt in m_to_n_prefixes(w)]
+
+
+def fairness_names(cpus):
+    """timing_main.cpp's register_fairness: hogs:K at K = W and 2W (W: an M:N runtime's
+    workers, the usable CPUs for OS threads); via:maybe_yield for our fibers only."""
+    names = []
+    for rt, w in [(rt, cpus) for rt in os_thread_prefixes()] + _m_to_n_runtimes(cpus):
+        vias = ("spin", "maybe_yield") if rt.startswith("fiber/") else ("spin",)
+        names += [f"fairness/{rt}/via:{via}/hogs:{k}/window:{WINDOW_MS}ms" for via in vias for k in (w, 2 * w)]
+    return names
+
+
+def blocking_names(cpus):
+    """timing_main.cpp's register_blocking: blockers:B at B = 0, C and 2C (C: the usable
+    CPUs) for every runtime; via:blocking (B > 0) for our fibers only."""
+    names = []
+    for rt in os_thread_prefixes() + [rt for rt, _ in _m_to_n_runtimes(cpus)]:
+        vias = ("direct", "blocking") if rt.startswith("fiber/") else ("direct",)
+        for call in BLOCKING_CALLS:
+            for via in vias:
+                names += [f"blocking/{rt}/call:{call}/via:{via}/blockers:{b}/window:{WINDOW_MS}ms"
+                          for b in (0, cpus, 2 * cpus) if not (via == "blocking" and b == 0)]
     return names
 
 
@@ -367,6 +403,16 @@ def _go(paths, prof, budget, cores, workers):
         entries.append(_peer(f"memory/go/procs:{cores}/depth:{depth}KiB/n:{n}",
                              [go, "memory", "-n", str(n), "-depth-kib", str(depth), "-procs", str(cores),
                               "-reps", str(prof["probe_reps"])], 3))
+    for procs in dict.fromkeys([1, cores]):
+        for hogs in (procs, 2 * procs):
+            entries.append(_peer(f"fairness/go/procs:{procs}/via:spin/hogs:{hogs}/window:{WINDOW_MS}ms",
+                                 [go, "fairness", "-hogs", str(hogs), "-window-ms", str(WINDOW_MS), "-procs", str(procs)]
+                                 + timed, 3))
+        for call in BLOCKING_CALLS:
+            for blockers in (0, cores, 2 * cores):
+                entries.append(_peer(f"blocking/go/procs:{procs}/call:{call}/via:direct/blockers:{blockers}/window:{WINDOW_MS}ms",
+                                     [go, "blocking", "-call", call, "-blockers", str(blockers), "-window-ms", str(WINDOW_MS),
+                                      "-procs", str(procs)] + timed, 3))
     entries.append(_peer("stack_max/go/procs:1",
                          [go, "stack_max", "-procs", "1", "-reps", "1", "-budget-bytes", str(budget)], 2))
     entries.append(_peer(f"thread_stack/go/procs:{cores}/n:{THREAD_STACK_N}",

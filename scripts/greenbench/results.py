@@ -41,16 +41,17 @@ ENTRY_KEYS = frozenset({
 # (`ns_per_task`, `server_cpu_ns_per_request`, `bytes_per_task`) or `seconds` is a cost,
 # lower-is-better; the named ones below are higher-is-better, or facts whatever their name.
 HIGHER_IS_BETTER = frozenset({"max_tasks", "tasks_in_8GiB", "speedup", "requests_per_second",
-                              "max_conns", "largest_stack_bytes"})
+                              "max_conns", "largest_stack_bytes", "ticks", "hog_work_per_second",
+                              "round_trips_per_second", "blocking_calls_per_second"})
 FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "messages", "map_count", "requests",
                            "conns", "request_bytes", "client_threads", "nofile_limit",
                            "max_stack_bytes", "frame_bytes_reached", "threads", "gc_cycles_per_run",
                            "offered_per_second", "client_run_queue_fraction", "server_cpus",
-                           "client_cpus", "cpu_sets_disjoint",
+                           "client_cpus", "cpu_sets_disjoint", "ticks_expected",
                            "peak_live_tasks", "stacks_peak_in_use", "stacks_mapped",
                            "stack_allocations", "stacks_decommitted", "unguarded_stacks", "steals",
                            "stack_guard"})
-_LOWER_IS_BETTER = re.compile(r"(^|_)(ns|ms|bytes)(_|$)|^seconds$|_(switches|faults)_per_op$")
+_LOWER_IS_BETTER = re.compile(r"(^|_)(ns|us|ms|bytes)(_|$)|^seconds$|_(switches|faults)_per_op$|^ticks_missed$")
 
 # Runtime ids in the order of the format doc's table, with the parameters each takes.
 # A name lists runtime parameters first; the first parameter that is not one of its

@@ -1,7 +1,7 @@
 """Units of greenbench's counters, and how their values are written for people.
 
 The unit is read from the counter's name, as the format doc's naming promises (`ns`,
-`ms` or `bytes` as a word of the name, seconds, counts, speedup, *_per_second rates). Invariant: the report and compare write
+`us`, `ms` or `bytes` as a word of the name, seconds, counts, speedup, *_per_second rates). Invariant: the report and compare write
 every value through format_quantity() and every ratio through format_ratio(), so one
 figure reads the same everywhere; values keep three significant digits.
 """
@@ -14,14 +14,15 @@ _BYTE_STEPS = ((2.0 ** 40, "TiB"), (2.0 ** 30, "GiB"), (2.0 ** 20, "MiB"), (2.0 
 _COUNTS = frozenset({"max_tasks", "tasks_in_8GiB", "tasks", "tasks_alive", "switches", "messages",
                      "map_count", "sum", "max_conns", "requests", "conns", "client_threads",
                      "nofile_limit", "peak_live_tasks", "stacks_peak_in_use", "stacks_mapped",
-                     "stack_allocations", "stacks_decommitted", "unguarded_stacks", "steals"})
+                     "stack_allocations", "stacks_decommitted", "unguarded_stacks", "steals",
+                     "ticks", "ticks_missed", "ticks_expected"})
 
 
 def unit_of(counter):
-    """'ns', 'ms', 's', 'bytes', 'count', '/s' (a rate), 'x' (a ratio) or '' (unknown) for a
+    """'ns', 'us', 'ms', 's', 'bytes', 'count', '/s' (a rate), 'x' (a ratio) or '' (unknown) for a
     counter name."""
     words = counter.split("_")
-    for unit in ("ns", "ms", "bytes"):
+    for unit in ("ns", "us", "ms", "bytes"):
         if unit in words:
             return unit
     if counter == "seconds":
@@ -61,8 +62,8 @@ def format_quantity(value, unit):
         return "NaN"
     if math.isinf(value):
         return "∞" if value > 0 else "-∞"
-    if unit in ("ns", "ms", "s"):
-        to_ns = {"ns": 1.0, "ms": 1e6, "s": 1e9}[unit]
+    if unit in ("ns", "us", "ms", "s"):
+        to_ns = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}[unit]
         return _scaled(value * to_ns, _TIME_STEPS)
     if unit == "bytes":
         return _scaled(value, _BYTE_STEPS)

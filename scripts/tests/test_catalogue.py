@@ -21,8 +21,9 @@ class CatalogueTest(unittest.TestCase):
     def test_names_on_two_cpus(self):
         names = catalogue.timing_names(2)
         # 80, the thread rows of create batch and skynet on 1 and 2 CPUs (3 runtimes x 2
-        # CPU counts x 3 entries), pairs and fanin (2 x (6 thread rows + 6 M:N rows))
-        self.assertEqual(len(names), 122)
+        # CPU counts x 3 entries), pairs and fanin (2 x (6 thread rows + 6 M:N rows)),
+        # fairness and blocking (115)
+        self.assertEqual(len(names), 237)
         self.assertEqual(len(set(names)), len(names))
         for name in ("create/std_thread/mode:sequential/n:10000",
                      "create/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/mode:batch/n:100000",
@@ -34,8 +35,14 @@ class CatalogueTest(unittest.TestCase):
                      "create/std_thread/cpus:1/mode:batch/n:10000",
                      "skynet/pthread/stack:64KiB/cpus:2/via:channel/n:10000",
                      "pairs/std_thread/cpus:2/n:50000", "fanin/fiber/workers:1/n:50000",
-                     "fanin/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/n:50000"):
+                     "fanin/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/n:50000",
+                     "fairness/std_thread/via:spin/hogs:4/window:200ms",
+                     "fairness/fiber/workers:2/via:maybe_yield/hogs:2/window:200ms",
+                     "blocking/fiber/workers:1/call:read/via:blocking/blockers:4/window:200ms",
+                     "blocking/pthread/stack:default/call:fsync/via:direct/blockers:0/window:200ms"):
             self.assertIn(name, names)
+        self.assertNotIn("fairness/boost_fiber/sched:round_robin/workers:1/alloc:pooled/via:maybe_yield/hogs:1/window:200ms", names)
+        self.assertNotIn("blocking/fiber/workers:2/call:read/via:blocking/blockers:0/window:200ms", names)
         self.assertNotIn("switch/fiber/workers:2/via:yield/cpus:2", names)
 
     def test_scaling_worker_counts(self):
@@ -178,7 +185,12 @@ class CatalogueTest(unittest.TestCase):
             "pairs/go/procs:1/n:50000", "fanin/go/procs:1/n:50000",
             "skynet/go/procs:1/via:join/n:10000", "skynet/go/procs:1/via:channel/n:10000",
             "switch/go/procs:1/via:yield/cpus:1", "switch/go/procs:1/via:handoff/cpus:1",
-            "switch/go/procs:2/via:handoff/cpus:2", "create/go/procs:1/cpuset:1/mode:sequential/n:10000"])
+            "switch/go/procs:2/via:handoff/cpus:2",
+            "fairness/go/procs:1/via:spin/hogs:1/window:200ms", "fairness/go/procs:1/via:spin/hogs:2/window:200ms",
+            "blocking/go/procs:1/call:nanosleep/via:direct/blockers:0/window:200ms",
+            "blocking/go/procs:1/call:nanosleep/via:direct/blockers:2/window:200ms",
+            "blocking/go/procs:1/call:nanosleep/via:direct/blockers:4/window:200ms",
+            "create/go/procs:1/cpuset:1/mode:sequential/n:10000"])
         self.assertEqual(catalogue.select(entries, None), entries)
 
     def test_threads_rows_on_one_cpu_beside_one_worker_and_one_p(self):

@@ -22,7 +22,10 @@ FORMAT_COUNTERS = {
     "request_bytes", "client_threads", "max_conns", "max_stack_bytes", "largest_stack_bytes",
     "frame_bytes_reached", "heap_alloc_bytes_per_task", "stack_inuse_bytes_per_task",
     "runtime_stack_bytes_per_thread", "rss_bytes_per_thread", "threads", "voluntary_switches_per_op",
-    "involuntary_switches_per_op", "minor_faults_per_op", "gc_cycles_per_run", "gc_pause_ns_per_run"}
+    "involuntary_switches_per_op", "minor_faults_per_op", "gc_cycles_per_run", "gc_pause_ns_per_run",
+    "lateness_p50_us", "lateness_p99_us", "lateness_max_us", "ticks", "ticks_missed", "ticks_expected",
+    "hog_work_per_second", "round_trips_per_second", "round_trip_p50_us", "round_trip_p99_us",
+    "round_trip_max_us", "blocking_calls_per_second"}
 ECHO_CLAIMS = ("million-connections-goroutine-each", "million-connections-2GB",
                "million-thread-connections-2TB", "blocked-goroutine-parked",
                "thread-per-connection-slows-at-thousands", "thread-per-connection-hits-os-limits")
@@ -52,7 +55,7 @@ class ClaimsFileTest(unittest.TestCase):
             for source in claim["sources"]:
                 self.assertRegex(source, r"^\d{3}_[0-9a-f]{16}\.txt$")
             self.assertIn("text", claim["figure"])
-            self.assertIn(claim["figure"]["unit"], ("bytes", "ns", "count", "x"))
+            self.assertIn(claim["figure"]["unit"], ("bytes", "ns", "us", "count", "x"))
             on = claim["judge"]["on"]
             for column in (on if isinstance(on, list) else [on]):
                 if claim["measures"]:
@@ -63,7 +66,7 @@ class ClaimsFileTest(unittest.TestCase):
             for spec in specs:
                 named = spec["counters"] + spec.get("and_if_measured", [])
                 self.assertLessEqual(set(named), FORMAT_COUNTERS, claim["id"])
-                self.assertTrue(re.match(r"^(create|switch|memory|max_count|stack_max|thread_stack|skynet|gil|echo|echo_max_conns|echo\*)/",
+                self.assertTrue(re.match(r"^(create|switch|memory|max_count|stack_max|thread_stack|skynet|fairness|blocking|gil|echo|echo_max_conns|echo\*)/",
                                          spec["entries"]), spec["entries"])
             extrapolate = claim["judge"].get("extrapolate")
             if extrapolate:

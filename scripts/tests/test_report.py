@@ -428,3 +428,35 @@ class ScalingSectionTest(ReportTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ReportTradeOffTest(ReportTestCase):
+    """The 'Where threads win' section and the claims that read the fairness and blocking
+    rows (fixture tradeoff.json: hand-made figures of the shape a run writes)."""
+    inputs = ("tradeoff.json",)
+
+    def test_fairness_table_has_a_row_per_run(self):
+        rows = support.markdown_table(self.text, "### fairness")
+        self.assertEqual(len(rows), 4)
+        spin = row(rows, runtime="fiber workers:2", **{"hogs compute": "spin"})
+        self.assertEqual((spin["lateness p50"], spin["ticks missed"]), ("199 ms", "199"))
+        self.assertEqual(row(rows, runtime="fiber workers:2", **{"hogs compute": "maybe_yield"})["p99"], "1.02 ms")
+        self.assertEqual(row(rows, runtime="go procs:2")["hogs' work/s"], "1,500,000/s")
+
+    def test_blocking_table_has_a_column_per_blocker_count(self):
+        rows = support.markdown_table(self.text, "### blocking, call:nanosleep")
+        direct = row(rows, runtime="fiber workers:2", via="direct")
+        self.assertEqual([direct[f"round trips/s, {b} blockers"] for b in (0, 2, 4)],
+                         ["9,090,000/s", "2,020/s", "909/s"])
+        self.assertEqual(direct["p99, most blockers"], "2.21 ms")
+        self.assertEqual(row(rows, runtime="fiber workers:2", via="blocking")["round trips/s, 0 blockers"], "—")
+
+    def test_claims_read_the_rows(self):
+        claims = claim_rows(self.text, "## Claims from the notes: gamma")
+        self.assertTrue(claims["blocked-goroutine-others-run"]["verdict"].startswith("holds"))
+        self.assertTrue(claims["goroutines-share-the-cpu"]["verdict"].startswith("holds"))
+
+    def test_a_file_without_them_has_no_section(self):
+        self.assertIn("## Where threads win", self.text)
+        run = support.run_script("report", support.fixture("run_a.json"), "--out", self.tmp.name, "--no-plots")
+        self.assertNotIn("## Where threads win", run.stdout)

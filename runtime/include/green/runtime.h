@@ -53,6 +53,14 @@ struct Config {
   // goes back between one and two intervals after its last use); spawning and finishing
   // never do. Zero: no trimmer, free stacks stay committed until run() returns.
   std::chrono::milliseconds pool_trim_interval{250};
+  // How long a task may run before this_task::maybe_yield() yields: short enough that a
+  // 1 ms timer is served within about a slice of a hog's check, long enough that a yield
+  // (~0.1 µs) costs the hog 0.01% of its time.
+  std::chrono::nanoseconds time_slice = std::chrono::milliseconds(1);
+  // Most helper threads green::blocking() may run at once (green/blocking.h); started on
+  // demand, kept until run() returns; 0: blocking(f) calls f in place, on the worker. Tokio's default bound is 512; ours is smaller
+  // because each helper reserves a thread stack (8 MiB of address space by default).
+  std::size_t blocking_threads = 64;
 };
 
 // What a run did, for tests and benchmarks; filled in when run() returns.
@@ -70,6 +78,7 @@ struct RunReport {
   std::uint64_t steals = 0;               // tasks taken from another worker's queue
   std::uint64_t timers_peak = 0;          // most entries one worker's timer heap held
   std::uint64_t task_blocks_carved = 0;   // task control blocks ever carved from slabs
+  std::uint64_t blocking_threads_peak = 0;  // helper threads green::blocking() started
   unsigned workers = 0;
 };
 
@@ -177,6 +186,13 @@ void go(F&& f) {
 namespace this_task {
 // Lets every other runnable task on this worker run first.
 void yield();
+// Yields (as yield(), after firing due timers, so a task whose sleep has ended runs
+// next) only when the task has run for Config::time_slice since its first check after
+// it was last switched in; otherwise returns at once. For loops that compute for long:
+// tasks are not preempted, and this is how one lets sleepers and others run. Costs a
+// clock read (the time-stamp counter on x86-64) when it does not yield; outside a task
+// it does nothing.
+void maybe_yield();
 // Parks the task until the time has passed (never earlier).
 void sleep_until(std::chrono::steady_clock::time_point deadline);
 template <class Rep, class Period>
