@@ -34,18 +34,20 @@ type createResult struct {
 func runCreate(batch bool, n int, gauge *liveGauge) (createResult, error) {
 	var ran atomic.Int64
 	var arrived, gate, done sync.WaitGroup
+	// A goroutine leaves the gauge before it signals done: the waiter may spawn the next
+	// at once, and a deferred leave would still count this one live.
 	task := func() {
 		gauge.enter()
-		defer gauge.leave()
 		ran.Add(1)
+		gauge.leave()
 		done.Done()
 	}
 	gated := func() {
 		gauge.enter()
-		defer gauge.leave()
 		arrived.Done()
 		gate.Wait()
 		ran.Add(1)
+		gauge.leave()
 		done.Done()
 	}
 	if err := resetPeakResident(); err != nil {
