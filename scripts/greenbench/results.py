@@ -37,15 +37,16 @@ ENTRY_KEYS = frozenset({
     "error_message", "big_o", "rms", "complexity", "allocs_per_iter", "max_bytes_used",
 })
 
-# The Direction paragraph of the format doc: `ns`, `ms` or `bytes` as a word of the name
-# (`ns_per_task`, `server_cpu_ns_per_request`, `bytes_per_task`) or `seconds` is a cost,
+# The Direction paragraph of the format doc: `ns`, `ms`, `bytes` or `instructions` as a
+# word of the name (`ns_per_task`, `server_cpu_ns_per_request`, `bytes_per_task`,
+# `instructions_per_switch`) or `seconds` is a cost,
 # lower-is-better; the named ones below are higher-is-better, or facts whatever their name.
 HIGHER_IS_BETTER = frozenset({"max_tasks", "tasks_in_8GiB", "speedup", "requests_per_second",
                               "max_conns", "largest_stack_bytes"})
 FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "map_count", "requests",
                            "conns", "request_bytes", "client_threads", "nofile_limit",
                            "max_stack_bytes", "frame_bytes_reached", "threads"})
-_LOWER_IS_BETTER = re.compile(r"(^|_)(ns|ms|bytes)(_|$)|^seconds$|_(switches|faults)_per_op$")
+_LOWER_IS_BETTER = re.compile(r"(^|_)(ns|ms|bytes|instructions)(_|$)|^seconds$|_(switches|faults)_per_op$")
 
 # Runtime ids in the order of the format doc's table, with the parameters each takes.
 # A name lists runtime parameters first; the first parameter that is not one of its
@@ -135,6 +136,12 @@ def counter_direction(name):
     if name not in FACT_COUNTERS and _LOWER_IS_BETTER.search(name):
         return "lower"
     return None
+
+
+def is_instruction_count(name):
+    """True for a count of instructions (`instructions_per_task`...): deterministic under
+    callgrind, so judged with a tight threshold rather than a timing's noise model."""
+    return name.split("_")[0] == "instructions"
 
 
 def is_fact(name):
