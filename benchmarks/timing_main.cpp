@@ -1,10 +1,14 @@
 // timing_main.cpp: greenbench_timing, the suite's timing workloads (create, switch,
 // skynet, gil), each registered for every runtime, in one Google Benchmark binary.
 //
-//   greenbench_timing [--list] [--build-info] [--sizes=full|smoke] [Google Benchmark flags]
+//   greenbench_timing [--list] [--build-info] [--sizes=full|smoke] [--iterations=N]
+//                     [Google Benchmark flags]
 //     --list          print the selected entry names, one per line, and exit
 //                     (--benchmark_filter applies; --benchmark_list_tests does the same)
 //     --build-info    print {"compiler", "cxx_flags", "build_type"} as JSON and exit
+//     --iterations=N  every entry runs exactly N iterations, without trial runs: how
+//                     bench_all counts instructions under callgrind (timing_support.h's
+//                     MeasuredPart marks what is counted)
 //     --sizes=smoke   tiny sizes, for the suite's own tests: the n:N in the names differs
 //                     from a full run's, so smoke rows never compare with real ones
 //                     (profiles must differ through Google Benchmark's flags only)
@@ -27,6 +31,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -127,6 +132,7 @@ void print_usage() {
       "  --list          print the entry names --benchmark_filter selects, one per line\n"
       "  --build-info    print how this binary was built, as JSON\n"
       "  --sizes=smoke   tiny sizes for the suite's own tests (default --sizes=full)\n"
+      "  --iterations=N  run exactly N iterations of each entry (no trial runs)\n"
       "Exit status: 0 all ran, 1 an entry failed or none was selected, 2 bad command line.\n\n"
       "Google Benchmark's flags (--benchmark_filter matches the exact entry names):\n");
   benchmark::PrintDefaultHelp();
@@ -138,6 +144,7 @@ int timing_main(int argc, char** argv) {
   bool file_output = false;
   bool tabular = false;
   const SuiteSizes* sizes = &kFullSizes;
+  std::int64_t iterations = 0;
   std::vector<char*> passed{argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -151,6 +158,13 @@ int timing_main(int argc, char** argv) {
     } else if (arg.substr(0, 8) == "--sizes=") {
       std::cerr << "greenbench_timing: --sizes takes full or smoke, not " << arg.substr(8) << '\n';
       return 2;
+    } else if (arg.substr(0, 13) == "--iterations=") {
+      const std::string_view count = arg.substr(13);
+      const auto [end, error] = std::from_chars(count.data(), count.data() + count.size(), iterations);
+      if (error != std::errc() || end != count.data() + count.size() || iterations < 1) {
+        std::cerr << "greenbench_timing: --iterations takes a positive count, not " << count << '\n';
+        return 2;
+      }
     } else {
       // Flags of Google Benchmark's that decide how our reporters are set up: noted here,
       // then passed on, since Google Benchmark offers no way to read them back.
@@ -171,7 +185,7 @@ int timing_main(int argc, char** argv) {
     return 0;
   }
 
-  TimingEntries entries;
+  TimingEntries entries(iterations);
   register_create(entries, *sizes);
   register_switch(entries, *sizes);
   register_skynet(entries, *sizes);

@@ -37,22 +37,23 @@ void create_workload(benchmark::State& state, const RT& rt, CreateMode mode, std
       std::atomic<std::int64_t> ran{0};
       const auto task = [&ran] { ran.fetch_add(1, std::memory_order_relaxed); };
       // One iteration: the wall seconds; `ran` counts the tasks that ran.
-      const auto create_all = [&] {
+      const auto create_all = [&](MeasuredPart::Kind kind) {
         ran.store(0);
-        const auto began = Clock::now();
+        MeasuredPart part(kind);
         if (mode == CreateMode::sequential) {
           for (std::int64_t i = 0; i < n; ++i) rt.spawn(task).join();
         } else {
           for (auto& handle : handles) handle = rt.spawn(task);
           for (auto& handle : handles) handle.join();
         }
-        return seconds_between(began, Clock::now());
+        return part.seconds();
       };
-      create_all();  // warm-up, unreported: stack pools and caches filled, as the peers do
+      // Warm-up, unreported: stack pools and caches filled, as the peers do.
+      create_all(MeasuredPart::warm_up);
       IterationCounters counters;
       for (auto _ : state) {
         const ProcessUsage usage = ProcessUsage::now();
-        const double seconds = create_all();
+        const double seconds = create_all(MeasuredPart::measured);
         const ProcessUsage after = ProcessUsage::now();
         const std::int64_t tasks = ran.load();
         benchmark::DoNotOptimize(tasks);

@@ -117,16 +117,16 @@ void skynet_workload(benchmark::State& state, const RT& rt, std::int64_t n, Skyn
   fail_entry_on_exception(state, [&] {
     rt.run([&] {
       SkynetResult result;
-      const auto run_tree = [&] {
-        const auto began = Clock::now();
+      const auto run_tree = [&](MeasuredPart::Kind kind) {
+        MeasuredPart part(kind);
         result = skynet_tree(rt, n, via);
-        return seconds_between(began, Clock::now());
+        return part.seconds();
       };
-      run_tree();  // warm-up, unreported, as in create
+      run_tree(MeasuredPart::warm_up);  // unreported, as in create
       IterationCounters counters;
       for (auto _ : state) {
         const ProcessUsage usage = ProcessUsage::now();
-        const double seconds = run_tree();
+        const double seconds = run_tree(MeasuredPart::measured);
         const ProcessUsage after = ProcessUsage::now();
         benchmark::DoNotOptimize(result);
         state.SetIterationTime(seconds);

@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <valgrind/valgrind.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -52,6 +53,7 @@ StackPool::StackPool(std::size_t stack_size, bool guard, std::size_t keep)
 }
 
 StackPool::~StackPool() {
+  for (unsigned id : valgrind_stack_ids_) VALGRIND_STACK_DEREGISTER(id);
   for (Stack& s : hot_) release_stack_fiber(s);
   for (auto& [base, bytes] : slabs_) ::munmap(base, bytes);
 }
@@ -86,7 +88,12 @@ Stack StackPool::carve_locked() {
       }
     }
   }
-  return Stack{slot + (guard_ == Guard::off ? 0 : page_), stack_size_};
+  Stack stack{slot + (guard_ == Guard::off ? 0 : page_), stack_size_};
+  if (RUNNING_ON_VALGRIND) {
+    char* base = static_cast<char*>(stack.base);
+    valgrind_stack_ids_.push_back(VALGRIND_STACK_REGISTER(base, base + stack.size));
+  }
+  return stack;
 }
 
 Stack StackPool::take_locked() {
