@@ -12,7 +12,9 @@ A figure (a counter with a direction, results.counter_direction) is judged by th
   (p <= alpha); beyond the limit without that agreement it is noise;
 - a timing, paired: the change is the median of the pairs' ratios candidate/base less 1;
   worse when it is beyond the threshold the bad way and a one-sided Wilcoxon signed-rank
-  test on the pairs' log-ratios agrees (p <= alpha); else noise.
+  test on the pairs' log-ratios agrees (p <= alpha); else noise. The kernel's counts per
+  operation (results.is_kernel_count: context switches, page faults) are reported, not
+  judged: on a shared machine they follow its load.
 Facts that differ are "mismatch": reported, never judged.
 
 Invariant: status() is 1 exactly when some figure is worse, 3 when no run was in both
@@ -125,6 +127,8 @@ def judge_paired(counter, base, new, rules):
     if not pairs or len(base.values) != len(new.values):
         return NOT_A_NUMBER, math.nan, math.nan, math.nan, ""
     direction = results.counter_direction(counter)
+    if results.is_kernel_count(counter):
+        direction = None  # the machine's load decides them as much as the code: reported only
     if any(b <= 0 or n <= 0 for b, n in pairs):  # no ratio: judge the medians as unpaired
         return judge(counter, base, new, rules) if direction else (INFO, math.nan, math.nan, math.nan, "")
     log_ratios = [math.log(n / b) for b, n in pairs]

@@ -138,6 +138,12 @@ def counter_direction(name):
     return None
 
 
+def is_kernel_count(name):
+    """True for the kernel's count of events per operation (voluntary_switches_per_op,
+    minor_faults_per_op...): lower is better, but a busy machine moves them too."""
+    return re.search(r"_(switches|faults)_per_op$", name) is not None
+
+
 def is_instruction_count(name):
     """True for a count of instructions (`instructions_per_task`...): deterministic under
     callgrind, so judged with a tight threshold rather than a timing's noise model."""
