@@ -469,7 +469,10 @@ green_test::HookGate g_woke_gate, g_entered_gate;
 // as idle while the blocker was waking (so it could not take the role) and then found
 // the queues empty (the blocker took the work that woke it) slept on its futex, and
 // while the blocker computed no one polled. Each step is held at a hook by a thread of
-// the test's own, so the interleaving is exact; the blocker must hand its role on.
+// the test's own, so the interleaving is exact; the blocker must hand its role on. The
+// gates name the worker they hold: a blocker woken late by an earlier interrupt (the busy
+// task's) passes the idle point too, and must not take the place of the worker that ran
+// out of work (it did, one run in a hundred under load, and the steps went astray).
 TEST(Net, ABlockerWokenForWorkHandsItsRoleToAWorkerThatWentIdleMeanwhile) {
   namespace hooks = green::detail::test_hooks;
   green_test::ScopedHook before(hooks::idle_before_enter, [] { g_idle_gate.pass(); });
@@ -477,6 +480,7 @@ TEST(Net, ABlockerWokenForWorkHandsItsRoleToAWorkerThatWentIdleMeanwhile) {
   green_test::ScopedHook woke(hooks::blocker_woke, [] { g_woke_gate.pass(); });
   green::run(workers(2), [] {
     auto [a, b] = conn_pair();
+    std::atomic<std::thread::id> busy_worker{};
     std::atomic<bool> read{false}, busy_started{false}, busy_stop{false}, computing{false},
         read_while_computing{false}, computed{false}, steps_ok{false};
     auto reader = green::spawn([&, &a = a] {
@@ -489,16 +493,18 @@ TEST(Net, ABlockerWokenForWorkHandsItsRoleToAWorkerThatWentIdleMeanwhile) {
       // The reader is parked and one worker blocks in epoll_wait; the other computes.
       if (!wait_on_thread([&] { return poller.has_waiters() && poller.blocker_active(); })) return;
       green::go([&] {
+        busy_worker = std::this_thread::get_id();
         busy_started = true;
         green_test::spin_until([&] { return busy_stop.load(); });
       });
       if (!wait_on_thread([&] { return busy_started && poller.blocker_active(); })) return;
       // The computing worker runs out of work and is held before it registers as idle.
-      g_idle_gate.arm();
+      g_idle_gate.arm_for(busy_worker);
       busy_stop = true;
       if (!wait_on_thread([] { return g_idle_gate.holding(); })) return;
       // New work: the only idle worker is the blocker, so it is interrupted; held there.
-      g_woke_gate.arm();
+      g_woke_gate.arm_except(busy_worker);
+      if (!wait_on_thread([&] { return poller.blocker_active(); })) return;
       green::go([&, &b = b] {
         computing = true;
         b.write("x", 1);

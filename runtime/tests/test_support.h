@@ -64,20 +64,32 @@ bool spin_until(Pred done) {
 
 // A one-shot gate for a hook point (`[] { gate.pass(); }`): once armed, it holds the
 // first thread that passes the point until the test opens it (or kPatience passes), so
-// a race window stays open exactly as long as the test needs.
+// a race window stays open exactly as long as the test needs. arm_for/arm_except hold
+// only the named thread, or any but it: a worker may pass a point for a reason the test
+// did not plan (a stale wake-up), and must not take the place of the one it waits for.
 class HookGate {
  public:
-  void arm() { state_ = kArmed; }
+  void arm() { arm_matching({}, false); }
+  void arm_for(std::thread::id t) { arm_matching(t, true); }
+  void arm_except(std::thread::id t) { arm_matching(t, false); }
   bool holding() const { return state_ == kHeld; }
   void open() { state_ = kOpen; }
   void pass() {
+    if (state_ != kArmed || (std::this_thread::get_id() == thread_) != match_) return;
     int armed = kArmed;
     if (state_.compare_exchange_strong(armed, kHeld)) wait_on_thread([this] { return state_ == kOpen; });
   }
 
  private:
+  void arm_matching(std::thread::id t, bool match) {
+    thread_ = t;
+    match_ = match;
+    state_ = kArmed;  // publishes thread_ and match_ to pass()
+  }
   enum { kIdle, kArmed, kHeld, kOpen };
   std::atomic<int> state_{kIdle};
+  std::thread::id thread_;  // with match_: which threads the armed gate holds
+  bool match_ = false;
 };
 
 // From the root task of a two-worker run whose idle_before_enter hook passes `gate`:
