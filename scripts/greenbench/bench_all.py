@@ -312,6 +312,11 @@ def default_budget():
     return min(8 * GIB, max(256 << 20, machine.meminfo("MemAvailable") // 4))
 
 
+def interrupt_on_sigterm():
+    """SIGTERM ends the run as Ctrl-C does: every finished entry is kept."""
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+
 def run_entries(entries, ctx, out):
     """Measures every entry into `out`; (doc, failures, interrupted)."""
     doc = {"context": {"greenbench": ctx}, "benchmarks": []}
@@ -320,7 +325,7 @@ def run_entries(entries, ctx, out):
     total_estimate = sum(e.estimate for e in entries)
     done_estimate = 0.0
     interrupted = False
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    interrupt_on_sigterm()
     with tempfile.TemporaryDirectory(prefix="greenbench-") as tmp:
         for k, entry in enumerate(entries, 1):
             elapsed = time.monotonic() - start
@@ -388,6 +393,7 @@ def run_ab(args, chosen, paths, budget):
     contexts = {}
     warnings = []
     start = time.monotonic()
+    interrupt_on_sigterm()
     try:
         with ab.base_tree(ROOT, commit, keep=args.keep_base) as tree:
             print(f"bench_all: building the base, {args.ab} ({commit[:12]}), in {tree}", file=sys.stderr, flush=True)
