@@ -21,16 +21,14 @@
 // exception: its JSON entry says error_occurred) or the filter selected nothing; 2 a bad
 // command line. Google Benchmark's stock main would exit 0 in every one of these cases.
 //
-// Sizes (full): OS threads create n:10000 and run skynet at n:10000 (11,111 threads: the
-// largest tree pid_max allows here); fibers (ours and Boost's) create n:10000 and
-// n:100000 and run skynet at n:10000 and n:1000000, so every runtime has a row at
-// n:10000; switch times 50,000 one-way switches per iteration. M:N runtimes run on 1
-// worker and on all usable CPUs. Boost.Fiber's work_stealing entries need a process of
+// Sizes: benchmarks/sizes.json (harness/suite_sizes.h), the one place they are written.
+// In the full set OS threads create and run skynet at n:10000 (11,111 threads: the
+// largest tree pid_max allows here) and fibers at n:10000 and more, so every runtime has
+// a row at n:10000. M:N runtimes run on 1 worker and on all usable CPUs. Boost.Fiber's work_stealing entries need a process of
 // their own (boost_fiber_runtime.h): the driver runs every entry in its own process.
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
-#include <array>
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
@@ -42,8 +40,9 @@
 #include "harness/build_info.h"
 #include "harness/cpu_affinity.h"
 #include "harness/entry_name.h"
-#include "tasks/runtime_set.h"
+#include "harness/suite_sizes.h"
 #include "harness/timing_entries.h"
+#include "tasks/runtime_set.h"
 #include "workloads/workload_create.h"
 #include "workloads/workload_gil.h"
 #include "workloads/workload_skynet.h"
@@ -52,16 +51,6 @@
 namespace greenbench {
 namespace {
 
-struct SuiteSizes {
-  std::int64_t thread_create_n;
-  std::array<std::int64_t, 2> fiber_create_n;
-  std::int64_t thread_skynet_n;
-  std::array<std::int64_t, 2> fiber_skynet_n;
-  std::int64_t switches;  // one-way, per iteration
-};
-constexpr SuiteSizes kFullSizes = {10'000, {10'000, 100'000}, 10'000, {10'000, 1'000'000}, 50'000};
-constexpr SuiteSizes kSmokeSizes = {100, {100, 1'000}, 100, {100, 1'000}, 2'000};
-constexpr std::array<unsigned, 2> kGilWorkers = {1, 2};
 
 void register_create(TimingEntries& entries, const SuiteSizes& sizes) {
   const auto add = [&](const auto& rt, std::int64_t n) {
@@ -72,7 +61,9 @@ void register_create(TimingEntries& entries, const SuiteSizes& sizes) {
           [rt, mode, n](benchmark::State& state) { create_workload(state, rt, mode, n); });
     }
   };
-  for_each_os_thread_runtime([&](const auto& rt) { add(rt, sizes.thread_create_n); });
+  for_each_os_thread_runtime([&](const auto& rt) {
+    for (std::int64_t n : sizes.thread_create_n) add(rt, n);
+  });
   for (unsigned workers : suite_worker_counts()) {
     for_each_m_to_n_runtime(workers, [&](const auto& rt) {
       for (std::int64_t n : sizes.fiber_create_n) add(rt, n);
@@ -91,7 +82,7 @@ void register_switch(TimingEntries& entries, const SuiteSizes& sizes) {
         entries.add(entry_name("switch", rt.prefix(),
                                {std::string("via:") + switch_via_name(via),
                                 "cpus:" + std::to_string(cpus)}),
-                    [rt, via, cpus, switches = sizes.switches](benchmark::State& state) {
+                    [rt, via, cpus, switches = sizes.switches_per_iteration](benchmark::State& state) {
                       switch_workload(state, rt, via, cpus, switches);
                     });
       }
@@ -109,7 +100,9 @@ void register_skynet(TimingEntries& entries, const SuiteSizes& sizes) {
                   [rt, n, via](benchmark::State& state) { skynet_workload(state, rt, n, via); });
     }
   };
-  for_each_os_thread_runtime([&](const auto& rt) { add(rt, sizes.thread_skynet_n); });
+  for_each_os_thread_runtime([&](const auto& rt) {
+    for (std::int64_t n : sizes.thread_skynet_n) add(rt, n);
+  });
   for (unsigned workers : suite_worker_counts()) {
     for_each_m_to_n_runtime(workers, [&](const auto& rt) {
       for (std::int64_t n : sizes.fiber_skynet_n) add(rt, n);
@@ -118,7 +111,7 @@ void register_skynet(TimingEntries& entries, const SuiteSizes& sizes) {
 }
 
 void register_gil(TimingEntries& entries) {
-  for (unsigned workers : kGilWorkers) {
+  for (unsigned workers : gil_workers()) {
     const FiberRuntime rt{workers};
     entries.add(entry_name("gil", rt.prefix(), {"job:cpu"}),
                 [rt, workers](benchmark::State& state) { gil_workload(state, rt, workers); });
@@ -143,7 +136,7 @@ int timing_main(int argc, char** argv) {
   bool show_build_info = false;
   bool file_output = false;
   bool tabular = false;
-  const SuiteSizes* sizes = &kFullSizes;
+  std::string size_set = "full";
   std::int64_t iterations = 0;
   std::vector<char*> passed{argv[0]};
   for (int i = 1; i < argc; ++i) {
@@ -154,7 +147,7 @@ int timing_main(int argc, char** argv) {
     } else if (arg == "--build-info") {
       show_build_info = true;
     } else if (arg == "--sizes=full" || arg == "--sizes=smoke") {
-      sizes = arg == "--sizes=full" ? &kFullSizes : &kSmokeSizes;
+      size_set = arg.substr(8);
     } else if (arg.substr(0, 8) == "--sizes=") {
       std::cerr << "greenbench_timing: --sizes takes full or smoke, not " << arg.substr(8) << '\n';
       return 2;
@@ -185,10 +178,11 @@ int timing_main(int argc, char** argv) {
     return 0;
   }
 
+  const SuiteSizes sizes = suite_sizes(size_set);
   TimingEntries entries(iterations);
-  register_create(entries, *sizes);
-  register_switch(entries, *sizes);
-  register_skynet(entries, *sizes);
+  register_create(entries, sizes);
+  register_switch(entries, sizes);
+  register_skynet(entries, sizes);
   register_gil(entries);
 
   const std::string filter = benchmark::GetBenchmarkFilter();

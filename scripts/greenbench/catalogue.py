@@ -2,8 +2,9 @@
 measure it, for each profile (quick, ci, full).
 
 The names of the C++ programs' entries are computed here, as those programs compute
-them (benchmarks/tasks/runtime_set.h: the runtimes and worker counts; benchmarks/timing_main.cpp:
-the timing sizes), so that `bench_all --list` works before anything is built.
+them (benchmarks/tasks/runtime_set.h: the runtimes and worker counts), from the sizes of
+benchmarks/sizes.json, which greenbench_timing compiles in: the one place sizes are
+written. So `bench_all --list` works before anything is built.
 tests/test_catalogue.py (ctest: scripts_unittest.catalogue) checks after each build that
 these names are exactly what greenbench_timing --list and greenbench_probe
 --list-runtimes print.
@@ -15,6 +16,7 @@ stack_max: one run that pushes to a limit).
 """
 
 import fnmatch
+import json
 import os
 import re
 import sys
@@ -60,7 +62,7 @@ PROFILES = {
     "quick": {"reps": 3, "min_time": 0.05, "memory_n": [1000, 10000],
               "memory_depth": [(16, 1000)],
               "probe_reps": 3, "max_count_cap": 100_000, "max_count_seconds": 20,
-              "go_create_n": [10000, 100000], "skynet_n": 1_000_000,
+              "skynet_n": 1_000_000,
               "echo_conns": [1000], "echo_reps": 3, "echo_warmup": 0.5, "echo_seconds": 1,
               "echo_max_conns": False, "gil_reps": 3, "probe_workers": [1],
               "skip": ["*/pthread/*", "skynet/std_thread/*", "switch/boost_fiber/*/cpus:2",
@@ -75,19 +77,28 @@ PROFILES = {
     "full": {"reps": 5, "min_time": 0.5, "memory_n": [1000, 10000, 100000, 1_000_000],
              "memory_depth": [(16, 10000)],
              "probe_reps": 3, "max_count_cap": 20_000_000, "max_count_seconds": 120,
-             "go_create_n": [10000, 100000], "skynet_n": 1_000_000,
+             "skynet_n": 1_000_000,
              "echo_conns": [100, 1000, 10000], "echo_reps": 3, "echo_warmup": 1, "echo_seconds": 3,
              "echo_max_conns": True, "echo_max_conns_cap": 1_000_000, "echo_max_conns_seconds": 120,
              "gil_reps": 3, "probe_workers": None, "skip": [], "skip_on_several_cpus": []},
 }
 
-# benchmarks/timing_main.cpp's kFullSizes and kGilWorkers; benchmarks/tasks/runtime_set.h's
-# kSmallPthreadStack.
-THREAD_CREATE_N = 10_000
-FIBER_CREATE_N = (10_000, 100_000)
-THREAD_SKYNET_N = 10_000
-FIBER_SKYNET_N = (10_000, 1_000_000)
-GIL_WORKERS = (1, 2)
+SIZES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "benchmarks", "sizes.json")
+
+
+def _load_sizes(path=SIZES_FILE):
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+_SIZES = _load_sizes()
+_FULL = _SIZES["timing"]["full"]
+THREAD_CREATE_N = tuple(_FULL["thread_create_n"])
+FIBER_CREATE_N = tuple(_FULL["fiber_create_n"])
+THREAD_SKYNET_N = tuple(_FULL["thread_skynet_n"])
+FIBER_SKYNET_N = tuple(_FULL["fiber_skynet_n"])
+GIL_WORKERS = tuple(_SIZES["gil_workers"])
+# benchmarks/tasks/runtime_set.h's kSmallPthreadStack (a configuration, not a size).
 SKYNET_VIAS = ("join", "channel")  # workload_skynet.h's SkynetVia, in its order
 THREAD_STACK_N = 256  # OS threads the Go peer's thread_stack makes the runtime start
 SMALL_PTHREAD_STACK_KIB = 64
@@ -218,7 +229,7 @@ def timing_names(cpus):
     """greenbench_timing --list's names (full sizes), in its order."""
     names = []
     for rt in os_thread_prefixes():
-        names += [f"create/{rt}/mode:{m}/n:{THREAD_CREATE_N}" for m in ("sequential", "batch")]
+        names += [f"create/{rt}/mode:{m}/n:{n}" for n in THREAD_CREATE_N for m in ("sequential", "batch")]
     for workers in worker_counts(cpus):
         for rt in m_to_n_prefixes(workers):
             names += [f"create/{rt}/mode:{m}/n:{n}" for n in FIBER_CREATE_N for m in ("sequential", "batch")]
@@ -228,7 +239,8 @@ def timing_names(cpus):
         vias = ("yield", "handoff") if switch_cpus == 1 else ("handoff",)
         for rt in os_thread_prefixes() + m_to_n_prefixes(switch_cpus):
             names += [f"switch/{rt}/via:{via}/cpus:{switch_cpus}" for via in vias]
-    names += [f"skynet/{rt}/via:{via}/n:{THREAD_SKYNET_N}" for rt in os_thread_prefixes() for via in SKYNET_VIAS]
+    names += [f"skynet/{rt}/via:{via}/n:{n}" for rt in os_thread_prefixes()
+              for n in THREAD_SKYNET_N for via in SKYNET_VIAS]
     for workers in worker_counts(cpus):
         for rt in m_to_n_prefixes(workers):
             names += [f"skynet/{rt}/via:{via}/n:{n}" for n in FIBER_SKYNET_N for via in SKYNET_VIAS]
@@ -301,7 +313,7 @@ def _go(paths, prof, budget, cores):
     reps = str(prof["reps"])
     for procs in dict.fromkeys([1, cores]):
         common = ["-procs", str(procs), "-reps", reps]
-        for n in prof["go_create_n"]:
+        for n in FIBER_CREATE_N:  # the fibers' sizes (benchmarks/sizes.json)
             for mode in ("sequential", "batch"):
                 entries.append(_peer(f"create/go/procs:{procs}/mode:{mode}/n:{n}",
                                      [go, "create", "-mode", mode, "-n", str(n)] + common, 3))

@@ -117,11 +117,6 @@ def _check(doc, source):
             raise ResultsError(f'{where} is an aggregate without "aggregate_name"')
 
 
-def entries_by_name(doc):
-    """{entry name: entry} over the document's entries (aggregates under their suffixed name)."""
-    return {entry["name"]: entry for entry in doc["benchmarks"]}
-
-
 def counters_of(entry):
     """{counter: value}: the entry's top-level numeric keys that are not Google Benchmark's own."""
     return {key: value for key, value in entry.items()
@@ -417,14 +412,6 @@ def summarize(doc):
             labels=[e.get("label", "") for e in iterations],
         )
     return summaries
-
-
-def median_of(doc, run_name, counter):
-    """The median of one counter of one run, or None where the file lacks it. Summarises
-    the whole document: for many look-ups, call summarize() once instead."""
-    summary = summarize(doc).get(run_name)
-    figure = summary.figures.get(counter) if summary else None
-    return figure.median if figure else None
 
 
 def select(summaries, pattern):

@@ -18,6 +18,11 @@ if sys.path[0] != SCRIPTS:
     sys.path.insert(0, SCRIPTS)
 
 
+def entries_by_name(doc):
+    """{entry name: entry} over a document's entries (aggregates under their suffixed name)."""
+    return {entry["name"]: entry for entry in doc["benchmarks"]}
+
+
 def fixture(name):
     """The path of a checked-in fixture."""
     return os.path.join(FIXTURES, name)

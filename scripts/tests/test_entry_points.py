@@ -18,9 +18,12 @@ SCRIPTS = ("bench_all", "report", "compare")
 
 
 def copy_of_scripts(dest):
-    """A tree with scripts/ only, as a fresh clone is before its first build."""
+    """A tree with scripts/ and the sizes they read (benchmarks/sizes.json), and nothing
+    built, as a fresh clone is before its first build."""
     shutil.copytree(support.SCRIPTS, os.path.join(dest, "scripts"),
                     ignore=shutil.ignore_patterns("__pycache__", "tests"))
+    os.mkdir(os.path.join(dest, "benchmarks"))
+    shutil.copy(os.path.join(support.SCRIPTS, "..", "benchmarks", "sizes.json"), os.path.join(dest, "benchmarks"))
     return os.path.join(dest, "scripts")
 
 

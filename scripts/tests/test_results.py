@@ -24,8 +24,8 @@ class LoadTest(support.ScratchTestCase):
     def test_fixture_loads_with_its_bare_nan(self):
         doc = results.load(support.fixture("run_a.json"))
         self.assertEqual(results.host_of(doc), "alpha")
-        self.assertTrue(math.isnan(results.median_of(doc, "memory/go/procs:1/n:1000",
-                                                     "kernel_bytes_per_task")))
+        figure = results.summarize(doc)["memory/go/procs:1/n:1000"].figures["kernel_bytes_per_task"]
+        self.assertTrue(math.isnan(figure.median))
 
     def test_truncated_file_is_an_error_naming_the_file(self):
         with open(support.fixture("run_a.json"), encoding="utf-8") as f:
@@ -139,7 +139,7 @@ class AggregatesTest(unittest.TestCase):
     def test_failed_repetitions_are_left_out_of_the_statistics(self):
         doc = self.doc()
         doc["benchmarks"][3].update(error_occurred=True, error_message="spawn failed")
-        mean = results.entries_by_name(results.add_aggregates(doc))[
+        mean = support.entries_by_name(results.add_aggregates(doc))[
             "create/fiber/workers:1/mode:sequential/n:100_mean"]
         self.assertEqual(mean["ns_per_task"], 11.0)
         self.assertEqual(mean["iterations"], 4)  # Google Benchmark counts every report
@@ -304,7 +304,7 @@ class NamesAndDirectionsTest(unittest.TestCase):
     def test_summarize_reads_the_files_aggregates(self):
         doc = results.load(support.fixture("run_a.json"))
         summary = results.summarize(doc)["create/fiber/workers:1/mode:sequential/n:10000"]
-        median = results.entries_by_name(doc)["create/fiber/workers:1/mode:sequential/n:10000_median"]
+        median = support.entries_by_name(doc)["create/fiber/workers:1/mode:sequential/n:10000_median"]
         self.assertEqual(summary.figures["ns_per_task"].median, median["ns_per_task"])
         self.assertEqual(len(summary.figures["ns_per_task"].values), 5)
         self.assertEqual(results.summarize(doc)["max_count/std_thread"].label, "bound:max_map_count")
