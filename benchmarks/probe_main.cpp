@@ -109,12 +109,19 @@ IterationEntry memory_entry(const RT& rt, std::int64_t n, std::int64_t depth_kib
   entry.repetitions = rep.count;
   entry.repetition_index = rep.index;
   entry.real_time = r.spawn_seconds * 1e9;
+  entry.cpu_time = r.spawn_cpu_seconds * 1e9;
   entry.time_unit = "ns";
   entry.counters = {
       {"rss_bytes_per_task", per_task(r.after.rss_bytes, r.before.rss_bytes)},
       {"pss_bytes_per_task", per_task(r.after.pss_bytes, r.before.pss_bytes)},
       {"vsz_bytes_per_task", per_task(r.after.vsz_bytes, r.before.vsz_bytes)},
-      {"kernel_bytes_per_task", per_task(r.after.kernel_bytes, r.before.kernel_bytes)},
+      {"page_table_bytes_per_task",
+       per_task(r.after.kernel.page_table_bytes, r.before.kernel.page_table_bytes)},
+      {"kernel_stack_bytes_per_task",
+       per_task(r.after.kernel.kernel_stack_bytes, r.before.kernel.kernel_stack_bytes)},
+      {"kernel_bytes_per_task", per_task(r.after.kernel.bytes(), r.before.kernel.bytes())},
+      {"total_bytes_per_task", per_task(r.after.rss_bytes + r.after.kernel.bytes(),
+                                        r.before.rss_bytes + r.before.kernel.bytes())},
       {"tasks_alive", static_cast<double>(r.alive)},
   };
   return entry;
@@ -145,6 +152,7 @@ IterationEntry max_count_entry(const RT& rt, const MaxCountLimits& limits, Repet
   entry.repetitions = rep.count;
   entry.repetition_index = rep.index;
   entry.real_time = r.seconds * 1e3;
+  entry.cpu_time = r.cpu_seconds * 1e3;
   entry.time_unit = "ms";
   entry.label = "bound:" + r.bound;
   entry.counters = {
@@ -203,7 +211,7 @@ int probe_main(int argc, char** argv) {
   add_common(max_count);
   max_count
       ->add_option("--budget-bytes", limits.budget_bytes,
-                   "stop before resident + kernel memory exceeds this (default 1 GiB)")
+                   "stop before resident + kernel memory (page tables, kernel stacks) exceeds this (default 1 GiB)")
       ->check(at_least_one);
   max_count->add_option("--cap", limits.cap, "stop at this many tasks (default 10,000,000)")
       ->check(at_least_one);
@@ -227,11 +235,6 @@ int probe_main(int argc, char** argv) {
     const AnyRuntime any = runtime_or_usage_error(runtime);
     IterationEntry entry;
     std::vector<std::string> warnings;
-    warnings.push_back(
-        "kernel memory is a system-wide delta of /proc/meminfo (KernelStack, PageTables, "
-        "SecPageTables, "
-        "SUnreclaim): other processes move it; it is kernel_bytes_per_task in memory and part of "
-        "bytes_per_task and of the budget in max_count");
     if (memory->parsed()) {
       entry = std::visit([&](const auto& rt) { return memory_entry(rt, n, depth_kib, rep); }, any);
     } else {

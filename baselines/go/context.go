@@ -166,9 +166,7 @@ func readLimits() limitsInfo {
 		limits.MemTotalBytes = meminfo["MemTotal"]
 		limits.MemAvailableBytes = meminfo["MemAvailable"]
 	}
-	if path := cgroupPidsMaxPath(readTrimmed("/proc/self/cgroup")); path != "" {
-		limits.CgroupPidsMax = readLimit(path)
-	}
+	limits.CgroupPidsMax = cgroupPidsMax(cgroupPidsDirs(readTrimmed("/proc/self/cgroup")))
 	return limits
 }
 

@@ -31,6 +31,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -42,9 +43,11 @@ const repetitionEnv = "GREENBENCH_GO_REPETITION"
 
 // commonFlags are the flags every workload takes.
 type commonFlags struct {
-	procs int    // GOMAXPROCS, recorded in the name and the context
-	reps  int    // repetitions, each in a fresh process
-	out   string // results file; "" or "-" is stdout
+	procs   int           // GOMAXPROCS, recorded in the name and the context
+	reps    int           // repetitions, each in a fresh process
+	out     string        // results file; "" or "-" is stdout
+	minTime time.Duration // timing workloads: time runs until this much has passed
+	gogcOff bool          // the garbage collector off (debug.SetGCPercent(-1)): gogc:off
 }
 
 // plan is a parsed, validated command: what to name the results and how to
@@ -53,6 +56,7 @@ type plan struct {
 	name     string // entry name, e.g. "skynet/go/procs:2/n:1000000"
 	timeUnit string // unit of measurement.RealTime
 	procs    int
+	gogcOff  bool
 	measure  func() (measurement, error) // one repetition, warm-up included
 	warnings []string                    // for context.greenbench.warnings
 }
@@ -120,6 +124,9 @@ func parseCommand(args []string, stderr io.Writer) (plan, commonFlags, error) {
 	fs.IntVar(&common.procs, "procs", runtime.NumCPU(), "GOMAXPROCS (recorded as procs:P in the name)")
 	fs.IntVar(&common.reps, "reps", 1, "repetitions, each measured in a fresh process")
 	fs.StringVar(&common.out, "out", "", "write the results JSON to this file (default stdout)")
+	minTime := secondsFlag(500 * time.Millisecond)
+	fs.Var(&minTime, "min-time", "timing workloads: time runs until this long has passed and report their mean: seconds (0.5) or a Go duration")
+	gogc := fs.String("gogc", "on", "on, or off: the garbage collector off in the measuring process (gogc:off in the name), a control row")
 	makePlan := w.flags(fs, &common)
 	if err := fs.Parse(args[1:]); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -136,17 +143,31 @@ func parseCommand(args []string, stderr io.Writer) (plan, commonFlags, error) {
 	if common.reps < 1 {
 		return plan{}, common, usagef("-reps must be at least 1, got %d", common.reps)
 	}
+	if minTime <= 0 {
+		return plan{}, common, usagef("-min-time must be positive")
+	}
+	if *gogc != "on" && *gogc != "off" {
+		return plan{}, common, usagef("-gogc must be on or off, got %q", *gogc)
+	}
+	common.minTime, common.gogcOff = time.Duration(minTime), *gogc == "off"
 	p, err := makePlan()
 	if err != nil {
 		return plan{}, common, err
 	}
 	p.procs = common.procs
+	if common.gogcOff {
+		p.name = withRuntimeParam(p.name, "gogc:off")
+		p.gogcOff = true
+	}
 	return p, common, nil
 }
 
 // runChild measures one repetition and writes it to stdout as gob.
 func runChild(p plan) error {
 	runtime.GOMAXPROCS(p.procs)
+	if p.gogcOff {
+		debug.SetGCPercent(-1)
+	}
 	m, err := p.measure()
 	if err != nil {
 		return err
@@ -251,4 +272,11 @@ func main() {
 // nameOf builds "workload/go/procs:P/param:value..." from its parts.
 func nameOf(workload string, procs int, params ...string) string {
 	return strings.Join(append([]string{workload, "go", "procs:" + strconv.Itoa(procs)}, params...), "/")
+}
+
+// withRuntimeParam adds a runtime parameter after procs:P, before the
+// workload's parameters: "create/go/procs:1/gogc:off/mode:batch/n:10".
+func withRuntimeParam(name, param string) string {
+	parts := strings.SplitN(name, "/", 4)
+	return strings.Join(append(parts[:3], append([]string{param}, parts[3:]...)...), "/")
 }

@@ -1,6 +1,6 @@
 // procfs.go reads the kernel's view of this process and of the machine from
 // /proc and /sys, and getrusage's counts: resident and virtual size, the
-// per-process smaps rollup, system-wide kernel memory, the mapping count,
+// per-process smaps rollup, the process's kernel memory, the mapping count,
 // limits, context switches and page faults.
 //
 // Invariant: every reader returns bytes (never kB or pages) or a plain count,
@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // pageSize is the unit of /proc/self/statm.
@@ -95,28 +96,51 @@ func readKBTable(path string, want ...string) (map[string]int64, error) {
 	return table, nil
 }
 
-// kernelMemoryKeys are the /proc/meminfo lines that grow with tasks the kernel
-// keeps for a process: thread stacks, page tables (host and secondary) and
-// unreclaimable slab (task_struct and friends). SecPageTables is absent before
-// Linux 6.1 and counts as zero there.
-var kernelMemoryKeys = []string{"KernelStack", "PageTables", "SecPageTables", "SUnreclaim"}
+// kernelStackBytes is the kernel stack every thread (kernel task) has:
+// THREAD_SIZE, 16 KiB on x86-64 and arm64 since Linux 3.15, as the C++ suite's
+// procfs.h kKernelStackBytes. The kernel exports no per-process figure.
+const kernelStackBytes = 16 * 1024
 
-// kernelBytes sums kernelMemoryKeys from a parsed /proc/meminfo. The figure is
-// system-wide: other processes move it too.
-func kernelBytes(meminfo map[string]int64) int64 {
-	var sum int64
-	for _, key := range kernelMemoryKeys {
-		sum += meminfo[key]
+// kernelMemory is the kernel memory of this process that grows with its
+// tasks, from /proc/self/status, by the C++ suite's definition (procfs.h):
+// its page tables (VmPTE) and its kernel stacks (Threads x kernelStackBytes).
+// Per process: other processes and an earlier child's deferred frees do not
+// move it. Slab objects (task_struct) have no per-process account.
+type kernelMemory struct {
+	pageTableBytes   int64 // VmPTE
+	threads          int64 // Threads
+	kernelStackBytes int64 // threads * kernelStackBytes
+}
+
+func (k kernelMemory) bytes() int64 { return k.pageTableBytes + k.kernelStackBytes }
+
+// parseKernelMemory reads VmPTE and Threads from a /proc/<pid>/status text.
+func parseKernelMemory(statusText string) (kernelMemory, error) {
+	status := parseKBTable(statusText)
+	pte, hasPTE := status["VmPTE"]
+	threads, hasThreads := status["Threads"]
+	if !hasPTE || !hasThreads {
+		return kernelMemory{}, fmt.Errorf("status: want VmPTE and Threads lines")
 	}
-	return sum
+	return kernelMemory{pageTableBytes: pte, threads: threads, kernelStackBytes: threads * kernelStackBytes}, nil
+}
+
+func readKernelMemory() (kernelMemory, error) {
+	text, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return kernelMemory{}, err
+	}
+	return parseKernelMemory(string(text))
 }
 
 // processUsage is what the kernel counted for the whole process (every
 // thread): context switches a thread asked for by blocking or yielding
-// (voluntary), those forced by preemption (involuntary), and minor page
-// faults, from getrusage(RUSAGE_SELF), as the C++ suite's timing_support.h.
+// (voluntary), those forced by preemption (involuntary), minor page faults
+// and user + system CPU time, from getrusage(RUSAGE_SELF), as the C++ suite's
+// timing_support.h.
 type processUsage struct {
 	voluntary, involuntary, minorFaults int64
+	cpu                                 time.Duration
 }
 
 func readProcessUsage() processUsage {
@@ -124,12 +148,13 @@ func readProcessUsage() processUsage {
 	if syscall.Getrusage(syscall.RUSAGE_SELF, &r) != nil {
 		return processUsage{}
 	}
-	return processUsage{voluntary: r.Nvcsw, involuntary: r.Nivcsw, minorFaults: r.Minflt}
+	cpu := time.Duration(r.Utime.Nano() + r.Stime.Nano())
+	return processUsage{voluntary: r.Nvcsw, involuntary: r.Nivcsw, minorFaults: r.Minflt, cpu: cpu}
 }
 
 func (u processUsage) since(before processUsage) processUsage {
 	return processUsage{u.voluntary - before.voluntary, u.involuntary - before.involuntary,
-		u.minorFaults - before.minorFaults}
+		u.minorFaults - before.minorFaults, u.cpu - before.cpu}
 }
 
 // perOp is the counters of a change in usage, per operation.
@@ -143,10 +168,10 @@ func (u processUsage) perOp(operations float64) []counter {
 
 // processMemory is one reading of everything the memory workload reports.
 type processMemory struct {
-	rssBytes    int64 // smaps_rollup Rss (exact)
-	pssBytes    int64 // smaps_rollup Pss (exact)
-	vszBytes    int64 // statm size
-	kernelBytes int64 // system-wide, see kernelBytes
+	rssBytes int64        // smaps_rollup Rss (exact)
+	pssBytes int64        // smaps_rollup Pss (exact)
+	vszBytes int64        // statm size
+	kernel   kernelMemory // this process's page tables and kernel stacks
 }
 
 func readProcessMemory() (processMemory, error) {
@@ -158,15 +183,15 @@ func readProcessMemory() (processMemory, error) {
 	if err != nil {
 		return processMemory{}, err
 	}
-	meminfo, err := readKBTable("/proc/meminfo", "KernelStack", "PageTables", "SUnreclaim")
+	kernel, err := readKernelMemory()
 	if err != nil {
 		return processMemory{}, err
 	}
 	return processMemory{
-		rssBytes:    rollup["Rss"],
-		pssBytes:    rollup["Pss"],
-		vszBytes:    sizes.vszBytes,
-		kernelBytes: kernelBytes(meminfo),
+		rssBytes: rollup["Rss"],
+		pssBytes: rollup["Pss"],
+		vszBytes: sizes.vszBytes,
+		kernel:   kernel,
 	}, nil
 }
 
@@ -236,24 +261,52 @@ func readLimit(path string) int64 {
 	return parseLimit(string(text))
 }
 
-// cgroupPidsMaxPath finds the pids.max file of this process's cgroup from the
-// text of /proc/self/cgroup: the v1 "pids" controller's hierarchy if there is
-// one, else the v2 unified hierarchy. Empty where neither is listed.
-func cgroupPidsMaxPath(cgroupFile string) string {
-	unified := ""
+// cgroupPidsDirs lists the pids cgroup directories of this process from the
+// text of /proc/self/cgroup, leaf first, up to the hierarchy's root: the v1
+// "pids" controller's hierarchy if there is one, else the v2 unified
+// hierarchy; none where neither is listed. The C++ suite's system_limits.cpp
+// and bench_all's machine.py read them the same way.
+func cgroupPidsDirs(cgroupFile string) []string {
+	root, path := "", ""
 	for _, line := range strings.Split(cgroupFile, "\n") {
 		parts := strings.SplitN(line, ":", 3)
 		if len(parts) != 3 {
 			continue
 		}
+		isPids := false
 		for _, controller := range strings.Split(parts[1], ",") {
-			if controller == "pids" {
-				return "/sys/fs/cgroup/pids" + parts[2] + "/pids.max"
-			}
+			isPids = isPids || controller == "pids"
+		}
+		if isPids {
+			root, path = "/sys/fs/cgroup/pids", parts[2]
+			break
 		}
 		if parts[0] == "0" && parts[1] == "" {
-			unified = "/sys/fs/cgroup" + strings.TrimSuffix(parts[2], "/") + "/pids.max"
+			root, path = "/sys/fs/cgroup", parts[2]
 		}
 	}
-	return unified
+	if root == "" {
+		return nil
+	}
+	var dirs []string
+	for {
+		path = strings.TrimSuffix(path, "/")
+		dirs = append(dirs, root+path)
+		if path == "" {
+			return dirs
+		}
+		path = path[:strings.LastIndex(path, "/")]
+	}
+}
+
+// cgroupPidsMax is the tightest pids.max of the directories, -1 where none
+// is set ("max") or readable.
+func cgroupPidsMax(dirs []string) int64 {
+	tightest := int64(-1)
+	for _, dir := range dirs {
+		if limit := readLimit(dir + "/pids.max"); limit >= 0 && (tightest < 0 || limit < tightest) {
+			tightest = limit
+		}
+	}
+	return tightest
 }

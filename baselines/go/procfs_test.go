@@ -2,7 +2,10 @@
 // readers once against this machine's real files.
 package main
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseStatm(t *testing.T) {
 	got, err := parseStatm("2560 640 300 1 0 500 0\n", 4096)
@@ -26,10 +29,14 @@ func TestParseKBTable(t *testing.T) {
 	}
 }
 
-func TestKernelBytesSumsPresentKeys(t *testing.T) {
-	meminfo := parseKBTable("KernelStack: 10 kB\nPageTables: 20 kB\nSUnreclaim: 30 kB\nSlab: 99 kB\n")
-	if got := kernelBytes(meminfo); got != 60*1024 {
-		t.Fatalf("kernelBytes = %d, want %d (SecPageTables absent counts as 0)", got, 60*1024)
+func TestKernelMemoryIsPageTablesAndAKernelStackPerThread(t *testing.T) {
+	got, err := parseKernelMemory("Name:\tgo\nVmPTE:\t      48 kB\nThreads:\t3\n")
+	want := kernelMemory{pageTableBytes: 48 * 1024, threads: 3, kernelStackBytes: 3 * 16384}
+	if err != nil || got != want || got.bytes() != 48*1024+3*16384 {
+		t.Fatalf("parseKernelMemory = %+v, %v; want %+v", got, err, want)
+	}
+	if _, err := parseKernelMemory("VmPTE:\t48 kB\n"); err == nil {
+		t.Fatal("parseKernelMemory accepted a status without Threads")
 	}
 }
 
@@ -60,17 +67,17 @@ func TestParseLimit(t *testing.T) {
 	}
 }
 
-func TestCgroupPidsMaxPath(t *testing.T) {
-	v1 := "9:name=systemd:/\n8:pids:/user.slice\n0::/\n"
-	if got := cgroupPidsMaxPath(v1); got != "/sys/fs/cgroup/pids/user.slice/pids.max" {
-		t.Errorf("v1: %q", got)
-	}
-	v2 := "0::/user.slice/session-1.scope\n"
-	if got := cgroupPidsMaxPath(v2); got != "/sys/fs/cgroup/user.slice/session-1.scope/pids.max" {
-		t.Errorf("v2: %q", got)
-	}
-	if got := cgroupPidsMaxPath(""); got != "" {
-		t.Errorf("none: %q", got)
+func TestCgroupPidsDirsLeafToRoot(t *testing.T) {
+	for text, want := range map[string]string{
+		"9:name=systemd:/\n8:pids:/user.slice/session-1.scope\n0::/\n": "/sys/fs/cgroup/pids/user.slice/session-1.scope /sys/fs/cgroup/pids/user.slice /sys/fs/cgroup/pids",
+		"0::/user.slice/session-1.scope\n":                             "/sys/fs/cgroup/user.slice/session-1.scope /sys/fs/cgroup/user.slice /sys/fs/cgroup",
+		"8:pids:/\n":                                                   "/sys/fs/cgroup/pids",
+		"4:memory:/x\n":                                                "",
+		"":                                                             "",
+	} {
+		if got := strings.Join(cgroupPidsDirs(text), " "); got != want {
+			t.Errorf("cgroupPidsDirs(%q) = %q, want %q", text, got, want)
+		}
 	}
 }
 
@@ -79,7 +86,7 @@ func TestReadersOnThisMachine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if memory.rssBytes <= 0 || memory.pssBytes <= 0 || memory.vszBytes < memory.rssBytes || memory.kernelBytes <= 0 {
+	if memory.rssBytes <= 0 || memory.pssBytes <= 0 || memory.vszBytes < memory.rssBytes || memory.kernel.pageTableBytes <= 0 || memory.kernel.threads < 1 {
 		t.Fatalf("implausible reading %+v", memory)
 	}
 	if maps, err := mapCount(); err != nil || maps < 5 {

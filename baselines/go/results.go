@@ -27,6 +27,7 @@ type counter struct {
 // the child process that measured it to the parent as gob, which keeps NaN.
 type measurement struct {
 	RealTime   float64 // wall time of the timed part, in the plan's time unit
+	CPUTime    float64 // process CPU time (getrusage) over the same part, the same unit
 	Iterations int64   // Google Benchmark's iterations: RealTime is per iteration
 	Label      string  // optional, e.g. "bound:cap"
 	Counters   []counter
@@ -77,9 +78,7 @@ func writeEntry(w *bytes.Buffer, e entry, indent string) {
 	field("threads", "1", false)
 	field("iterations", strconv.FormatInt(e.Iterations, 10), false)
 	field("real_time", formatNumber(e.RealTime), false)
-	// The tasks mostly block on one another: wall time is the honest cost, so
-	// cpu_time repeats it rather than the main goroutine's CPU time.
-	field("cpu_time", formatNumber(e.RealTime), false)
+	field("cpu_time", formatNumber(e.CPUTime), false)
 	field("time_unit", quote(e.timeUnit), e.Label == "" && len(e.Counters) == 0)
 	if e.Label != "" {
 		field("label", quote(e.Label), len(e.Counters) == 0)

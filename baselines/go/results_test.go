@@ -25,9 +25,9 @@ func TestFormatNumber(t *testing.T) {
 func TestWriteDocument(t *testing.T) {
 	entries := []entry{
 		{name: "skynet/go/procs:2/n:10", repetitions: 2, repetitionIndex: 0, timeUnit: "ms",
-			measurement: measurement{RealTime: 1.5, Iterations: 1, Counters: []counter{{"sum", 45}, {"tasks", 11}}}},
+			measurement: measurement{RealTime: 1.5, CPUTime: 1.25, Iterations: 1, Counters: []counter{{"sum", 45}, {"tasks", 11}}}},
 		{name: "skynet/go/procs:2/n:10", repetitions: 2, repetitionIndex: 1, timeUnit: "ms",
-			measurement: measurement{RealTime: 2, Iterations: 1, Label: "bound:cap", Counters: []counter{{"sum", 45}, {"tasks", 11}}}},
+			measurement: measurement{RealTime: 2, CPUTime: 0.5, Iterations: 1, Label: "bound:cap", Counters: []counter{{"sum", 45}, {"tasks", 11}}}},
 	}
 	var out bytes.Buffer
 	if err := writeDocument(&out, map[string]any{"greenbench": map[string]any{"format_version": 1}}, entries); err != nil {
@@ -47,7 +47,7 @@ func TestWriteDocument(t *testing.T) {
 	want := map[string]any{
 		"name": "skynet/go/procs:2/n:10", "run_name": "skynet/go/procs:2/n:10", "run_type": "iteration",
 		"repetitions": 2.0, "repetition_index": 1.0, "threads": 1.0, "iterations": 1.0,
-		"real_time": 2.0, "cpu_time": 2.0, "time_unit": "ms", "label": "bound:cap", "sum": 45.0, "tasks": 11.0,
+		"real_time": 2.0, "cpu_time": 0.5, "time_unit": "ms", "label": "bound:cap", "sum": 45.0, "tasks": 11.0,
 	}
 	for key, value := range want {
 		if second[key] != value {

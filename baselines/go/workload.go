@@ -1,19 +1,72 @@
-// workload.go holds what the workloads share: how a timing workload is warmed
-// up before the run that is reported.
+// workload.go holds what the timing workloads share: the one estimator they
+// all use, the C++ suite's (Google Benchmark's) in its Go form.
 //
-// Invariant: the reported run of a timing workload starts from the state the
-// same run leaves behind (goroutine and stack caches filled) with no garbage
-// pending from the warm-up, the steady state a long-running program sees.
+// A process warms up with one unreported run, then times runs until minTime
+// has passed (at least one) and reports their mean; each repetition is a
+// fresh process (main.go). Nothing is forced between the warm-up and the
+// timed runs: a runtime.GC() there would free the dead goroutines' cached
+// stacks and the timed runs would allocate them again, which the C++
+// runtimes, whose pools keep what the warm-up filled, never pay.
+//
+// Invariant: every figure of a timedRegion covers the same timed runs, all of
+// them and nothing else: wall time, process CPU time (getrusage RUSAGE_SELF:
+// every thread, the runtime's own included), switches, minor faults, and the
+// garbage collector's cycles and pause time (runtime.MemStats).
 package main
 
-import "runtime"
+import (
+	"runtime"
+	"time"
+)
 
-// warmedUp runs run once unreported, collects the garbage it left, and
-// returns the result of a second run. An error from either run is returned.
-func warmedUp[T any](run func() (T, error)) (T, error) {
-	if result, err := run(); err != nil {
-		return result, err
+// timedRegion is what the timed runs of one process cost, in all.
+type timedRegion struct {
+	runs    int64
+	wall    time.Duration // the runs' own timed parts, summed
+	usage   processUsage  // CPU time, switches and minor faults across the runs
+	gcRuns  uint32        // garbage collection cycles completed across the runs
+	gcPause time.Duration // stop-the-world pause time across the runs
+}
+
+// mean is the wall time of one run, the reported figure.
+func (r timedRegion) mean() time.Duration { return r.wall / time.Duration(r.runs) }
+
+// cpuPerRun is the process CPU time per run, in nanoseconds.
+func (r timedRegion) cpuPerRun() float64 { return float64(r.usage.cpu.Nanoseconds()) / float64(r.runs) }
+
+// gcCounters are the garbage collector's figures per run: gc_cycles_per_run
+// and gc_pause_ns_per_run.
+func (r timedRegion) gcCounters() []counter {
+	return []counter{
+		{"gc_cycles_per_run", float64(r.gcRuns) / float64(r.runs)},
+		{"gc_pause_ns_per_run", float64(r.gcPause.Nanoseconds()) / float64(r.runs)},
 	}
-	runtime.GC()
-	return run()
+}
+
+// timedRuns runs run once unreported (the warm-up), then again until minTime
+// of timed wall time has passed, and returns what those timed runs cost. run
+// returns the wall time of its own timed part; an error from any run is
+// returned at once.
+func timedRuns(minTime time.Duration, run func() (time.Duration, error)) (timedRegion, error) {
+	if _, err := run(); err != nil {
+		return timedRegion{}, err
+	}
+	var gcBefore, gcAfter runtime.MemStats
+	runtime.ReadMemStats(&gcBefore)
+	before := readProcessUsage()
+	var region timedRegion
+	for region.runs == 0 || region.wall < minTime {
+		wall, err := run()
+		if err != nil {
+			return timedRegion{}, err
+		}
+		region.runs++
+		region.wall += wall
+	}
+	after := readProcessUsage()
+	runtime.ReadMemStats(&gcAfter)
+	region.usage = after.since(before)
+	region.gcRuns = gcAfter.NumGC - gcBefore.NumGC
+	region.gcPause = time.Duration(gcAfter.PauseTotalNs - gcBefore.PauseTotalNs)
+	return region, nil
 }

@@ -2,6 +2,9 @@
 // waiting for it costs. mode:sequential spawns one goroutine and waits for it,
 // N times; mode:batch spawns N and then waits for all of them.
 //
+// Each process times runs until -min-time has passed and reports their mean
+// (workload.go's timedRuns).
+//
 // Invariant: the time covers spawn, run and join of all N goroutines, and the
 // goroutines themselves count how many ran; a count other than N is an error.
 package main
@@ -57,21 +60,25 @@ func createFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 		}
 		batch, count := *mode == "batch", *n
 		measure := func() (measurement, error) {
-			r, err := warmedUp(func() (createResult, error) {
+			var tasks int64
+			region, err := timedRuns(common.minTime, func() (time.Duration, error) {
 				r := runCreate(batch, count)
 				if r.tasks != int64(count) {
-					return r, fmt.Errorf("%d goroutines ran, %d were spawned", r.tasks, count)
+					return 0, fmt.Errorf("%d goroutines ran, %d were spawned", r.tasks, count)
 				}
-				return r, nil
+				tasks = r.tasks
+				return r.wall, nil
 			})
 			if err != nil {
 				return measurement{}, err
 			}
-			wall := float64(r.wall.Nanoseconds())
-			return measurement{RealTime: wall, Iterations: 1, Counters: []counter{
-				{"ns_per_task", wall / float64(count)},
-				{"tasks", float64(r.tasks)},
-			}}, nil
+			wall := float64(region.mean().Nanoseconds())
+			perTask := float64(tasks) * float64(region.runs)
+			return measurement{RealTime: wall, CPUTime: region.cpuPerRun(), Iterations: region.runs,
+				Counters: append(append([]counter{
+					{"ns_per_task", wall / float64(count)},
+					{"tasks", float64(tasks)},
+				}, region.usage.perOp(perTask)...), region.gcCounters()...)}, nil
 		}
 		name := nameOf("create", common.procs, "mode:"+*mode, "n:"+strconv.Itoa(*n))
 		return plan{name: name, timeUnit: "ns", measure: measure}, nil

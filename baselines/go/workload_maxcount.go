@@ -2,8 +2,10 @@
 // one process holds before a limit stops it.
 //
 // It spawns goroutines parked as in the memory workload, and every
-// checkEvery spawns reads the resident size from /proc/self/statm (cheap) to
-// stop before the next batch would take the process past the memory budget;
+// checkEvery spawns reads what the budget counts, as the C++ probe does: the
+// resident size from /proc/self/statm (cheap) plus the process's kernel memory
+// (page tables and kernel stacks, procfs.go's kernelMemory), to stop before
+// the next batch would take the process past the memory budget;
 // it also stops at the cap or the time limit. The label names the bound that
 // stopped it. A failed spawn cannot be reported: the Go runtime aborts the
 // process when it runs out of memory, so the budget is the guard, and a
@@ -31,59 +33,76 @@ const checkEvery = 4096
 const eightGiB = 8 << 30
 
 type maxCountLimits struct {
-	budgetBytes int64         // absolute RSS of the process not to exceed
+	budgetBytes int64         // absolute RSS + kernel memory of the process not to exceed
 	limit       int64         // the cap: most goroutines to spawn
 	timeLimit   time.Duration // most time to spend spawning
 }
 
 type maxCountResult struct {
-	tasks     int64
-	bound     string // memory_budget, cap or time
-	wall      time.Duration
-	rssBefore int64 // smaps_rollup Rss before the first spawn
-	rssAfter  int64 // smaps_rollup Rss with all tasks alive
-	maps      int64
+	tasks        int64
+	bound        string // memory_budget, cap or time
+	wall         time.Duration
+	cpu          time.Duration // process CPU time over wall
+	memoryBefore int64         // smaps_rollup Rss + kernel memory before the first spawn
+	memoryAfter  int64         // the same with all tasks alive
+	maps         int64
 }
 
 // exceedsBudget says whether spawning checkEvery more goroutines, at the
-// average cost so far, would take the resident size past the budget.
-func exceedsBudget(rss, rssBefore, spawned, budget int64) bool {
+// average cost so far, would take the budget's measure past the budget.
+func exceedsBudget(used, usedBefore, spawned, budget int64) bool {
 	perTask := int64(0)
-	if spawned > 0 && rss > rssBefore {
-		perTask = (rss - rssBefore) / spawned
+	if spawned > 0 && used > usedBefore {
+		perTask = (used - usedBefore) / spawned
 	}
-	return rss+perTask*checkEvery > budget
+	return used+perTask*checkEvery > budget
 }
 
-func smapsRSS() (int64, error) {
-	rollup, err := readKBTable("/proc/self/smaps_rollup", "Rss")
+// budgetMeasure is what the budget counts: resident bytes (smaps_rollup Rss,
+// exact; or statm's, cheap, when exact is false) plus the kernel memory.
+func budgetMeasure(exact bool) (int64, error) {
+	var rss int64
+	if exact {
+		rollup, err := readKBTable("/proc/self/smaps_rollup", "Rss")
+		if err != nil {
+			return 0, err
+		}
+		rss = rollup["Rss"]
+	} else {
+		sizes, err := readStatm()
+		if err != nil {
+			return 0, err
+		}
+		rss = sizes.rssBytes
+	}
+	kernel, err := readKernelMemory()
 	if err != nil {
 		return 0, err
 	}
-	return rollup["Rss"], nil
+	return rss + kernel.bytes(), nil
 }
 
 func runMaxCount(limits maxCountLimits) (maxCountResult, error) {
 	runtime.GC()
-	rssBefore, err := smapsRSS()
+	memoryBefore, err := budgetMeasure(true)
 	if err != nil {
 		return maxCountResult{}, err
 	}
-	statmBefore, err := readStatm() // the budget check's own baseline
+	cheapBefore, err := budgetMeasure(false) // the budget check's own baseline
 	if err != nil {
 		return maxCountResult{}, err
 	}
 	parked := newParkedGoroutines(0)
 	bound := "cap"
-	began := time.Now()
+	began, cpuBefore := time.Now(), readProcessUsage()
 	for parked.spawned < limits.limit {
 		if parked.spawned%checkEvery == 0 {
-			sizes, err := readStatm()
+			used, err := budgetMeasure(false)
 			if err != nil {
 				parked.releaseAll()
 				return maxCountResult{}, err
 			}
-			if exceedsBudget(sizes.rssBytes, statmBefore.rssBytes, parked.spawned, limits.budgetBytes) {
+			if exceedsBudget(used, cheapBefore, parked.spawned, limits.budgetBytes) {
 				bound = "memory_budget"
 				break
 			}
@@ -95,25 +114,25 @@ func runMaxCount(limits maxCountLimits) (maxCountResult, error) {
 		parked.spawn()
 	}
 	alive := parked.waitAlive()
-	wall := time.Since(began)
-	rssAfter, rssErr := smapsRSS()
+	wall, cpu := time.Since(began), readProcessUsage().since(cpuBefore).cpu
+	memoryAfter, memoryErr := budgetMeasure(true)
 	maps, mapsErr := mapCount()
 	if err := parked.releaseAll(); err != nil {
 		return maxCountResult{}, err
 	}
 	switch {
-	case rssErr != nil:
-		return maxCountResult{}, rssErr
+	case memoryErr != nil:
+		return maxCountResult{}, memoryErr
 	case mapsErr != nil:
 		return maxCountResult{}, mapsErr
 	case alive != parked.spawned:
 		return maxCountResult{}, fmt.Errorf("%d goroutines alive at the reading, %d spawned", alive, parked.spawned)
 	}
-	return maxCountResult{tasks: alive, bound: bound, wall: wall, rssBefore: rssBefore, rssAfter: rssAfter, maps: maps}, nil
+	return maxCountResult{tasks: alive, bound: bound, wall: wall, cpu: cpu, memoryBefore: memoryBefore, memoryAfter: memoryAfter, maps: maps}, nil
 }
 
 func maxCountFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
-	budget := fs.Int64("budget-bytes", 1<<30, "stop before the process's RSS exceeds this many bytes")
+	budget := fs.Int64("budget-bytes", 1<<30, "stop before the process's RSS + kernel memory (page tables, kernel stacks) exceeds this many bytes")
 	limit := fs.Int64("cap", 10000000, "stop after this many goroutines")
 	timeLimit := secondsFlag(60 * time.Second)
 	fs.Var(&timeLimit, "time-limit", "stop spawning after this long: seconds (60) or a Go duration (60s, 1m)")
@@ -137,13 +156,14 @@ func maxCountFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 			}
 			perTask, inEightGiB := math.NaN(), math.NaN()
 			if r.tasks > 0 {
-				perTask = float64(r.rssAfter-r.rssBefore) / float64(r.tasks)
+				perTask = float64(r.memoryAfter-r.memoryBefore) / float64(r.tasks)
 			}
 			if perTask > 0 {
 				inEightGiB = float64(eightGiB) / perTask
 			}
 			return measurement{
 				RealTime:   float64(r.wall.Nanoseconds()) / 1e6,
+				CPUTime:    float64(r.cpu.Nanoseconds()) / 1e6,
 				Iterations: 1,
 				Label:      "bound:" + r.bound,
 				Counters: []counter{

@@ -3,9 +3,10 @@
 //
 // Readings (procfs.go) are taken after a runtime.GC(), before spawning, and
 // again once every goroutine has said it is alive; the per-task figures are
-// the deltas divided by N. kernel_bytes_per_task is a system-wide delta
-// (KernelStack, PageTables, SecPageTables, SUnreclaim): near zero for
-// goroutines, which are not kernel tasks, and moved by anything else running.
+// the deltas divided by N. The kernel side is this process's own (procfs.go's
+// kernelMemory, the C++ suite's definition): page tables (VmPTE) and kernel
+// stacks (threads x 16 KiB), near zero for goroutines, which are not kernel
+// tasks, unless the runtime started threads while they were spawned.
 //
 // Beside them, Go's own accounts (runtime.MemStats): heap_alloc_bytes_per_task
 // is the delta of MemStats.Alloc, the note's own method (shared/notes/003),
@@ -129,6 +130,7 @@ func (p *parkedGoroutines) releaseAll() error {
 
 type memoryResult struct {
 	spawnWall time.Duration // spawning N until all were alive
+	spawnCPU  time.Duration // process CPU time over the same
 	before    processMemory
 	after     processMemory
 	goBefore  runtime.MemStats
@@ -147,12 +149,12 @@ func runMemory(n, depthBytes int) (memoryResult, error) {
 	// that blocks can make the runtime start a thread, whose stacks StackInuse counts.
 	runtime.ReadMemStats(&r.goBefore)
 	parked := newParkedGoroutines(depthBytes)
-	began := time.Now()
+	began, cpuBefore := time.Now(), readProcessUsage()
 	for i := 0; i < n; i++ {
 		parked.spawn()
 	}
 	alive := parked.waitAlive()
-	spawnWall := time.Since(began)
+	spawnWall, spawnCPU := time.Since(began), readProcessUsage().since(cpuBefore).cpu
 	runtime.ReadMemStats(&r.goAfter)
 	after, readErr := readProcessMemory()
 	if err := parked.releaseAll(); err != nil {
@@ -164,7 +166,7 @@ func runMemory(n, depthBytes int) (memoryResult, error) {
 	if alive != int64(n) {
 		return memoryResult{}, fmt.Errorf("%d goroutines alive at the reading, %d spawned", alive, n)
 	}
-	r.spawnWall, r.before, r.after, r.alive = spawnWall, before, after, alive
+	r.spawnWall, r.spawnCPU, r.before, r.after, r.alive = spawnWall, spawnCPU, before, after, alive
 	return r, nil
 }
 
@@ -186,15 +188,19 @@ func memoryFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 			}
 			perTask := func(after, before int64) float64 { return float64(after-before) / float64(count) }
 			goPerTask := func(after, before uint64) float64 { return perTask(int64(after), int64(before)) }
-			return measurement{RealTime: float64(r.spawnWall.Nanoseconds()), Iterations: 1, Counters: []counter{
-				{"rss_bytes_per_task", perTask(r.after.rssBytes, r.before.rssBytes)},
-				{"pss_bytes_per_task", perTask(r.after.pssBytes, r.before.pssBytes)},
-				{"vsz_bytes_per_task", perTask(r.after.vszBytes, r.before.vszBytes)},
-				{"kernel_bytes_per_task", perTask(r.after.kernelBytes, r.before.kernelBytes)},
-				{"heap_alloc_bytes_per_task", goPerTask(r.goAfter.Alloc, r.goBefore.Alloc)},
-				{"stack_inuse_bytes_per_task", goPerTask(r.goAfter.StackInuse, r.goBefore.StackInuse)},
-				{"tasks_alive", float64(r.alive)},
-			}}, nil
+			return measurement{RealTime: float64(r.spawnWall.Nanoseconds()), CPUTime: float64(r.spawnCPU.Nanoseconds()),
+				Iterations: 1, Counters: []counter{
+					{"rss_bytes_per_task", perTask(r.after.rssBytes, r.before.rssBytes)},
+					{"pss_bytes_per_task", perTask(r.after.pssBytes, r.before.pssBytes)},
+					{"vsz_bytes_per_task", perTask(r.after.vszBytes, r.before.vszBytes)},
+					{"page_table_bytes_per_task", perTask(r.after.kernel.pageTableBytes, r.before.kernel.pageTableBytes)},
+					{"kernel_stack_bytes_per_task", perTask(r.after.kernel.kernelStackBytes, r.before.kernel.kernelStackBytes)},
+					{"kernel_bytes_per_task", perTask(r.after.kernel.bytes(), r.before.kernel.bytes())},
+					{"total_bytes_per_task", perTask(r.after.rssBytes+r.after.kernel.bytes(), r.before.rssBytes+r.before.kernel.bytes())},
+					{"heap_alloc_bytes_per_task", goPerTask(r.goAfter.Alloc, r.goBefore.Alloc)},
+					{"stack_inuse_bytes_per_task", goPerTask(r.goAfter.StackInuse, r.goBefore.StackInuse)},
+					{"tasks_alive", float64(r.alive)},
+				}}, nil
 		}
 		params := []string{"n:" + strconv.Itoa(*n)}
 		if *depthKiB > 0 {

@@ -132,17 +132,23 @@ func skynetFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 		}
 		leaves, viaJoin := *n, *via == "join"
 		measure := func() (measurement, error) {
-			r, err := warmedUp(func() (skynetResult, error) { return runSkynet(leaves, viaJoin) })
+			var last skynetResult
+			region, err := timedRuns(common.minTime, func() (time.Duration, error) {
+				r, err := runSkynet(leaves, viaJoin)
+				last = r
+				return r.wall, err
+			})
 			if err != nil {
 				return measurement{}, err
 			}
-			ms := float64(r.wall.Nanoseconds()) / 1e6
-			return measurement{RealTime: ms, Iterations: 1, Counters: []counter{
-				{"ms_wall", ms},
-				{"ns_per_task", float64(r.wall.Nanoseconds()) / float64(r.tasks)},
-				{"sum", float64(r.sum)},
-				{"tasks", float64(r.tasks)},
-			}}, nil
+			ms := float64(region.mean().Nanoseconds()) / 1e6
+			return measurement{RealTime: ms, CPUTime: region.cpuPerRun() / 1e6, Iterations: region.runs,
+				Counters: append(append([]counter{
+					{"ms_wall", ms},
+					{"ns_per_task", float64(region.mean().Nanoseconds()) / float64(last.tasks)},
+					{"sum", float64(last.sum)},
+					{"tasks", float64(last.tasks)},
+				}, region.usage.perOp(float64(last.tasks)*float64(region.runs))...), region.gcCounters()...)}, nil
 		}
 		name := nameOf("skynet", common.procs, "via:"+*via, "n:"+strconv.FormatInt(*n, 10))
 		return plan{name: name, timeUnit: "ms", measure: measure}, nil

@@ -79,6 +79,7 @@ type stackMaxResult struct {
 	stackBytes   int64 // the size of the stack it refused to grow
 	reachedBytes int64 // the last depth the grower wrote
 	wall         time.Duration
+	cpu          time.Duration // the grower's user + system CPU time
 }
 
 // parseGrower reads a dead grower's output: the last depth on stdout and the
@@ -134,6 +135,9 @@ func runStackMax(limit int64) (stackMaxResult, error) {
 	}
 	r, err := parseGrower(stdout.Bytes(), stderr.Bytes())
 	r.wall = wall
+	if cmd.ProcessState != nil {
+		r.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
 	return r, err
 }
 
@@ -167,7 +171,7 @@ func stackMaxFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 			if err != nil {
 				return measurement{}, err
 			}
-			return measurement{RealTime: float64(r.wall.Microseconds()) / 1e3, Iterations: 1, Label: "bound:go_max_stack",
+			return measurement{RealTime: float64(r.wall.Microseconds()) / 1e3, CPUTime: float64(r.cpu.Microseconds()) / 1e3, Iterations: 1, Label: "bound:go_max_stack",
 				Counters: []counter{
 					{"max_stack_bytes", float64(r.limitBytes)},
 					{"largest_stack_bytes", float64(r.stackBytes)},

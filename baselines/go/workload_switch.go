@@ -103,24 +103,23 @@ func switchFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 			run = runYield
 		}
 		measure := func() (measurement, error) {
-			var usage processUsage // of the last run, the measured one
-			r, err := warmedUp(func() (switchResult, error) {
-				before := readProcessUsage()
+			region, err := timedRuns(common.minTime, func() (time.Duration, error) {
 				r := run(want)
-				usage = readProcessUsage().since(before)
 				if r.switches != int64(want) {
-					return r, fmt.Errorf("%d switches counted, %d asked", r.switches, want)
+					return 0, fmt.Errorf("%d switches counted, %d asked", r.switches, want)
 				}
-				return r, nil
+				return r.wall, nil
 			})
 			if err != nil {
 				return measurement{}, err
 			}
-			perSwitch := float64(r.wall.Nanoseconds()) / float64(r.switches)
-			return measurement{RealTime: perSwitch, Iterations: r.switches, Counters: append([]counter{
-				{"ns_per_switch", perSwitch},
-				{"switches", float64(r.switches)},
-			}, usage.perOp(float64(r.switches))...)}, nil
+			switches := float64(want) * float64(region.runs)
+			perSwitch := float64(region.wall.Nanoseconds()) / switches
+			return measurement{RealTime: perSwitch, CPUTime: float64(region.usage.cpu.Nanoseconds()) / switches,
+				Iterations: int64(want) * region.runs, Counters: append(append([]counter{
+					{"ns_per_switch", perSwitch},
+					{"switches", float64(want)},
+				}, region.usage.perOp(switches)...), region.gcCounters()...)}, nil
 		}
 		name := nameOf("switch", *cpus, "via:"+*via, "cpus:"+strconv.Itoa(*cpus))
 		return plan{name: name, timeUnit: "ns", measure: measure}, nil

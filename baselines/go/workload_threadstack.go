@@ -167,12 +167,12 @@ func threadStackFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error
 		}
 		count := *n
 		measure := func() (measurement, error) {
-			began := time.Now()
+			began, usage := time.Now(), readProcessUsage()
 			r, err := runThreadStack(count)
 			if err != nil {
 				return measurement{}, err
 			}
-			return measurement{RealTime: float64(time.Since(began).Microseconds()) / 1e3, Iterations: 1,
+			return measurement{RealTime: float64(time.Since(began).Microseconds()) / 1e3, CPUTime: float64(readProcessUsage().since(usage).cpu.Microseconds()) / 1e3, Iterations: 1,
 				Counters: []counter{
 					{"runtime_stack_bytes_per_thread", r.stackPerThread},
 					{"rss_bytes_per_thread", r.rssPerThread},

@@ -129,6 +129,35 @@ func TestMaxCountStopsAtTheBudget(t *testing.T) {
 	}
 }
 
+// The estimator times runs until the minimum time has passed, after one
+// unreported warm-up, and every figure covers the timed runs only.
+func TestTimedRunsTimeUntilTheMinimumAndCountEveryRun(t *testing.T) {
+	var walls []time.Duration
+	region, err := timedRuns(30*time.Millisecond, func() (time.Duration, error) {
+		began := time.Now()
+		for time.Since(began) < 5*time.Millisecond {
+		}
+		walls = append(walls, time.Since(began))
+		return walls[len(walls)-1], nil
+	})
+	if err != nil || region.runs < 1 || int64(len(walls)) != region.runs+1 {
+		t.Fatalf("timedRuns = %+v, %v after %d calls; want one warm-up and the timed runs", region, err, len(walls))
+	}
+	var timed time.Duration
+	for _, w := range walls[1:] {
+		timed += w
+	}
+	if timed != region.wall || region.wall < 30*time.Millisecond || region.wall-walls[len(walls)-1] >= 30*time.Millisecond {
+		t.Errorf("timed %v over %d runs, want the first runs to reach 30 ms: %+v", timed, region.runs, region)
+	}
+	if region.usage.cpu <= 0 || region.mean() != region.wall/time.Duration(region.runs) {
+		t.Errorf("busy runs took no CPU time, or the mean is off: %+v", region)
+	}
+	if _, err := timedRuns(time.Second, func() (time.Duration, error) { return 0, errors.New("bad run") }); err == nil {
+		t.Error("a failed run was not reported")
+	}
+}
+
 func TestSecondsFlag(t *testing.T) {
 	for text, want := range map[string]time.Duration{"60": time.Minute, "0.25": 250 * time.Millisecond, "90s": 90 * time.Second, "1m": time.Minute} {
 		var s secondsFlag
@@ -159,6 +188,9 @@ func TestParseCommand(t *testing.T) {
 		"max_count -cap 5 -procs 1 -out x.json": "max_count/go/procs:1",
 		"max_count -time-limit 30s -procs 2":    "max_count/go/procs:2",
 		"max_count -time-limit 0.5 -procs 2":    "max_count/go/procs:2",
+		"create -n 7 -procs 1 -gogc off":        "create/go/procs:1/gogc:off/mode:sequential/n:7",
+		"max_count -procs 1 -gogc off":          "max_count/go/procs:1/gogc:off",
+		"skynet -n 10 -procs 1 -min-time 0.01":  "skynet/go/procs:1/via:channel/n:10",
 	}
 	for args, name := range good {
 		p, _, err := parseCommand(strings.Fields(args), io.Discard)
@@ -170,7 +202,7 @@ func TestParseCommand(t *testing.T) {
 		"", "fly", "skynet -n 12", "skynet -bogus", "create -mode both", "create -n 0",
 		"switch -via yield -cpus 2", "switch -cpus 3", "switch -cpus 1 -procs 2",
 		"memory -reps 0", "memory -procs 0", "skynet extra", "skynet -via pipe", "max_count -time-limit 0",
-		"max_count -time-limit soon", "max_count -time-limit -1s",
+		"max_count -time-limit soon", "max_count -time-limit -1s", "create -gogc maybe", "create -min-time 0",
 	}
 	for _, args := range bad {
 		_, _, err := parseCommand(strings.Fields(args), io.Discard)

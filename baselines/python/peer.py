@@ -4,20 +4,26 @@ to CPU-bound work (the claims of note 004), in greenbench's results format
 (docs/results-format.md: Google Benchmark's JSON, "iteration" entries only;
 the suite driver adds the aggregates).
 
-    peer.py create -n N [-reps R] [-out FILE]
+    peer.py create -n N [-reps R] [-min-time SEC] [-out FILE]
         threading.Thread create + start + join, one at a time, N times.
         create/python_thread/mode:sequential/n:N: ns_per_task, tasks
-    peer.py gil -workers W [-reps R] [-job-size S] [-out FILE]
+    peer.py gil -workers W [-reps R] [-min-time SEC] [-job-size S] [-out FILE]
         a fixed pure-Python CPU job (sum of range(S) by a Python loop) split
         into W equal parts, run on W threads and on W processes (fork).
         gil/python_thread/workers:W/job:cpu, gil/python_process/workers:W/job:cpu:
         seconds, speedup (the 1-worker time of the same kind, measured in the
         same repetition, divided by this time).
 
+Every repetition is a fresh process (this file run again with
+REPETITION_ENV set, which prints its entries as JSON), and measures as the C++
+and Go rows do: one unreported run (warm-up), then runs until -min-time
+seconds have passed, reporting their mean; cpu_time is the process's getrusage
+CPU time over those runs, its waited-for children (gil's worker processes)
+included.
+
 Invariants: the work is counted by those who did it (tasks by the threads, the
 job's sum by the workers) and checked, exit 1 if it differs; bad flags exit 2
-(argparse); each repetition runs its workload once unreported first (warm-up).
-Standard library only.
+(argparse). Standard library only.
 """
 
 import argparse
@@ -26,7 +32,9 @@ import json
 import multiprocessing
 import os
 import platform
+import resource
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -34,6 +42,7 @@ import time
 FORMAT_VERSION = 1
 DEFAULT_JOB_SIZE = 20_000_000  # about 0.6 s of one core in CPython 3.11 here
 START_METHOD = "fork"  # "spawn" would add an interpreter start to each worker
+REPETITION_ENV = "GREENBENCH_PY_REPETITION"  # marks a child process: its repetition index
 
 
 def run_create(n):
@@ -120,8 +129,30 @@ def run_on_processes(size, workers):
     return seconds, total
 
 
-def iteration_entry(name, index, repetitions, real_time, time_unit, counters):
-    """One "run_type": "iteration" entry; counters become top-level keys."""
+def process_cpu_seconds():
+    """User + system CPU time of this process and of its waited-for children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def timed_runs(min_time, run):
+    """Runs run() once unreported, then until min_time seconds of its timed part have
+    passed (at least once). run() returns the seconds of its timed part.
+
+    Returns (runs, seconds of all timed runs, process CPU seconds across them)."""
+    run()
+    cpu_before = process_cpu_seconds()
+    runs, seconds = 0, 0.0
+    while runs == 0 or seconds < min_time:
+        seconds += run()
+        runs += 1
+    return runs, seconds, process_cpu_seconds() - cpu_before
+
+
+def iteration_entry(name, index, repetitions, runs, real_time, cpu_time, time_unit, counters):
+    """One "run_type": "iteration" entry; real_time and cpu_time are per run, the
+    counters become top-level keys."""
     entry = {
         "name": name,
         "run_name": name,
@@ -129,9 +160,9 @@ def iteration_entry(name, index, repetitions, real_time, time_unit, counters):
         "repetitions": repetitions,
         "repetition_index": index,
         "threads": 1,
-        "iterations": 1,
+        "iterations": runs,
         "real_time": real_time,
-        "cpu_time": real_time,  # the main thread mostly waits: wall time is the cost
+        "cpu_time": cpu_time,
         "time_unit": time_unit,
     }
     entry.update(counters)
@@ -142,39 +173,55 @@ class WorkMismatch(Exception):
     """The work done differs from the work asked: the figures mean nothing."""
 
 
-def measure_create(args):
-    name = f"create/python_thread/mode:sequential/n:{args.n}"
+def measure_create(args, index):
+    """One repetition's entries."""
+    def run():
+        wall_ns, tasks = run_create(args.n)
+        if tasks != args.n:
+            raise WorkMismatch(f"{tasks} threads ran, {args.n} were started")
+        return wall_ns / 1e9
+
+    runs, seconds, cpu = timed_runs(args.min_time, run)
+    wall_ns = seconds * 1e9 / runs
+    return [iteration_entry(f"create/python_thread/mode:sequential/n:{args.n}", index, args.reps, runs,
+                            wall_ns, cpu * 1e9 / runs, "ns", {"ns_per_task": wall_ns / args.n, "tasks": args.n})]
+
+
+def measure_gil(args, index):
+    """One repetition's entries: per kind, runs of the job on 1 and on W workers until
+    min_time has passed; seconds is the mean W-worker time, speedup the mean 1-worker
+    time over it."""
+    want = DEFAULT_JOB_SUM if args.job_size == DEFAULT_JOB_SIZE else cpu_job(0, args.job_size)
+    kinds = {"python_thread": run_on_threads, "python_process": run_on_processes}
+    cpu_job(0, args.job_size // 10)  # warm-up of the interpreter's loop
     entries = []
-    for index in range(args.reps):
-        for _ in range(2):  # warm-up, then the reported run
-            wall_ns, tasks = run_create(args.n)
-            if tasks != args.n:
-                raise WorkMismatch(f"{tasks} threads ran, {args.n} were started")
-        entries.append(iteration_entry(name, index, args.reps, wall_ns, "ns", {
-            "ns_per_task": wall_ns / args.n,
-            "tasks": tasks,
-        }))
+    for kind in sorted(kinds):
+        def timed(workers, run=kinds[kind], kind=kind):
+            seconds, total = run(args.job_size, workers)
+            if total != want:
+                raise WorkMismatch(f"{kind} with {workers} workers summed {total}, want {want}")
+            return seconds
+        one = timed_runs(args.min_time, lambda: timed(1))
+        runs, seconds, cpu = one if args.workers == 1 else timed_runs(args.min_time, lambda: timed(args.workers))
+        mean = seconds / runs
+        entries.append(iteration_entry(
+            f"gil/{kind}/workers:{args.workers}/job:cpu", index, args.reps, runs, mean * 1e3, cpu * 1e3 / runs, "ms",
+            {"seconds": mean, "speedup": (one[1] / one[0]) / mean}))
     return entries
 
 
-def measure_gil(args):
-    want = DEFAULT_JOB_SUM if args.job_size == DEFAULT_JOB_SIZE else cpu_job(0, args.job_size)
-    kinds = {"python_thread": run_on_threads, "python_process": run_on_processes}
-    entries = {kind: [] for kind in kinds}
+def measure_in_children(args, argv):
+    """Every repetition in a fresh process of this program; their entries, in order."""
+    entries = []
     for index in range(args.reps):
-        cpu_job(0, args.job_size // 10)  # warm-up
-        for kind, run in kinds.items():
-            times = {}
-            for workers in sorted({1, args.workers}):
-                seconds, total = run(args.job_size, workers)
-                if total != want:
-                    raise WorkMismatch(f"{kind} with {workers} workers summed {total}, want {want}")
-                times[workers] = seconds
-            seconds = times[args.workers]
-            entries[kind].append(iteration_entry(
-                f"gil/{kind}/workers:{args.workers}/job:cpu", index, args.reps, seconds * 1e3, "ms",
-                {"seconds": seconds, "speedup": times[1] / seconds}))
-    return [entry for kind in sorted(entries) for entry in entries[kind]]
+        child = subprocess.run([sys.executable, os.path.abspath(__file__), *argv], capture_output=True, text=True,
+                               env={**os.environ, REPETITION_ENV: str(index)}, check=False)
+        if child.returncode != 0:
+            sys.stderr.write(child.stderr)
+            raise RuntimeError(f"repetition {index} exited {child.returncode}")
+        entries.append(json.loads(child.stdout))
+    # Repetitions first, then names (results-format: sorted by name, repetitions in order).
+    return [entry for position in range(len(entries[0])) for entry in (rep[position] for rep in entries)]
 
 
 def read_text(path):
@@ -262,6 +309,16 @@ def positive_int(text):
     return value
 
 
+def positive_float(text):
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+    return value
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="peer.py", allow_abbrev=False,
                                      description="greenbench's Python peer (threads, the GIL)")
@@ -272,6 +329,8 @@ def parse_args(argv):
                          help="repetitions (default 1)")
         sub.add_argument("-out", "--out", default=None,
                          help="write the results JSON here (default stdout)")
+        sub.add_argument("-min-time", "--min-time", type=positive_float, default=0.5,
+                         help="time runs until this many seconds have passed, report their mean (default 0.5)")
 
     create = commands.add_parser("create", allow_abbrev=False,
                                  help="threading.Thread create+start+join, one at a time")
@@ -287,11 +346,15 @@ def parse_args(argv):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     started = datetime.datetime.now(datetime.timezone.utc)
     measure = {"create": measure_create, "gil": measure_gil}[args.command]
     try:
-        entries = measure(args)
+        if REPETITION_ENV in os.environ:
+            json.dump(measure(args, int(os.environ[REPETITION_ENV])), sys.stdout, allow_nan=True)
+            return 0
+        entries = measure_in_children(args, argv)
     except (WorkMismatch, RuntimeError) as error:
         print(f"peer.py: {error}", file=sys.stderr)
         return 1

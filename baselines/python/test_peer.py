@@ -45,6 +45,25 @@ class Helpers(unittest.TestCase):
                 self.assertGreater(seconds, 0)
 
 
+    def test_timed_runs_time_until_the_minimum_after_a_warm_up(self):
+        walls = []
+
+        def run():
+            walls.append(0.004)
+            return 0.004
+        runs, seconds, cpu = peer.timed_runs(0.03, run)
+        self.assertEqual(len(walls), runs + 1)  # one warm-up
+        self.assertAlmostEqual(seconds, 0.004 * runs)
+        self.assertGreaterEqual(seconds, 0.03)
+        self.assertLess(seconds - 0.004, 0.03)  # it stopped once the minimum had passed
+        self.assertGreaterEqual(cpu, 0)
+
+    def test_cpu_time_counts_waited_for_children(self):
+        before = peer.process_cpu_seconds()
+        peer.run_on_processes(300_000, 1)  # the work happens in a forked child only
+        self.assertGreater(peer.process_cpu_seconds() - before, 0)
+
+
 class Program(unittest.TestCase):
     def check_document(self, text, names, reps):
         document = json.loads(text)
@@ -62,7 +81,7 @@ class Program(unittest.TestCase):
         return entries
 
     def test_create(self):
-        result = run_peer("create", "-n", "200", "-reps", "2")
+        result = run_peer("create", "-n", "200", "-reps", "2", "-min-time", "0.01")
         self.assertEqual(result.returncode, 0, result.stderr)
         entries = self.check_document(result.stdout, ["create/python_thread/mode:sequential/n:200"], 2)
         for entry in entries:
@@ -72,7 +91,8 @@ class Program(unittest.TestCase):
     def test_gil_to_a_file(self):
         with tempfile.TemporaryDirectory() as directory:
             out = os.path.join(directory, "gil.json")
-            result = run_peer("gil", "-workers", "2", "-reps", "1", "-job-size", "200000", "-out", out)
+            result = run_peer("gil", "-workers", "2", "-reps", "1", "-job-size", "200000", "-min-time", "0.01",
+                              "-out", out)
             self.assertEqual(result.returncode, 0, result.stderr)
             self.assertEqual(result.stdout, "")
             with open(out, encoding="utf-8") as file:
@@ -89,9 +109,20 @@ class Program(unittest.TestCase):
         for entry in json.loads(result.stdout)["benchmarks"]:
             self.assertEqual(entry["speedup"], 1.0)
 
+    def test_a_repetition_is_a_process_of_its_own(self):
+        # What the parent starts for repetition 3: one repetition's entries, as a list.
+        child = subprocess.run([sys.executable, "-B", PEER, "create", "-n", "20", "-reps", "5", "-min-time", "0.01"],
+                               capture_output=True, text=True, timeout=300,
+                               env={**os.environ, peer.REPETITION_ENV: "3"})
+        self.assertEqual(child.returncode, 0, child.stderr)
+        entries = json.loads(child.stdout)
+        self.assertEqual([(e["repetition_index"], e["repetitions"]) for e in entries], [(3, 5)])
+        self.assertGreaterEqual(entries[0]["iterations"], 1)
+        self.assertGreaterEqual(entries[0]["cpu_time"], 0)
+
     def test_bad_flags_exit_2(self):
         for args in (["create", "-bogus"], ["create", "-n", "0"], ["create", "-n", "x"],
-                     ["gil", "-workers", "0"], ["fly"], []):
+                     ["gil", "-workers", "0"], ["create", "-min-time", "0"], ["fly"], []):
             result = run_peer(*args)
             self.assertEqual(result.returncode, 2, args)
             self.assertTrue(result.stderr, args)

@@ -4,15 +4,19 @@
 // (docs/results-format.md, the same format as greenbench_probe's).
 //
 //   greenbench_echo serve     --server S [--addr HOST:PORT] [--loops L]
-//   greenbench_echo run       --server S --conns C [--duration S] [--warmup S]
+//   greenbench_echo run       --server S --conns C [--rate R] [--duration S] [--warmup S]
 //                             [--request-bytes B] [--reps R] [--client-threads T]
+//                             [--client-cpus auto|shared|N]
 //                             [--out FILE] [--go-peer PATH] [--addr HOST:0] [--loops L]
 //   greenbench_echo max_conns --server S [--cap N] [--memory-budget BYTES] [--timeout S]
 //                             [--out FILE] [--go-peer PATH] [--addr HOST:0] [--loops L]
 // S is the runtime part of an entry name: std_thread, fiber/workers:W, epoll (or
 // epoll/loops:L), go/procs:P (run and max_conns only: it starts greenbench-go).
 // `run` starts a fresh server for each of its R repetitions and writes R iteration
-// entries; the driver adds the aggregates. Without --out the document goes to stdout.
+// entries; the driver adds the aggregates. Without --rate the load is a closed loop
+// (echo/...), with it an open loop at R requests per second offered (echo_open_loop/...).
+// --client-cpus: the client's share of the usable CPUs (cpu_split.h). Without --out the
+// document goes to stdout.
 //
 // Exit status: 0 done; 1 the measurement failed (a reply that is not an echo, a server
 // that died or stalled), nothing written; 2 a bad command line, with a message; 3 the size
@@ -29,14 +33,16 @@
 #include <string>
 #include <vector>
 
-#include "threads/blocking_socket.h"
+#include "echo/cpu_split.h"
 #include "echo/echo_servers.h"
 #include "echo/echo_workload.h"
+#include "echo/server_child.h"
+#include "echo/server_process.h"
+#include "harness/cpu_affinity.h"
 #include "harness/procfs.h"
 #include "harness/program_exit.h"
 #include "harness/results_document.h"
-#include "echo/server_child.h"
-#include "echo/server_process.h"
+#include "threads/blocking_socket.h"
 
 namespace greenbench::echo {
 namespace {
@@ -101,6 +107,7 @@ int echo_main(int argc, char** argv) {
 
   LoadOptions load;
   int reps = 1;
+  std::string client_cpus_text = "auto";
   CLI::App* run_command =
       app.add_subcommand("run", "requests/s, latency, memory and CPU per request at C connections");
   add_server(run_command);
@@ -108,6 +115,15 @@ int echo_main(int argc, char** argv) {
   run_command->add_option("--conns", load.conns, "concurrent connections")
       ->required()
       ->check(CLI::Range(std::int64_t{1}, std::int64_t{10'000'000}));
+  run_command
+      ->add_option("--rate", load.rate,
+                   "open loop: requests per second offered over all connections, latency from when each was "
+                   "due (default: closed loop)")
+      ->check(CLI::Range(std::int64_t{1}, std::int64_t{100'000'000}));
+  run_command->add_option(
+      "--client-cpus", client_cpus_text,
+      "the client's CPUs: auto (half, where there are 4 or more; else shared), shared, or "
+      "N (the last N usable CPUs; the server gets the rest)");
   run_command->add_option("--duration", load.duration_seconds, "measured window, seconds (default 2)")
       ->check(CLI::PositiveNumber);
   run_command->add_option("--warmup", load.warmup_seconds, "warm-up before it, seconds (default 1)")
@@ -146,6 +162,11 @@ int echo_main(int argc, char** argv) {
       throw UsageError("the Go peer is not at " + go_peer + " (build it, or name it with --go-peer)");
     if (run_command->parsed() && load.client_threads > load.conns)
       throw UsageError("--client-threads cannot exceed --conns");
+    try {
+      load.cpus = split_cpus(allowed_cpus(), parse_client_cpus(client_cpus_text));
+    } catch (const std::invalid_argument& error) {
+      throw UsageError(std::string("--client-cpus: ") + error.what());
+    }
     if (max_conns_command->parsed()) {
       const std::int64_t available = meminfo_bytes("MemAvailable");
       if (available > 0 && limits.memory_budget_bytes > available) {
@@ -157,11 +178,17 @@ int echo_main(int argc, char** argv) {
 
     raise_nofile_limit();
     install_parent_signal_handlers();
+    const std::string where =
+        run_command->parsed()
+            ? load.cpus.describe() + (load.cpus.disjoint()
+                                          ? ""
+                                          : " (disjoint sets need " + std::to_string(kDisjointFromCpus) +
+                                                " usable CPUs or more)")
+            : "client and server share its CPUs";
     std::vector<std::string> warnings = {
-        "echo: the load generator runs on this machine, sharing its " +
-        std::to_string(::sysconf(_SC_NPROCESSORS_ONLN)) +
-        " CPUs with the server; server_rss_bytes_per_conn is the server's user-space "
-        "resident memory only (kernel socket buffers and thread kernel stacks are not in it)"};
+        "echo: the load generator runs on this machine; " + where +
+        "; server_rss_bytes_per_conn is the server's user-space resident memory only (kernel socket "
+        "buffers and thread kernel stacks are not in it)"};
     std::vector<IterationEntry> entries;
     if (run_command->parsed()) {
       for (int k = 0; k < reps; ++k) entries.push_back(measure_echo(server, load, {k, reps}, warnings));

@@ -8,10 +8,11 @@
 #include <thread>
 
 #include "echo/echo_client.h"
-#include "harness/entry_name.h"
 #include "echo/load_generator.h"
-#include "harness/procfs.h"
 #include "echo/server_child.h"
+#include "harness/cpu_affinity.h"
+#include "harness/entry_name.h"
+#include "harness/procfs.h"
 #include "harness/system_limits.h"
 
 namespace greenbench::echo {
@@ -89,17 +90,23 @@ void check_size_possible(const ServerSpec& spec, std::int64_t conns, const std::
 
 IterationEntry measure_echo(const ServerOptions& server_options, const LoadOptions& load_options,
                             Repetition rep, std::vector<std::string>& warnings) {
+  const bool open_loop = load_options.rate > 0;
+  std::vector<std::string> params = {"conns:" + std::to_string(load_options.conns)};
+  if (open_loop) params.push_back("rate:" + std::to_string(load_options.rate));
   const std::string name =
-      entry_name("echo", server_options.spec.prefix(), {"conns:" + std::to_string(load_options.conns)});
+      entry_name(open_loop ? "echo_open_loop" : "echo", server_options.spec.prefix(), params);
   check_size_possible(server_options.spec, load_options.conns, name);
+  const CpuSplit& cpus = load_options.cpus;
   ServerChild server(server_command(server_options.spec, server_options.listen, server_options.go_peer),
-                     kServerStartTimeout);
+                     kServerStartTimeout, cpus.disjoint() ? cpus.server : std::vector<int>{});
   const std::int64_t rss_before = server.rss_bytes();
 
+  std::optional<ScopedPin> client_cpus;  // this thread, and so the client threads it starts
+  if (cpus.disjoint()) client_cpus.emplace(cpus.client);
   std::optional<LoadGenerator> load;
   try {
     load.emplace(LoadSpec{server.address(), load_options.conns, load_options.request_bytes,
-                          load_options.client_threads});
+                          load_options.client_threads, load_options.rate});
   } catch (const ConnectFailure& failure) {
     const std::string bound =
         failure.bound.empty() ? server_side_bound(server, failure.error) : failure.bound;
@@ -121,36 +128,63 @@ IterationEntry measure_echo(const ServerOptions& server_options, const LoadOptio
   load.reset();
 
   const auto requests = static_cast<double>(figures.requests);
-  const double client_busy = figures.client_cpu_seconds / (figures.seconds * load_options.client_threads);
+  const double thread_seconds = figures.seconds * load_options.client_threads;
+  const double client_busy = figures.client_cpu_seconds / thread_seconds;
+  const double client_run_queue = figures.client_run_queue_seconds / thread_seconds;  // NaN: unknown
+  const double client_wanted = client_busy + (std::isnan(client_run_queue) ? 0 : client_run_queue);
+  const double achieved = requests / figures.seconds;
+  const std::string repetition = name + " repetition " + std::to_string(rep.index);
   IterationEntry entry;
   entry.name = name;
   entry.repetitions = rep.count;
   entry.repetition_index = rep.index;
   entry.iterations = figures.requests;
   entry.real_time = figures.seconds * 1e9 / requests;
+  entry.cpu_time = (server_cpu + figures.client_cpu_seconds) * 1e9 / requests;  // both processes
   entry.time_unit = "ns";
-  if (client_busy >= kClientSaturated) {
+  if (client_wanted >= kClientSaturated) {
     entry.label = "client_saturated";
-    warnings.push_back(name + " repetition " + std::to_string(rep.index) + ": the load generator was busy " +
-                       std::to_string(std::lround(client_busy * 100)) + "% of the window on its " +
-                       std::to_string(load_options.client_threads) +
-                       " thread(s): the figure may be the client's limit, not the server's");
+    warnings.push_back(repetition + ": the load generator's " + std::to_string(load_options.client_threads) +
+                       " thread(s) were busy " + std::to_string(std::lround(client_busy * 100)) +
+                       "% and waiting for a CPU " +
+                       (std::isnan(client_run_queue)
+                            ? std::string("(unknown)")
+                            : std::to_string(std::lround(client_run_queue * 100)) + "%") +
+                       " of the window: the figure may be the client's limit, not the server's");
+  } else if (open_loop && achieved < kShortOfOfferedRate * static_cast<double>(load_options.rate)) {
+    entry.label = "short_of_offered_rate";
+    warnings.push_back(
+        repetition + ": " + std::to_string(std::lround(achieved)) + " requests/s of the " +
+        std::to_string(load_options.rate) +
+        " offered: the server (or the machine under it) could not keep up, and its latency grew "
+        "through the window");
   }
   entry.counters = {
-      {"requests_per_second", requests / figures.seconds},
+      {"requests_per_second", achieved},
       {"ns_p50", figures.latency_percentile_ns(0.50)},
       {"ns_p99", figures.latency_percentile_ns(0.99)},
       {"ns_p999", figures.latency_percentile_ns(0.999)},
-      {"server_rss_bytes_per_conn",
-       static_cast<double>(rss_with_conns - rss_before) / static_cast<double>(load_options.conns)},
+      {"ns_max", figures.latency_percentile_ns(1.0)},
       {"server_cpu_ns_per_request", server_cpu * 1e9 / requests},
       {"client_cpu_ns_per_request", figures.client_cpu_seconds * 1e9 / requests},
+      {"client_run_queue_fraction", client_run_queue},
       {"requests", requests},
       {"conns", static_cast<double>(load_options.conns)},
       {"nofile_limit", static_cast<double>(nofile)},
       {"request_bytes", static_cast<double>(load_options.request_bytes)},
       {"client_threads", static_cast<double>(load_options.client_threads)},
+      {"server_cpus", static_cast<double>(cpus.server.size())},
+      {"client_cpus", static_cast<double>(cpus.client.size())},
+      {"cpu_sets_disjoint", cpus.disjoint() ? 1.0 : 0.0},
   };
+  if (open_loop) {
+    entry.counters.insert(entry.counters.begin(),
+                          {"offered_per_second", static_cast<double>(load_options.rate)});
+  } else {
+    entry.counters.insert(entry.counters.begin() + 5,
+                          {"server_rss_bytes_per_conn", static_cast<double>(rss_with_conns - rss_before) /
+                                                            static_cast<double>(load_options.conns)});
+  }
   return entry;
 }
 
@@ -174,6 +208,8 @@ IterationEntry measure_max_conns(const ServerOptions& server_options, const MaxC
   std::string bound;
   bool killed_over_budget = false;
   const Clock::time_point began = Clock::now();
+  const double server_cpu_before = server.cpu_seconds();
+  double server_cpu = NAN;  // over the run; unknown where the server was killed
   for (std::int64_t next_check = 0;;) {
     const auto n = static_cast<std::int64_t>(conns.size());
     if (n >= limits.cap) {
@@ -243,6 +279,7 @@ IterationEntry measure_max_conns(const ServerOptions& server_options, const MaxC
                        "killed; max_conns is the count at the last reading within it");
   } else {
     check_alive(server);
+    server_cpu = server.cpu_seconds() - server_cpu_before;
     if (max_conns > 0)
       rss_per_conn = static_cast<double>(server.rss_bytes() - rss_before) / static_cast<double>(max_conns);
   }
@@ -252,6 +289,7 @@ IterationEntry measure_max_conns(const ServerOptions& server_options, const MaxC
   IterationEntry entry;
   entry.name = name;
   entry.real_time = seconds * 1e3;
+  entry.cpu_time = server_cpu * 1e3;
   entry.time_unit = "ms";
   entry.label = "bound:" + bound;
   entry.counters = {

@@ -2,18 +2,29 @@
 // (server_child.h) and with the load generator in this process, as results entries
 // (docs/results-format.md):
 //
-// echo/<server>/conns:C, one repetition: C connections, each verified by one round trip
-//   (setup, not measured), a warm-up, then the measured window. Counters:
+// echo/<server>/conns:C, one repetition of the closed loop (load_generator.h): C
+//   connections, each verified by one round trip (setup, not measured), a warm-up, then
+//   the measured window. Counters:
 //   requests_per_second   replies in the window / its length
-//   ns_p50, ns_p99, ns_p999  latency of one request, send to the last byte of the reply
+//   ns_p50, ns_p99, ns_p999, ns_max  latency of one request, send to the last byte of
+//                         the reply
 //   server_rss_bytes_per_conn  (server Rss with C connections open, after the window
 //                         - its Rss once listening, before the first connection) / C
 //   server_cpu_ns_per_request  server user+system CPU over the window / requests
 //   client_cpu_ns_per_request  this process's CPU over the window / requests
+//   client_run_queue_fraction  the client threads' run-queue wait (runnable, not
+//                         running) over the window / (window x client threads)
 //   requests, conns, nofile_limit (the lower of the two processes' RLIMIT_NOFILE),
-//   request_bytes, client_threads
-//   label `client_saturated` when the load generator's threads were busy at least
-//   kClientSaturated of the window (a warning in the context says so too).
+//   request_bytes, client_threads, server_cpus, client_cpus, cpu_sets_disjoint (1 when
+//   the two ran on disjoint CPU sets, cpu_split.h; 0 shared)
+//   label `client_saturated` when the load generator's threads were busy or waiting for
+//   a CPU at least kClientSaturated of the window (a warning in the context says so too).
+// echo_open_loop/<server>/conns:C/rate:R, the same at an offered rate of R requests per
+//   second (load_generator.h's open loop, wrk2's method): latency counted from when each
+//   request was due; counters as above, less server_rss_bytes_per_conn (the closed
+//   loop's figure), plus offered_per_second (R); label `client_saturated` as above, else
+//   `short_of_offered_rate` when requests_per_second fell below kShortOfOfferedRate x R
+//   (the server, or the machine under it, could not keep up; a warning says so too).
 // echo_max_conns/<server>: connections opened one after another, each counted once it
 //   has echoed one request, until something stops it: `cap`, `memory_budget` (the
 //   server's resident memory would pass the budget; a server found over it is killed),
@@ -35,14 +46,16 @@
 #include <string>
 #include <vector>
 
-#include "threads/blocking_socket.h"
+#include "echo/cpu_split.h"
 #include "echo/echo_servers.h"
 #include "harness/program_exit.h"
 #include "harness/results_document.h"
+#include "threads/blocking_socket.h"
 
 namespace greenbench::echo {
 
 inline constexpr double kClientSaturated = 0.9;
+inline constexpr double kShortOfOfferedRate = 0.95;
 
 struct ServerOptions {
   ServerSpec spec;
@@ -56,6 +69,8 @@ struct LoadOptions {
   double duration_seconds = 2;
   std::size_t request_bytes = 64;
   unsigned client_threads = 1;
+  std::int64_t rate = 0;  // open loop's offered requests per second; 0: closed loop
+  CpuSplit cpus;          // where the server and the client run
 };
 
 struct Repetition {

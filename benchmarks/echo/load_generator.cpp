@@ -1,8 +1,9 @@
-// load_generator.cpp: the closed-loop client threads (see load_generator.h).
+// load_generator.cpp: the client threads, closed and open loop (see load_generator.h).
 #include "echo/load_generator.h"
 
 #include <fcntl.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -12,11 +13,16 @@
 #include <cmath>
 #include <cstring>
 #include <ctime>
+#include <functional>
 #include <limits>
+#include <optional>
+#include <queue>
 #include <system_error>
 #include <thread>
 
 #include "echo/echo_client.h"
+#include "echo/send_schedule.h"
+#include "harness/procfs.h"
 
 namespace greenbench::echo {
 namespace {
@@ -25,7 +31,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::chrono::milliseconds kOpenTimeout{5000};
 constexpr int kEventsPerWait = 512;
-constexpr int kWaitMilliseconds = 50;  // how soon a thread notices the end of the run
+constexpr std::chrono::milliseconds kWait{50};  // how soon a thread notices the end of the run
 constexpr std::size_t kSamplesReserved = std::size_t{1} << 18;
 
 double now_seconds() { return std::chrono::duration<double>(Clock::now().time_since_epoch()).count(); }
@@ -38,6 +44,11 @@ double process_cpu_seconds() {
 
 std::string errno_text(const char* what) { return std::string(what) + ": " + std::strerror(errno); }
 
+timespec to_timespec(Clock::duration d) {
+  const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(std::max(d, Clock::duration::zero()));
+  return {static_cast<time_t>(ns.count() / 1'000'000'000), static_cast<long>(ns.count() % 1'000'000'000)};
+}
+
 }  // namespace
 
 struct LoadGenerator::ClientThread {
@@ -47,11 +58,11 @@ struct LoadGenerator::ClientThread {
     std::uint64_t seq = 1;  // request 0 was the verifying round trip
     std::size_t sent = 0, received = 0;
     bool waits_to_send = false;
-    Clock::time_point sent_at;
+    Clock::time_point timed_from;  // closed loop: when the request was sent; open: when it was due
   };
 
-  explicit ClientThread(std::size_t request_bytes)
-      : request_bytes(request_bytes), epoll(::epoll_create1(EPOLL_CLOEXEC)) {
+  ClientThread(std::size_t request_bytes, std::int64_t rate)
+      : request_bytes(request_bytes), rate(rate), epoll(::epoll_create1(EPOLL_CLOEXEC)) {
     if (epoll < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
   }
   ~ClientThread() {
@@ -71,19 +82,30 @@ struct LoadGenerator::ClientThread {
     }
   }
 
-  void run(const std::atomic<int>& phase) {
+  // `total_conns` over all threads: the schedule's C.
+  void run(const std::atomic<int>& phase, std::int64_t total_conns) {
+    tid.store(::gettid(), std::memory_order_release);
     requests.resize(conns.size() * request_bytes);
     replies.resize(conns.size() * request_bytes);
     samples.reserve(kSamplesReserved);
     const Clock::time_point began = Clock::now();
-    for (std::size_t i = 0; i < conns.size(); ++i) {
-      if (!send_request(i, began)) return;
+    if (rate > 0) {
+      ::prctl(PR_SET_TIMERSLACK, 1UL);  // wake when a request is due, not up to 50 µs later
+      schedule.emplace(rate, total_conns, began);
+      for (std::size_t i = 0; i < conns.size(); ++i) not_yet_due.push({schedule->due(conns[i].id, 0), i});
+    } else {
+      for (std::size_t i = 0; i < conns.size(); ++i) {
+        if (!send_request(i, began)) return;
+      }
     }
     epoll_event events[kEventsPerWait];
     while (phase.load(std::memory_order_relaxed) != kStopped) {
-      const int ready = ::epoll_wait(epoll, events, kEventsPerWait, kWaitMilliseconds);
+      Clock::duration wait = kWait;
+      if (schedule && !send_due(wait)) return;
+      const timespec timeout = to_timespec(wait);
+      const int ready = ::epoll_pwait2(epoll, events, kEventsPerWait, &timeout, nullptr);
       if (ready < 0 && errno != EINTR) {
-        fail(errno_text("epoll_wait"));
+        fail(errno_text("epoll_pwait2"));
         return;
       }
       for (int e = 0; e < ready; ++e) {
@@ -92,6 +114,19 @@ struct LoadGenerator::ClientThread {
         if ((events[e].events & ~EPOLLOUT) && !receive(i, phase)) return;
       }
     }
+  }
+
+  // Open loop: sends every request now due; `wait` becomes the time to the next one, if
+  // sooner. False when the run must stop (error set).
+  bool send_due(Clock::duration& wait) {
+    const Clock::time_point now = Clock::now();
+    while (!not_yet_due.empty() && not_yet_due.top().first <= now) {
+      const auto [due, i] = not_yet_due.top();
+      not_yet_due.pop();
+      if (!send_request(i, due)) return false;
+    }
+    if (!not_yet_due.empty()) wait = std::min(wait, not_yet_due.top().first - now);
+    return true;
   }
 
   // Reads what has come of conn i's reply; once whole, checks it, counts it and sends the
@@ -113,19 +148,26 @@ struct LoadGenerator::ClientThread {
                   std::to_string(conn.id) + " differs from the request: the server does not echo");
     }
     if (phase.load(std::memory_order_relaxed) == kMeasuring) {
-      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - conn.sent_at).count();
+      const auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(now - conn.timed_from).count();
       samples.push_back(
           static_cast<std::uint32_t>(std::min<std::int64_t>(ns, std::numeric_limits<std::uint32_t>::max())));
     }
     conn.received = 0;
     ++conn.seq;
-    return send_request(i, now);
+    if (!schedule) return send_request(i, now);
+    // Request seq is the connection's (seq - 1)th scheduled one: seq 0 was the verifying
+    // round trip. Overdue (the last reply came late): at once, timed from when it was due.
+    const Clock::time_point due = schedule->due(conn.id, static_cast<std::int64_t>(conn.seq) - 1);
+    if (due <= now) return send_request(i, due);
+    not_yet_due.push({due, i});
+    return true;
   }
 
-  bool send_request(std::size_t i, Clock::time_point now) {
+  // Starts conn i's next request; its latency will be counted from `timed_from`.
+  bool send_request(std::size_t i, Clock::time_point timed_from) {
     Conn& conn = conns[i];
     fill_request(&requests[i * request_bytes], request_bytes, conn.id, conn.seq);
-    conn.sent_at = now;
+    conn.timed_from = timed_from;
     conn.sent = 0;
     return send_rest(i);
   }
@@ -163,14 +205,29 @@ struct LoadGenerator::ClientThread {
   }
 
   const std::size_t request_bytes;
+  const std::int64_t rate;  // open loop's offered requests per second (all threads); 0: closed loop
   const int epoll;
   std::vector<Conn> conns;
+  std::optional<SendSchedule> schedule;                                    // open loop only
+  using Due = std::pair<Clock::time_point, std::size_t>;                   // (when, index in conns)
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> not_yet_due;  // open loop: earliest first
   std::vector<char> requests, replies;  // request_bytes per connection, in conns' order
   std::vector<std::uint32_t> samples;   // replies in the window, latency in ns
   std::string error;                    // why the thread stopped early
   std::atomic<bool> failed{false};      // error is set (written before, read after)
+  std::atomic<long> tid{0};             // the thread's kernel id, once it runs
   std::thread thread;
 };
+
+double LoadGenerator::run_queue_seconds() const {
+  double total = 0;
+  for (const auto& thread : threads_) {
+    const std::int64_t ns = run_queue_wait_ns(thread->tid.load(std::memory_order_acquire));
+    if (ns < 0) return NAN;
+    total += static_cast<double>(ns) * 1e-9;
+  }
+  return total;
+}
 
 double LoadFigures::latency_percentile_ns(double q) const {
   if (latency_ns.empty()) return NAN;
@@ -180,7 +237,7 @@ double LoadFigures::latency_percentile_ns(double q) const {
 
 LoadGenerator::LoadGenerator(const LoadSpec& spec) : spec_(spec) {
   for (unsigned t = 0; t < spec.threads; ++t) {
-    threads_.push_back(std::make_unique<ClientThread>(spec.request_bytes));
+    threads_.push_back(std::make_unique<ClientThread>(spec.request_bytes, spec.rate));
   }
   ConnectionOpener opener(spec.server, spec.request_bytes);
   for (std::int64_t i = 0; i < spec.conns; ++i) {
@@ -210,17 +267,22 @@ LoadGenerator::~LoadGenerator() {
 
 void LoadGenerator::start() {
   for (auto& thread : threads_) {
-    thread->thread = std::thread([this, &t = *thread] { t.run(phase_); });
+    thread->thread = std::thread([this, &t = *thread] { t.run(phase_, spec_.conns); });
+  }
+  for (auto& thread : threads_) {  // their ids, for the run-queue readings
+    while (thread->tid.load(std::memory_order_acquire) == 0) std::this_thread::yield();
   }
 }
 
 void LoadGenerator::begin_window() {
+  run_queue_begin_ = run_queue_seconds();
   cpu_begin_ = process_cpu_seconds();
   window_begin_ = now_seconds();
   phase_.store(kMeasuring, std::memory_order_relaxed);
 }
 
 void LoadGenerator::end_window() {
+  run_queue_end_ = run_queue_seconds();  // while the threads still run
   phase_.store(kStopped, std::memory_order_relaxed);
   window_end_ = now_seconds();
   cpu_end_ = process_cpu_seconds();
@@ -244,6 +306,7 @@ LoadFigures LoadGenerator::finish() {
   figures.requests = static_cast<std::int64_t>(figures.latency_ns.size());
   figures.seconds = window_end_ - window_begin_;
   figures.client_cpu_seconds = cpu_end_ - cpu_begin_;
+  figures.client_run_queue_seconds = run_queue_end_ - run_queue_begin_;
   if (figures.requests == 0) {
     throw std::runtime_error("no reply arrived in the " + std::to_string(figures.seconds) +
                              " s window: the server is stalled");

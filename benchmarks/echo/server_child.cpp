@@ -19,6 +19,7 @@
 #include <system_error>
 #include <thread>
 
+#include "harness/cpu_affinity.h"
 #include "harness/procfs.h"
 
 namespace greenbench::echo {
@@ -51,7 +52,8 @@ std::string line_value(const std::string& text, const std::string& prefix) {
 
 }  // namespace
 
-ServerChild::ServerChild(const std::vector<std::string>& argv, std::chrono::milliseconds start_timeout) {
+ServerChild::ServerChild(const std::vector<std::string>& argv, std::chrono::milliseconds start_timeout,
+                         const std::vector<int>& cpus) {
   int in[2], out[2];
   if (::pipe2(in, O_CLOEXEC) != 0) fail("pipe2");
   if (::pipe2(out, O_CLOEXEC) != 0) {
@@ -67,6 +69,7 @@ ServerChild::ServerChild(const std::vector<std::string>& argv, std::chrono::mill
   std::vector<char*> args;
   for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
+  const cpu_set_t mask = cpu_mask(cpus);
   const pid_t parent = ::getpid();
   pid_ = stderr_ < 0 ? -1 : ::fork();
   if (pid_ == 0) {
@@ -76,6 +79,7 @@ ServerChild::ServerChild(const std::vector<std::string>& argv, std::chrono::mill
     ::dup2(in[0], STDIN_FILENO);
     ::dup2(out[1], STDOUT_FILENO);
     ::dup2(stderr_, STDERR_FILENO);
+    if (!cpus.empty() && ::sched_setaffinity(0, sizeof mask, &mask) != 0) ::_exit(126);
     ::execv(args[0], args.data());
     ::_exit(127);
   }

@@ -3,7 +3,8 @@
 // measurement, its stdin a pipe this process holds (closing it ends the server), its
 // `listening HOST:PORT` line awaited, its stderr kept in an unlinked temporary file (it
 // never blocks on a full pipe; we read back `nofile N` and `refused: <bound>` from it),
-// and what /proc says of it: resident memory, CPU time, descriptors, limits.
+// on the CPUs it is given (all its threads: the mask is set before exec), and what /proc
+// says of it: resident memory, CPU time, descriptors, limits.
 //
 // Invariant: no server outlives what started it. The destructor closes its stdin, gives
 // it kStopGrace to exit and then kills it, and reaps it; a signal that ends this process
@@ -24,9 +25,11 @@ namespace greenbench::echo {
 
 class ServerChild {
  public:
-  // Starts argv[0] with argv and waits up to `start_timeout` for its `listening` line;
-  // throws std::runtime_error (with the tail of its stderr) when it does not come.
-  ServerChild(const std::vector<std::string>& argv, std::chrono::milliseconds start_timeout);
+  // Starts argv[0] with argv, on `cpus` (empty: this thread's CPUs), and waits up to
+  // `start_timeout` for its `listening` line; throws std::runtime_error (with the tail of
+  // its stderr) when it does not come, or when it cannot run on `cpus`.
+  ServerChild(const std::vector<std::string>& argv, std::chrono::milliseconds start_timeout,
+              const std::vector<int>& cpus = {});
   ServerChild(const ServerChild&) = delete;
   ServerChild& operator=(const ServerChild&) = delete;
   ~ServerChild();

@@ -27,10 +27,17 @@ std::vector<int> allowed_cpus() {
   return cpus;
 }
 
-ScopedPin::ScopedPin(int cpu) : previous_(current_mask()) {
+cpu_set_t cpu_mask(const std::vector<int>& cpus) {
   cpu_set_t mask;
   CPU_ZERO(&mask);
-  CPU_SET(cpu, &mask);
+  for (const int cpu : cpus) CPU_SET(cpu, &mask);
+  return mask;
+}
+
+ScopedPin::ScopedPin(int cpu) : ScopedPin(std::vector<int>{cpu}) {}
+
+ScopedPin::ScopedPin(const std::vector<int>& cpus) : previous_(current_mask()) {
+  const cpu_set_t mask = cpu_mask(cpus);
   if (::sched_setaffinity(0, sizeof mask, &mask) != 0) {
     throw std::system_error(errno, std::generic_category(), "sched_setaffinity");
   }

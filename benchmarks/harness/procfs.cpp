@@ -73,14 +73,17 @@ std::int64_t resident_bytes() {
   return field(parse_kb_table(read_file("/proc/self/smaps_rollup")), "Rss", "smaps_rollup");
 }
 
-std::int64_t kernel_memory_bytes() {
-  const auto meminfo = parse_kb_table(read_file("/proc/meminfo"));
-  std::int64_t bytes = 0;
-  for (const char* key : {"KernelStack", "PageTables", "SUnreclaim"})
-    bytes += field(meminfo, key, "meminfo");
-  if (const auto it = meminfo.find("SecPageTables"); it != meminfo.end())
-    bytes += it->second;  // 6.0+
-  return bytes;
+KernelMemory parse_kernel_memory(const std::string& status_text) {
+  const auto status = parse_kb_table(status_text);
+  KernelMemory kernel;
+  kernel.page_table_bytes = field(status, "VmPTE", "status");
+  kernel.threads = field(status, "Threads", "status");
+  kernel.kernel_stack_bytes = kernel.threads * kKernelStackBytes;
+  return kernel;
+}
+
+KernelMemory process_kernel_memory() {
+  return parse_kernel_memory(read_file("/proc/self/status"));
 }
 
 std::int64_t meminfo_bytes(const std::string& key) {
@@ -98,7 +101,7 @@ MemoryReading read_memory() {
   reading.rss_bytes = field(rollup, "Rss", "smaps_rollup");
   reading.pss_bytes = field(rollup, "Pss", "smaps_rollup");
   reading.vsz_bytes = size_pages * ::sysconf(_SC_PAGESIZE);
-  reading.kernel_bytes = kernel_memory_bytes();
+  reading.kernel = process_kernel_memory();
   return reading;
 }
 
@@ -115,6 +118,13 @@ std::int64_t system_thread_count() {
   const std::size_t slash = entities.find('/');
   if (slash == std::string::npos) throw std::runtime_error("cannot parse /proc/loadavg");
   return std::stoll(entities.substr(slash + 1));
+}
+
+std::int64_t run_queue_wait_ns(long tid) {
+  // "4329578 16716390 2": on-CPU ns, run-queue wait ns, timeslices.
+  std::istringstream schedstat(read_line_or_empty("/proc/self/task/" + std::to_string(tid) + "/schedstat"));
+  std::int64_t on_cpu = 0, waiting = -1;
+  return schedstat >> on_cpu >> waiting ? waiting : -1;
 }
 
 }  // namespace greenbench

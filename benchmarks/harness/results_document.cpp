@@ -71,7 +71,7 @@ void write_entry(std::ostringstream& out, const IterationEntry& entry) {
       {"threads", "1"},
       {"iterations", std::to_string(entry.iterations)},
       {"real_time", number(entry.real_time)},
-      {"cpu_time", number(entry.real_time)},
+      {"cpu_time", number(entry.cpu_time)},
       {"time_unit", nlohmann::json(entry.time_unit).dump()},
   };
   if (!entry.label.empty()) fields.emplace_back("label", nlohmann::json(entry.label).dump());

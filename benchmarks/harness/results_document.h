@@ -7,6 +7,7 @@
 // token NaN (as Google Benchmark writes it, which nlohmann::json would turn into null).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -20,7 +21,8 @@ struct IterationEntry {
   int repetitions = 1;
   int repetition_index = 0;
   std::int64_t iterations = 1;
-  double real_time = 0;  // also written as cpu_time: the tasks block, wall time is the cost
+  double real_time = 0;  // wall time of the measured part, in time_unit per iteration
+  double cpu_time = NAN;  // CPU time over the same part, measured (never a copy of real_time)
   std::string time_unit = "ns";
   std::string label;  // omitted when empty
   std::vector<std::pair<std::string, double>> counters;

@@ -1,9 +1,12 @@
 // echo_test.cpp: the echo workload: the protocol session on fixed bytes (mode detection
 // over split reads, echo, HTTP pipelining, Connection: close, the header cap); every C++
 // server end to end on loopback, in both modes, started as the driver starts it
-// (greenbench_echo serve, a child process); the load generator failing on a server that
-// does not echo; greenbench_echo run and max_conns at tiny sizes, and their exit status
-// on bad command lines; every server raising its descriptor limit as far as it may.
+// (greenbench_echo serve, a child process), on the CPUs it is given; the load generator
+// failing on a server that does not echo; the open loop's schedule, that it never sends
+// ahead of it, and that a stalled server's latency counts from when each request was due;
+// the client/server CPU split; greenbench_echo run (closed and open loop) and max_conns at
+// tiny sizes, and their exit status on bad command lines; every server raising its
+// descriptor limit as far as it may.
 //
 // Invariant: every server these tests start is a child under ServerChild, so it is ended
 // and reaped when its test ends, passed or failed; runs are short (C = 8, 0.3 s windows).
@@ -14,20 +17,25 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "threads/blocking_socket.h"
+#include "echo/cpu_split.h"
 #include "echo/echo_client.h"
 #include "echo/echo_servers.h"
 #include "echo/echo_session.h"
 #include "echo/load_generator.h"
-#include "harness/procfs.h"
+#include "echo/send_schedule.h"
 #include "echo/server_child.h"
+#include "harness/cpu_affinity.h"
+#include "harness/procfs.h"
 #include "suite_programs.h"
+#include "threads/blocking_socket.h"
 
 namespace greenbench::echo {
 namespace {
@@ -35,6 +43,7 @@ namespace {
 using greenbench::testing::ProgramResult;
 using greenbench::testing::run_program;
 using greenbench::testing::TempFile;
+using namespace std::chrono_literals;
 
 const std::string kEcho = GREENBENCH_ECHO;
 const std::string kGoPeer = GREENBENCH_GO_PEER;
@@ -167,13 +176,29 @@ TEST(EchoServers, SpeakBothModes) {
   }
 }
 
-// One `run` at C = 8 for 0.3 s: the entry of each repetition, checked.
-std::vector<nlohmann::json> short_run(const std::string& server, int reps, const std::string& go_peer = "") {
+TEST(EchoServers, RunOnTheCpusTheyAreGiven) {
+  const int cpu = allowed_cpus().back();
+  ServerChild server({kEcho, "serve", "--server", "fiber/workers:2", "--addr", "127.0.0.1:0"}, 10'000ms,
+                     {cpu});
+  const std::string status = read_file("/proc/" + std::to_string(server.pid()) + "/status");
+  const auto at = status.find("Cpus_allowed_list:");
+  ASSERT_NE(at, std::string::npos);
+  std::istringstream list(status.substr(at + 18));
+  std::string allowed;
+  list >> allowed;
+  EXPECT_EQ(allowed, std::to_string(cpu));
+}
+
+// One `run` at C = 8 for 0.3 s: the entry of each repetition, checked. `more`: further
+// arguments (--rate R makes it an open loop).
+std::vector<nlohmann::json> short_run(const std::string& server, int reps, const std::string& go_peer = "",
+                                      const std::vector<std::string>& more = {}) {
   const TempFile out;
   std::vector<std::string> args = {
       "run",    "--server",           server,  "--conns", "8", "--duration", "0.3", "--warmup", "0.1",
       "--reps", std::to_string(reps), "--out", out.path()};
   if (!go_peer.empty()) args.insert(args.end(), {"--go-peer", go_peer});
+  args.insert(args.end(), more.begin(), more.end());
   const ProgramResult r = run_program(kEcho, args);
   EXPECT_EQ(r.exit_code, 0) << r.err;
   if (r.exit_code != 0) return {};
@@ -193,9 +218,20 @@ std::vector<nlohmann::json> short_run(const std::string& server, int reps, const
     EXPECT_GT(e.at("ns_p50").get<double>(), 0);
     EXPECT_LE(e.at("ns_p50").get<double>(), e.at("ns_p99").get<double>());
     EXPECT_LE(e.at("ns_p99").get<double>(), e.at("ns_p999").get<double>());
-    EXPECT_GT(e.at("server_cpu_ns_per_request").get<double>(), 0);
+    EXPECT_LE(e.at("ns_p999").get<double>(), e.at("ns_max").get<double>());
+    // In 10 ms ticks: an open loop's few hundred requests may not reach one.
+    EXPECT_GE(e.at("server_cpu_ns_per_request").get<double>(), 0);
+    if (!e.contains("offered_per_second")) {
+      EXPECT_GT(e.at("server_cpu_ns_per_request").get<double>(), 0);
+    }
     EXPECT_GT(e.at("client_cpu_ns_per_request").get<double>(), 0);
-    EXPECT_TRUE(e.at("server_rss_bytes_per_conn").is_number());
+    const double run_queue = e.at("client_run_queue_fraction").get<double>();  // NaN where unknown
+    EXPECT_TRUE(std::isnan(run_queue) || (run_queue >= 0 && run_queue <= 1)) << run_queue;
+    EXPECT_EQ(e.contains("server_rss_bytes_per_conn"), !e.contains("offered_per_second"));
+    EXPECT_GE(e.at("server_cpus").get<double>(), 1);
+    EXPECT_GE(e.at("client_cpus").get<double>(), 1);
+    EXPECT_EQ(e.at("cpu_sets_disjoint").get<double>() == 1,
+              e.at("server_cpus").get<double>() + e.at("client_cpus").get<double>() == allowed_cpus().size());
     EXPECT_EQ(e.at("conns"), 8);
     EXPECT_EQ(e.at("request_bytes"), 64);
     EXPECT_GT(e.at("nofile_limit").get<double>(), 8);
@@ -209,6 +245,29 @@ TEST(EchoRun, EveryCppServerGivesAnEntryPerRepetition) {
     const std::vector<nlohmann::json> entries = short_run(server, server == "epoll" ? 2 : 1);
     const std::string expected = server == "epoll" ? "epoll/loops:1" : server;
     for (const nlohmann::json& e : entries) EXPECT_EQ(e.at("name"), "echo/" + expected + "/conns:8");
+  }
+}
+
+TEST(EchoRun, OpenLoopEntryAtItsOfferedRate) {
+  // 400 requests/s over 8 connections: far below any server's capacity.
+  for (const nlohmann::json& e : short_run("epoll", 1, "", {"--rate", "400"})) {
+    EXPECT_EQ(e.at("name"), "echo_open_loop/epoll/loops:1/conns:8/rate:400");
+    EXPECT_EQ(e.at("offered_per_second"), 400);
+    // Never ahead of the schedule: the window's replies are at most those due in it (at
+    // 400/s over the window as measured, however long a busy machine made it) and one in
+    // flight per connection when it began.
+    const double requests = e.at("requests").get<double>();
+    const double window_seconds = e.at("real_time").get<double>() * requests * 1e-9;
+    EXPECT_LE(requests, 400 * window_seconds + 8 + 1);
+  }
+}
+
+TEST(EchoRun, DisjointCpuSetsWhereAsked) {
+  if (allowed_cpus().size() < 2) GTEST_SKIP() << "one usable CPU: no two sets";
+  for (const nlohmann::json& e : short_run("fiber/workers:1", 1, "", {"--client-cpus", "1"})) {
+    EXPECT_EQ(e.at("cpu_sets_disjoint"), 1);
+    EXPECT_EQ(e.at("client_cpus"), 1);
+    EXPECT_EQ(e.at("server_cpus").get<double>(), allowed_cpus().size() - 1);
   }
 }
 
@@ -252,11 +311,13 @@ TEST(EchoServers, RaiseTheDescriptorLimitAsFarAsAllowed) {
 
 // ---- a server that does not echo -----------------------------------------------------
 
-// Echoes every connection's bytes, but flips one byte of the `broken_request`-th request
-// (counting from 1) of each connection.
-class BrokenEchoServer {
+// Echoes every connection's bytes, but the `faulty_request`-th request (counting from 1)
+// of each connection: without `stall`, one byte of its reply is flipped; with it, its
+// reply is held back that long.
+class FaultyEchoServer {
  public:
-  explicit BrokenEchoServer(int broken_request) : broken_request_(broken_request) {
+  explicit FaultyEchoServer(int faulty_request, std::chrono::milliseconds stall = 0ms)
+      : faulty_request_(faulty_request), stall_(stall) {
     auto listening = BlockingListener::listen({"127.0.0.1", 0});
     EXPECT_TRUE(listening) << listening.error.message();
     listener_ = std::move(listening.value);
@@ -271,14 +332,15 @@ class BrokenEchoServer {
             const std::string got = read_exactly(conn, sizeof buffer);
             if (got.size() < sizeof buffer) return;
             std::string reply = got;
-            if (request == broken_request_) reply[10] ^= 1;
+            if (request == faulty_request_ && stall_ > 0ms) std::this_thread::sleep_for(stall_);
+            if (request == faulty_request_ && stall_ == 0ms) reply[10] ^= 1;
             if (!conn.write(reply.data(), reply.size())) return;
           }
         });
       }
     });
   }
-  ~BrokenEchoServer() {
+  ~FaultyEchoServer() {
     stop_ = true;
     auto wake = blocking_connect(address_);  // the acceptor sees stop_ and returns
     acceptor_.join();
@@ -287,7 +349,8 @@ class BrokenEchoServer {
   const Address& address() const { return address_; }
 
  private:
-  const int broken_request_;
+  const int faulty_request_;
+  const std::chrono::milliseconds stall_;
   BlockingListener listener_;
   Address address_;
   std::atomic<bool> stop_{false};
@@ -296,7 +359,7 @@ class BrokenEchoServer {
 };
 
 TEST(LoadGenerator, FailsWhenALaterReplyDiffers) {
-  BrokenEchoServer server(5);
+  FaultyEchoServer server(5);
   LoadGenerator load({server.address(), 2, 64, 1});
   load.start();
   load.begin_window();
@@ -316,7 +379,7 @@ TEST(LoadGenerator, FailsWhenALaterReplyDiffers) {
 }
 
 TEST(LoadGenerator, FailsWhenTheFirstReplyDiffers) {
-  BrokenEchoServer server(1);
+  FaultyEchoServer server(1);
   try {
     LoadGenerator load({server.address(), 2, 64, 1});
     ADD_FAILURE() << "a first reply that differs went unnoticed";
@@ -324,6 +387,75 @@ TEST(LoadGenerator, FailsWhenTheFirstReplyDiffers) {
     ADD_FAILURE() << "taken for a limit: " << error.what();
   } catch (const std::runtime_error& error) {
     EXPECT_NE(std::string(error.what()).find("does not echo"), std::string::npos) << error.what();
+  }
+}
+
+// ---- the open loop --------------------------------------------------------------------
+
+TEST(SendSchedule, ConnectionsTakeTurnsAtTheOfferedRate) {
+  const SendSchedule::Clock::time_point start{std::chrono::seconds(1000)};
+  const SendSchedule schedule(1000, 4, start);  // 1,000 requests/s over 4 connections
+  EXPECT_EQ(schedule.interval(), 4ms);
+  EXPECT_EQ(schedule.due(0, 0), start);
+  EXPECT_EQ(schedule.due(1, 0), start + 1ms);
+  EXPECT_EQ(schedule.due(3, 0), start + 3ms);
+  EXPECT_EQ(schedule.due(0, 1), start + 4ms);
+  EXPECT_EQ(schedule.due(2, 250), start + 1002ms);
+  // Exact however far out: request 10^9 of all of them is due 10^6 s after start.
+  EXPECT_EQ(schedule.due(0, 250'000'000), start + std::chrono::seconds(1'000'000));
+
+  const SendSchedule uneven(3, 2, start);  // 3/s over 2: a third of a second apart
+  EXPECT_EQ(uneven.due(1, 0) - uneven.due(0, 0), std::chrono::nanoseconds(333'333'333));
+  for (std::int64_t k = 0; k < 100; ++k) {
+    const auto step = uneven.due(0, k + 1) - uneven.due(0, k);
+    EXPECT_LE(std::chrono::abs(step - uneven.interval()), 1ns) << k;
+  }
+}
+
+TEST(LoadGenerator, OpenLoopCountsAStallFromWhenEachRequestWasDue) {
+  // One connection at 200 requests/s (one due every 5 ms); the server holds its 10th
+  // reply for 300 ms. Requests 11 onwards cannot leave until that reply is in, and each
+  // is timed from when it was due: the ~30 due in the stall's first 150 ms have all waited
+  // longer than 150 ms (a closed loop would count one slow request, the held one).
+  constexpr auto kStall = 300ms;
+  FaultyEchoServer server(10, kStall);
+  LoadGenerator load({server.address(), 1, 64, 1, 200});
+  load.start();
+  load.begin_window();
+  std::this_thread::sleep_for(2s);  // the stall and the catching up, however slow the machine
+  load.end_window();
+  const LoadFigures figures = load.finish();
+  const auto waited_half_the_stall =
+      std::count_if(figures.latency_ns.begin(), figures.latency_ns.end(),
+                    [&](std::uint32_t ns) { return std::chrono::nanoseconds(ns) >= kStall / 2; });
+  EXPECT_GE(waited_half_the_stall, 20) << figures.requests << " replies";
+  EXPECT_GE(std::chrono::nanoseconds(figures.latency_ns.back()), kStall);
+}
+
+TEST(CpuSplit, DisjointFromFourCpusElseShared) {
+  const CpuSplit two = split_cpus({0, 1}, kClientCpusAuto);
+  EXPECT_FALSE(two.disjoint());
+  EXPECT_EQ(two.server, (std::vector<int>{0, 1}));
+  EXPECT_EQ(two.client, two.server);
+  EXPECT_EQ(two.describe(), "client and server share CPUs 0-1");
+
+  const CpuSplit five = split_cpus({0, 1, 2, 3, 6}, kClientCpusAuto);
+  EXPECT_TRUE(five.disjoint());
+  EXPECT_EQ(five.server, (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(five.client, (std::vector<int>{3, 6}));
+  EXPECT_EQ(five.describe(), "client on CPUs 3,6, server on CPUs 0-2");
+
+  EXPECT_FALSE(split_cpus({0, 1, 2, 3}, kClientCpusShared).disjoint());
+  const CpuSplit asked = split_cpus({0, 1}, 1);
+  EXPECT_EQ(asked.server, std::vector<int>{0});
+  EXPECT_EQ(asked.client, std::vector<int>{1});
+  EXPECT_THROW(split_cpus({0, 1}, 2), std::invalid_argument);
+
+  EXPECT_EQ(parse_client_cpus("auto"), kClientCpusAuto);
+  EXPECT_EQ(parse_client_cpus("shared"), kClientCpusShared);
+  EXPECT_EQ(parse_client_cpus("3"), 3);
+  for (const std::string bad : {"0", "-1", "two", "2x", ""}) {
+    EXPECT_THROW(parse_client_cpus(bad), std::invalid_argument) << bad;
   }
 }
 
@@ -369,6 +501,9 @@ TEST(EchoExit, BadCommandLineExits2WithAMessage) {
       {"run", "--server", "std_thread", "--conns", "2", "--no-such-flag"},
       {"run", "--server", "std_thread", "--conns", "2", "--addr", "192.0.2.1:0"},
       {"run", "--server", "std_thread", "--conns", "2", "--loops", "2"},
+      {"run", "--server", "std_thread", "--conns", "2", "--rate", "0"},
+      {"run", "--server", "std_thread", "--conns", "2", "--client-cpus", "some"},
+      {"run", "--server", "std_thread", "--conns", "2", "--client-cpus", "100000"},
       {"run", "--server", "go/procs:1", "--conns", "2", "--go-peer", "/nonexistent/greenbench-go"},
       {"serve", "--server", "go/procs:1"},
       {"max_conns", "--server", "epoll", "--memory-budget", "999999999999999"},

@@ -46,10 +46,22 @@ TEST(ProbeMemory, EveryTaskIsAliveAtTheReading) {
     // checked for sign: at a small N the runtime's own mappings (a worker's malloc arena,
     // a pool trimmed) and the rest of the machine (kernel memory) can outweigh the tasks.
     EXPECT_GT(entry.at("rss_bytes_per_task").get<double>(), 1000);
-    for (const char* counter :
-         {"pss_bytes_per_task", "vsz_bytes_per_task", "kernel_bytes_per_task"}) {
+    // Spawning 1000 tasks costs the process some CPU, measured (getrusage), not copied.
+    EXPECT_GT(entry.at("cpu_time").get<double>(), 0);
+    for (const char* counter : {"pss_bytes_per_task", "vsz_bytes_per_task",
+                                "page_table_bytes_per_task", "kernel_bytes_per_task"}) {
       EXPECT_TRUE(entry.at(counter).is_number()) << counter;
     }
+    // Kernel memory is this process's own: an OS thread per task adds one kernel stack
+    // per task, an M:N runtime none (its workers started before the first reading).
+    const double stacks = entry.at("kernel_stack_bytes_per_task").get<double>();
+    const bool os_threads = runtime.starts_with("std_thread") || runtime.starts_with("pthread");
+    EXPECT_EQ(stacks, os_threads ? 16384.0 : 0.0);
+    EXPECT_DOUBLE_EQ(entry.at("kernel_bytes_per_task").get<double>(),
+                     entry.at("page_table_bytes_per_task").get<double>() + stacks);
+    EXPECT_DOUBLE_EQ(entry.at("total_bytes_per_task").get<double>(),
+                     entry.at("rss_bytes_per_task").get<double>() +
+                         entry.at("kernel_bytes_per_task").get<double>());
   }
 }
 

@@ -70,15 +70,19 @@ class IterationCounters {
 
 // What the kernel counted for this whole process (every thread, ended ones included):
 // context switches a thread asked for by blocking or yielding (voluntary), those forced
-// on it by preemption (involuntary), and minor page faults (a first touch of memory).
+// on it by preemption (involuntary), minor page faults (a first touch of memory), and
+// user + system CPU time.
 struct ProcessUsage {
-  double voluntary = 0, involuntary = 0, minor_faults = 0;
+  double voluntary = 0, involuntary = 0, minor_faults = 0, cpu_seconds = 0;
 
   static ProcessUsage now() {
     rusage r{};
     ::getrusage(RUSAGE_SELF, &r);
+    const auto seconds = [](const timeval& t) {
+      return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) * 1e-6;
+    };
     return {static_cast<double>(r.ru_nvcsw), static_cast<double>(r.ru_nivcsw),
-            static_cast<double>(r.ru_minflt)};
+            static_cast<double>(r.ru_minflt), seconds(r.ru_utime) + seconds(r.ru_stime)};
   }
 
   // Adds the change since `before`, per operation (a switch, a task), to `counters`:

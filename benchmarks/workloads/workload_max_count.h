@@ -2,10 +2,9 @@
 // time): how many parked tasks (parked_tasks.h) one process holds before something stops
 // it. It spawns until
 //   memory_budget  the memory the budget counts would pass the budget: this process's
-//                  resident bytes (smaps_rollup Rss, absolute, as the Go peer's budget)
-//                  plus the system-wide growth of kernel memory since the start (an OS
-//                  thread's kernel stack lives there; a fall, from other processes
-//                  exiting, counts as zero). It is read at checkpoints, once every task
+//                  resident bytes (smaps_rollup Rss) plus its kernel memory (page tables
+//                  and kernel stacks, procfs.h's KernelMemory), both absolute, as the Go
+//                  peer's budget. It is read at checkpoints, once every task
 //                  spawned so far is alive (fibers get their stacks when they first run,
 //                  threads touch theirs when they start), and the next checkpoint is
 //                  never further than a quarter of what the average cost so far says
@@ -20,7 +19,8 @@
 //                  (pid_max, threads_max, cgroup_pids, rlimit_nproc, max_map_count) or
 //                  the errno.
 // bytes_per_task is the growth of that same measure over the tasks, so it includes the
-// kernel side for threads, and 8-16 bytes per task of our own handle bookkeeping.
+// kernel side (a thread's kernel stack, every task's page tables), and 8-16 bytes per
+// task of our own handle bookkeeping.
 //
 // Invariant: every task counted in max_tasks is alive when the final reading is taken,
 // and all of them have been released and joined before the measurement returns.
@@ -59,6 +59,7 @@ struct MaxCountResult {
   std::int64_t tasks = 0;          // alive at the final reading
   std::string bound;               // what stopped it (without "bound:")
   double seconds = 0;              // spawning until all were alive
+  double cpu_seconds = 0;          // process CPU time over the same
   std::int64_t memory_before = 0;  // the budget's measure before the first spawn
   std::int64_t memory_after = 0;   // and with every task alive
   std::int64_t maps = 0;           // mappings of the process with every task alive
@@ -70,13 +71,11 @@ MaxCountResult measure_max_count(const RT& rt, const MaxCountLimits& limits) {
   MaxCountResult result;
   rt.run([&] {
     ParkedTasks<RT> parked(rt, 0);
-    const std::int64_t kernel_before = kernel_memory_bytes();
-    const auto budget_measure = [&] {
-      return resident_bytes() + std::max<std::int64_t>(kernel_memory_bytes() - kernel_before, 0);
-    };
+    const auto budget_measure = [] { return resident_bytes() + process_kernel_memory().bytes(); };
     result.memory_before = budget_measure();
     result.bound = "cap";
     const auto began = Clock::now();
+    const ProcessUsage usage_before = ProcessUsage::now();
     std::int64_t next_checkpoint = 0;
     while (parked.spawned() < limits.cap) {
       if (parked.spawned() == next_checkpoint) {
@@ -117,6 +116,7 @@ MaxCountResult measure_max_count(const RT& rt, const MaxCountLimits& limits) {
     }
     result.tasks = parked.wait_alive();
     result.seconds = seconds_between(began, Clock::now());
+    result.cpu_seconds = ProcessUsage::now().cpu_seconds - usage_before.cpu_seconds;
     result.memory_after = budget_measure();
     result.maps = map_count();
     result.left_alive = parked.release_all();

@@ -4,9 +4,10 @@
 // itself alive; per-task figures are the deltas over N:
 //   rss, pss   /proc/self/smaps_rollup Rss and Pss (exact)
 //   vsz        /proc/self/statm size: address space reserved (thread stacks reserve 8 MiB)
-//   kernel     KernelStack + PageTables + SecPageTables + SUnreclaim from /proc/meminfo:
-//              system-wide (the kernel keeps no per-process figure), so anything else
-//              running moves it; it is where an OS thread's kernel stack and task_struct go
+//   page_table /proc/self/status VmPTE: this process's page tables (procfs.h)
+//   kernel_stack /proc/self/status Threads x THREAD_SIZE (16 KiB): an OS thread's kernel
+//              stack; page tables and kernel stacks are the process's own, so neither
+//              other processes nor an earlier child's deferred frees move them
 // With stack_bytes (entry parameter depth:NKiB), each task parks under that much stack in
 // use (stack_depth.h): the cost of a task blocked deep in its calls, where a thread's or a
 // fiber's lazily committed stack and a goroutine's grown one show what they really hold.
@@ -32,6 +33,7 @@ struct MemoryResult {
   std::int64_t alive = 0;       // tasks alive at the second reading
   std::int64_t left_alive = 0;  // tasks alive after release and join (0)
   double spawn_seconds = 0;     // spawning N until all were alive
+  double spawn_cpu_seconds = 0; // process CPU time over the same
 };
 
 template <TaskRuntime RT>
@@ -41,9 +43,11 @@ MemoryResult measure_memory(const RT& rt, std::int64_t n, std::size_t stack_byte
     ParkedTasks<RT> parked(rt, static_cast<std::size_t>(n), stack_bytes);
     result.before = read_memory();
     const auto began = Clock::now();
+    const ProcessUsage usage_before = ProcessUsage::now();
     for (std::int64_t i = 0; i < n; ++i) parked.spawn();
     result.alive = parked.wait_alive();
     result.spawn_seconds = seconds_between(began, Clock::now());
+    result.spawn_cpu_seconds = ProcessUsage::now().cpu_seconds - usage_before.cpu_seconds;
     result.after = read_memory();
     result.left_alive = parked.release_all();
   });

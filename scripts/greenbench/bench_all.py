@@ -7,6 +7,10 @@ greenbench_probe, the echo servers through greenbench_echo (which starts a fresh
 child per repetition and drives it), and the Go and Python peers through their own
 programs (catalogue.py says which, with what arguments). A probe that cannot run here (a
 size the OS limits forbid) is skipped with its reason in context.greenbench.warnings.
+Every child runs, whole, on one CPU set: every CPU bench_all may use, or the first K of
+them for an entry named with cpuset:K. Around each entry bench_all reads the machine's
+CPU steal and CPU pressure (context.greenbench.noise) and warns of an entry measured under
+either (entry_warnings).
 
 Invariant: after every finished entry the results file on disk is complete and valid
 (written atomically), so Ctrl-C, a crash or a kill loses only the entry in flight.
@@ -168,12 +172,22 @@ def build_info(paths):
 
 # ---- running an entry ----------------------------------------------------------------
 
-def run_child(argv, timeout, guard_bytes=None):
-    """Runs one measurement process; returns its stdout. Kills it past `timeout` seconds
+def child_cpus(cpuset):
+    """The CPUs a child runs on: every CPU this process may use (cpuset 0), or the first
+    `cpuset` of them."""
+    usable = sorted(os.sched_getaffinity(0))
+    return usable[:cpuset] if cpuset else usable
+
+
+def run_child(argv, timeout, guard_bytes=None, cpuset=0):
+    """Runs one measurement process, the whole of it (every thread it starts, its own
+    children) on child_cpus(cpuset); returns its stdout. Kills it past `timeout` seconds
     or, when `guard_bytes` is set, past that much resident memory (a runaway guard: the
     probes keep to their budget themselves)."""
+    cpus = child_cpus(cpuset)
     try:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+                                preexec_fn=lambda: os.sched_setaffinity(0, cpus))
     except OSError as e:
         raise Failure(f"cannot start {argv[0]}: {e.strerror}")
     deadline = time.monotonic() + timeout
@@ -263,26 +277,34 @@ def measure_repetition(entry, k, tmp):
             raise Skip("valgrind is not installed (scripts/setup installs it)")
         out, counts = os.path.join(tmp, f"timing-{k}.json"), os.path.join(tmp, f"callgrind-{k}.out")
         run_child(catalogue.CALLGRIND + [f"--callgrind-out-file={counts}"] + entry.argv
-                  + [f"--benchmark_out={out}", "--benchmark_out_format=json"], entry.timeout)
+                  + [f"--benchmark_out={out}", "--benchmark_out_format=json"], entry.timeout,
+                  cpuset=entry.cpuset)
         return instruction_entry(results.load(out), callgrind_total(counts), entry)
     if entry.kind == "timing":
         # One process per repetition: a process's own luck (where its threads and pages
         # land, ASLR, a worker's first vCPU) then shows in the spread.
         out = os.path.join(tmp, f"timing-{k}.json")
-        run_child(entry.argv + [f"--benchmark_out={out}", "--benchmark_out_format=json"], entry.timeout)
+        run_child(entry.argv + [f"--benchmark_out={out}", "--benchmark_out_format=json"], entry.timeout,
+                  cpuset=entry.cpuset)
         return results.load(out)
     if entry.kind == "probe":
         return load_text(run_child(entry.argv + ["--rep", str(k), "--reps", str(entry.reps)],
-                                   entry.timeout, entry.guard_bytes), entry.argv[1])
+                                   entry.timeout, entry.guard_bytes, entry.cpuset), entry.argv[1])
     raise ValueError(f"{entry.name}: a {entry.kind} entry measures all its repetitions in one run")
 
 
 def measure(entry, tmp):
-    """Runs `entry`'s processes (catalogue.Entry says how); its results document."""
+    """Runs `entry`'s processes (catalogue.Entry says how) on its CPU set; its results
+    document, the runs named with cpuset:K where the entry has one."""
+    doc = measure_all_cpus(entry, tmp)
+    return results.with_runtime_param_in_doc(doc, "cpuset", entry.cpuset) if entry.cpuset else doc
+
+
+def measure_all_cpus(entry, tmp):
     if entry.kind in ("instructions", "timing", "probe"):
         return results.concat_repetitions([measure_repetition(entry, k, tmp) for k in range(entry.reps)])
     out = os.path.join(tmp, "peer.json")
-    run_child(entry.argv + [entry.out_flag, out], entry.timeout)
+    run_child(entry.argv + [entry.out_flag, out], entry.timeout, cpuset=entry.cpuset)
     return results.load(out)
 
 
@@ -294,13 +316,15 @@ def clock(seconds):
 
 
 def headline(doc):
-    """The figure a person looks at first, per run: (run, counter, median, cv, label)."""
+    """The figure a person looks at first, per run: (run, counter, median, cv, label); an
+    open-loop echo run's is its p99 (its requests/s is the rate it was offered)."""
     preferred = ("ns_per_task", "ns_per_switch", "rss_bytes_per_task", "max_tasks", "max_conns",
                  "requests_per_second", "ms_wall", "seconds", "speedup", "instructions_per_task",
                  "instructions_per_switch")
     rows = []
     for run_name, summary in sorted(results.summarize(doc).items()):
-        for counter in preferred:
+        first = ("ns_p99",) if results.parse_name(run_name).workload == "echo_open_loop" else ()
+        for counter in first + preferred:
             fig = summary.figures.get(counter)
             if fig is not None:
                 rows.append((run_name, counter, fig.median, fig.cv, summary.label))
@@ -333,7 +357,14 @@ def run_entries(entries, ctx, out):
             print(f"[{k}/{len(entries)}] {entry.name}  (elapsed {clock(elapsed)}, ~{clock(left)} left)",
                   file=sys.stderr, flush=True)
             try:
-                results.merge_child(doc, measure(entry, tmp), entry.name, entry.run_names)
+                before = machine.noise_reading()
+                measured = measure(entry, tmp)
+                noise = machine.noise_between(before, machine.noise_reading())
+                ctx.setdefault("noise", {})[entry.name] = noise
+                said = ctx.setdefault("entry_warnings", {})
+                for warning in machine.noise_warnings(noise):
+                    said.setdefault(warning, []).append(entry.name)
+                results.merge_child(doc, measured, entry.name, entry.run_names)
                 results.add_aggregates(doc)
                 results.sort_entries(doc)
                 results.write_atomic(doc, out)
@@ -470,6 +501,7 @@ def main(argv=None):
 
     ctx = machine.machine_context(args.profile, build_info(paths), ROOT)
     ctx["max_count_budget_bytes"] = budget
+    ctx["cpu_set"] = child_cpus(0)
     ctx["warnings"] += machine.warnings(ctx)
     if not os.access(paths.go_peer, os.X_OK):
         ctx["warnings"].append("Go rows skipped: greenbench-go was not built (is golang-go installed?)")

@@ -15,12 +15,15 @@ MIN_REPS repetitions, so every figure has a spread, except the limit probes (max
 stack_max: one run that pushes to a limit).
 """
 
+import dataclasses
 import fnmatch
 import json
 import os
 import re
 import sys
 from dataclasses import dataclass, field
+
+from greenbench import results
 
 MIN_REPS = 3
 
@@ -58,19 +61,26 @@ MIN_REPS = 3
 #   n:10000 too; the 16 KiB-deep tasks at n:1000, not 10,000; max_count stops at 100,000
 #   tasks (the "hundreds of thousands" claim's figure);
 # - echo at 100 connections (the claims read 1,000 and more), and echo max-conns.
+# Echo's open loop (`echo_rates`, offered requests/s at `echo_rate_conns` connections)
+# runs at fixed rates per profile, below the best server's closed-loop capacity on the
+# reference 2-CPU VM (epoll and fiber/workers:1: ~110-130k requests/s at C = 1,000,
+# std_thread and fiber/workers:2 lower): quick at one rate every server sustains, full at
+# three, the highest near the slower servers' capacity, where short_of_offered_rate
+# marks a server that could not keep up.
 PROFILES = {
     "quick": {"reps": 3, "min_time": 0.05, "memory_n": [1000, 10000],
               "memory_depth": [(16, 1000)],
               "probe_reps": 3, "max_count_cap": 100_000, "max_count_seconds": 20,
               "skynet_n": 1_000_000,
               "echo_conns": [1000], "echo_reps": 3, "echo_warmup": 0.5, "echo_seconds": 1,
-              "echo_max_conns": False, "gil_reps": 3, "probe_workers": [1],
+              "echo_rates": [20000], "echo_rate_conns": 1000, "echo_max_conns": False,
+              "gil_reps": 3, "probe_workers": [1],
               "skip": ["*/pthread/*", "skynet/std_thread/*", "switch/boost_fiber/*/cpus:2",
                        "switch/std_thread/*/cpus:2",
                        "*/boost_fiber/*/alloc:default*",
                        "create/boost_fiber/*/n:100000",
                        "skynet/boost_fiber/*/n:1000000", "skynet/boost_fiber/*/via:channel/*",
-                       "create/std_thread/mode:batch/*",
+                       "create/std_thread/mode:batch/*", "create/std_thread/cpuset:1/mode:batch/*",
                        "memory/std_thread/n:10000",
                        "max_count/boost_fiber/*"],
               "skip_on_several_cpus": ["skynet/fiber/workers:1/*n:1000000", "skynet/go/procs:1/*n:1000000"]},
@@ -79,6 +89,7 @@ PROFILES = {
              "probe_reps": 3, "max_count_cap": 20_000_000, "max_count_seconds": 120,
              "skynet_n": 1_000_000,
              "echo_conns": [100, 1000, 10000], "echo_reps": 3, "echo_warmup": 1, "echo_seconds": 3,
+             "echo_rates": [10000, 40000, 80000], "echo_rate_conns": 1000,
              "echo_max_conns": True, "echo_max_conns_cap": 1_000_000, "echo_max_conns_seconds": 120,
              "gil_reps": 3, "probe_workers": None, "skip": [], "skip_on_several_cpus": []},
 }
@@ -157,6 +168,8 @@ class Entry:
     out_flag: str = field(default="-out")
     runs: tuple = ()          # the run names its child writes, where not just `name`
     source: str = ""          # kind "instructions": the timing entry whose instructions count
+    cpuset: int = 0           # 0: the child runs on every CPU bench_all may use; K: on the
+                              # first K of them, and cpuset:K is added to the names it writes
 
     @property
     def run_names(self):
@@ -173,7 +186,7 @@ class Entry:
 # 10 repetitions: bench_all --ab's signed-rank test over 10 pairs reaches p <= 0.01 only
 # when at least 9 pairs agree, which keeps an A/A run's false alarms rare across a dozen
 # figures. No peer otherwise: their code does not change between two commits of this tree.
-PROFILES["ci"] = {**PROFILES["quick"], "reps": 10,
+PROFILES["ci"] = {**PROFILES["quick"], "reps": 10, "echo_conns": [], "echo_rates": [], "skip": PROFILES["quick"]["skip"] + ["*/cpuset:1/*"],
                   "keep_only": ["create/fiber/*/n:10000", "switch/fiber/*", "skynet/fiber/*/n:10000",
                                 "memory/fiber/workers:1/n:10000", "*/measure:instructions"],
                   "instructions": ["*/fiber/*", "switch/boost_fiber/*/via:yield/*"]}
@@ -280,23 +293,44 @@ def _peer(name, argv, estimate, timeout=900, out_flag="-out", runs=()):
     return Entry(name, "peer", argv, 1, timeout, estimate, out_flag=out_flag, runs=runs)
 
 
-def _echo(paths, prof, budget, cores, has_go):
-    """The echo servers (greenbench_echo run / max_conns): each C in its own process, which
-    starts a fresh server per repetition; Go's server where greenbench-go is built."""
-    servers = ["epoll/loops:1", "std_thread"] + [f"fiber/workers:{w}" for w in dict.fromkeys([1, cores])]
+def echo_cpu_split(cpus):
+    """(server CPUs, client CPUs) of an echo run on `cpus` usable CPUs, as
+    benchmarks/echo/cpu_split.h's split_cpus(usable, kClientCpusAuto) makes them: from 4
+    CPUs on, the client gets half (rounded down) and the server the rest; below that they
+    share every CPU (client CPUs 0)."""
+    client = cpus // 2 if cpus >= 4 else 0
+    return cpus - client, client
+
+
+def _echo(paths, prof, budget, cpus, has_go):
+    """The echo servers (greenbench_echo run / max_conns): each C, and each offered rate
+    of the open loop, in its own process, which starts a fresh server per repetition; Go's
+    server where greenbench-go is built. With disjoint CPU sets the servers size themselves
+    to the server's CPUs and the load generator gets a thread per client CPU."""
+    server_cpus, client_cpus = echo_cpu_split(cpus)
+    servers = ["epoll/loops:1", "std_thread"] + [f"fiber/workers:{w}" for w in dict.fromkeys([1, server_cpus])]
     if has_go:
-        servers.append(f"go/procs:{cores}")
+        servers.append(f"go/procs:{server_cpus}")
     entries = []
     reps, warmup, seconds = prof["echo_reps"], prof["echo_warmup"], prof["echo_seconds"]
+
+    client = (["--client-cpus", str(client_cpus), "--client-threads", str(client_cpus)] if client_cpus
+              else ["--client-cpus", "shared"])
+
+    def run(name, server_args, conns, more=()):
+        return _peer(name, [paths.echo, "run", "--conns", str(conns), "--reps", str(reps), "--warmup", str(warmup),
+                            "--duration", str(seconds)] + list(more) + client + server_args,
+                     estimate=reps * (warmup + seconds + 0.4), timeout=reps * (warmup + seconds + 30) + 60,
+                     out_flag="--out")
+
     for server in servers:
         common = ["--server", server, "--go-peer", paths.go_peer]
         for conns in prof["echo_conns"]:
-            entries.append(_peer(
-                f"echo/{server}/conns:{conns}",
-                [paths.echo, "run", "--conns", str(conns), "--reps", str(reps), "--warmup", str(warmup),
-                 "--duration", str(seconds)] + common,
-                estimate=reps * (warmup + seconds + 0.4), timeout=reps * (warmup + seconds + 30) + 60,
-                out_flag="--out"))
+            entries.append(run(f"echo/{server}/conns:{conns}", common, conns))
+        conns = prof["echo_rate_conns"]
+        for rate in prof["echo_rates"]:
+            entries.append(run(f"echo_open_loop/{server}/conns:{conns}/rate:{rate}", common, conns,
+                               ["--rate", str(rate)]))
         if prof["echo_max_conns"]:
             limit = prof["echo_max_conns_seconds"]
             entries.append(_peer(
@@ -311,8 +345,10 @@ def _go(paths, prof, budget, cores):
     go = paths.go_peer
     entries = []
     reps = str(prof["reps"])
+    # Timing entries: the C++ rows' estimator (workload.go), runs until min_time, their mean.
+    timed = ["-reps", reps, "-min-time", str(prof["min_time"])]
     for procs in dict.fromkeys([1, cores]):
-        common = ["-procs", str(procs), "-reps", reps]
+        common = ["-procs", str(procs)] + timed
         for n in FIBER_CREATE_N:  # the fibers' sizes (benchmarks/sizes.json)
             for mode in ("sequential", "batch"):
                 entries.append(_peer(f"create/go/procs:{procs}/mode:{mode}/n:{n}",
@@ -320,9 +356,15 @@ def _go(paths, prof, budget, cores):
         for via in SKYNET_VIAS:
             entries.append(_peer(f"skynet/go/procs:{procs}/via:{via}/n:{prof['skynet_n']}",
                                  [go, "skynet", "-via", via, "-n", str(prof["skynet_n"])] + common, 5))
+    # Control rows: the collector off, where creation allocates most (no claim reads them).
+    gogc_off = ["-procs", str(cores), "-gogc", "off"] + timed
+    entries.append(_peer(f"create/go/procs:{cores}/gogc:off/mode:batch/n:{max(FIBER_CREATE_N)}",
+                         [go, "create", "-mode", "batch", "-n", str(max(FIBER_CREATE_N))] + gogc_off, 3))
+    entries.append(_peer(f"skynet/go/procs:{cores}/gogc:off/via:channel/n:{prof['skynet_n']}",
+                         [go, "skynet", "-via", "channel", "-n", str(prof["skynet_n"])] + gogc_off, 5))
     for via, cpus in (("yield", 1), ("handoff", 1), ("handoff", 2)):
         entries.append(_peer(f"switch/go/procs:{cpus}/via:{via}/cpus:{cpus}",
-                             [go, "switch", "-via", via, "-cpus", str(cpus), "-procs", str(cpus), "-reps", reps], 3))
+                             [go, "switch", "-via", via, "-cpus", str(cpus), "-procs", str(cpus)] + timed, 3))
     for n in prof["memory_n"]:
         entries.append(_peer(f"memory/go/procs:{cores}/n:{n}",
                              [go, "memory", "-n", str(n), "-procs", str(cores), "-reps", str(prof["probe_reps"])], 3))
@@ -339,6 +381,21 @@ def _go(paths, prof, budget, cores):
                          [go, "max_count", "-budget-bytes", str(budget), "-procs", str(cores),
                           "-cap", str(prof["max_count_cap"]), "-time-limit", f"{prof['max_count_seconds']}s"], 10))
     return entries
+
+
+# Rows measured again with the whole process on one CPU (cpuset:1), where there are more:
+# threads' create and skynet otherwise cross CPUs while one fiber worker or one Go P do not;
+# the one-worker fiber and Go rows beside them run on that same one CPU.
+# At the threads' sizes (sizes.json), which the fiber and Go rows share.
+CPUSET_1_ROWS = tuple(
+    [f"create/std_thread/mode:*/n:{n}" for n in THREAD_CREATE_N]
+    + [f"create/{rt}/mode:sequential/n:{n}" for rt in ("fiber/workers:1", "go/procs:1") for n in THREAD_CREATE_N]
+    + [f"skynet/{rt}/via:join/n:{n}" for rt in ("std_thread", "fiber/workers:1") for n in THREAD_SKYNET_N])
+
+
+def _on_one_cpu(entry):
+    """entry again, its whole process restricted to one CPU, named with cpuset:1."""
+    return dataclasses.replace(entry, name=results.with_runtime_param(entry.name, "cpuset", 1), cpuset=1)
 
 
 def entries(profile, paths, cpus, budget, has_echo=True, has_go=True):
@@ -363,10 +420,12 @@ def entries(profile, paths, cpus, budget, has_echo=True, has_go=True):
         out += _go(paths, prof, budget, cpus)
     py = [sys.executable, paths.python_peer]
     out.append(_peer("create/python_thread/mode:sequential/n:10000",
-                     py + ["create", "-n", "10000", "-reps", str(prof["reps"])], 3))
+                     py + ["create", "-n", "10000", "-reps", str(prof["reps"]), "-min-time", str(prof["min_time"])], 3))
     out.append(_peer("gil/python_thread+python_process/job:cpu",
-                     py + ["gil", "-workers", "2", "-reps", str(prof["gil_reps"])], 20,
+                     py + ["gil", "-workers", "2", "-reps", str(prof["gil_reps"]), "-min-time", str(prof["min_time"])], 20,
                      runs=tuple(f"gil/{kind}/workers:2/job:cpu" for kind in ("python_thread", "python_process"))))
+    if cpus > 1:
+        out += [_on_one_cpu(e) for e in out if matches(e.name, CPUSET_1_ROWS)]
     skip = prof["skip"] + (prof["skip_on_several_cpus"] if cpus > 1 else [])
     kept = [e for e in out if not matches(e.name, skip)]
     kept += [_instructions(paths, source) for source in instruction_sources()

@@ -227,14 +227,20 @@ def _measured(summary, counter):
     return figure is not None and math.isfinite(figure.median)
 
 
+# Parameters that set a run apart from what a claim is about unless its glob names them:
+# tasks parked deep, Go's collector off, a process held to fewer CPUs than the machine's.
+SET_APART_PARAMETERS = ("depth", "gogc", "cpuset")
+
+
 def _candidates(spec, summaries, min_size=0):
     """The runs a column's spec matches that measured all its counters, at min_size or more.
-    A run of tasks parked deep (a depth parameter) matches only a glob that names depth:,
-    so 'memory/go/*' means the tasks as they start."""
-    names_depth = "depth:" in spec["entries"]
+    A run with a parameter of SET_APART_PARAMETERS matches only a glob that names it, so 'memory/go/*' means the tasks
+    as they start and 'create/go/*' the runtime as it comes."""
+    named = [p for p in SET_APART_PARAMETERS if p + ":" in spec["entries"]]
     return [s for s in results.select(summaries, spec["entries"])
             if all(_measured(s, c) for c in spec["counters"]) and _size_of(s) >= min_size
-            and (names_depth or results.parse_name(s.run_name).param("depth") is None)]
+            and all(p in named or results.parse_name(s.run_name).param(p) is None
+                    for p in SET_APART_PARAMETERS)]
 
 
 def measure(spec, summaries, size=None, min_size=0):

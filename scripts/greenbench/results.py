@@ -45,18 +45,21 @@ HIGHER_IS_BETTER = frozenset({"max_tasks", "tasks_in_8GiB", "speedup", "requests
                               "max_conns", "largest_stack_bytes"})
 FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "map_count", "requests",
                            "conns", "request_bytes", "client_threads", "nofile_limit",
-                           "max_stack_bytes", "frame_bytes_reached", "threads"})
+                           "max_stack_bytes", "frame_bytes_reached", "threads", "gc_cycles_per_run",
+                           "offered_per_second", "client_run_queue_fraction", "server_cpus",
+                           "client_cpus", "cpu_sets_disjoint"})
 _LOWER_IS_BETTER = re.compile(r"(^|_)(ns|ms|bytes|instructions)(_|$)|^seconds$|_(switches|faults)_per_op$")
 
 # Runtime ids in the order of the format doc's table, with the parameters each takes.
 # A name lists runtime parameters first; the first parameter that is not one of its
 # runtime's starts the workload parameters.
+# `cpuset:K` (any runtime but the echo servers): the whole process ran on K CPUs.
 RUNTIME_PARAMETERS = {
-    "fiber": ("workers",),
-    "std_thread": (),
-    "pthread": ("stack",),
-    "boost_fiber": ("sched", "workers", "alloc"),
-    "go": ("procs",),
+    "fiber": ("workers", "cpuset"),
+    "std_thread": ("cpuset",),
+    "pthread": ("stack", "cpuset"),
+    "boost_fiber": ("sched", "workers", "alloc", "cpuset"),
+    "go": ("procs", "gogc", "cpuset"),
     "epoll": ("loops",),
     "python_thread": ("workers",),
     "python_process": ("workers",),
@@ -450,6 +453,25 @@ class Name:
     def case(self):
         """The workload parameters, e.g. 'mode:sequential n:1000' ('' when none)."""
         return " ".join(f"{k}:{v}" for k, v in self.workload_params)
+
+
+def with_runtime_param(run_name, key, value):
+    """run_name with key:value added after its runtime parameters:
+    ('create/std_thread/mode:sequential/n:10', 'cpuset', 1) -> 'create/std_thread/cpuset:1/mode:sequential/n:10'."""
+    name = parse_name(run_name)
+    params = name.runtime_params + ((key, str(value)),) + name.workload_params
+    return "/".join([name.workload, name.runtime] + [f"{k}:{v}" if v else k for k, v in params])
+
+
+def with_runtime_param_in_doc(doc, key, value):
+    """The results document `doc` (changed in place) with key:value added to every
+    entry's name and run_name, as with_runtime_param does."""
+    for entry in doc.get("benchmarks", []):
+        run_name = entry.get("run_name", entry["name"])
+        renamed = with_runtime_param(run_name, key, value)
+        entry["name"] = renamed + entry["name"][len(run_name):]
+        entry["run_name"] = renamed
+    return doc
 
 
 def parse_name(run_name):

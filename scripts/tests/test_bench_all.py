@@ -1,8 +1,9 @@
 """Tests of greenbench.bench_all's run loop with stand-in measurement programs: a probe's
 repetitions become one run in the results file, an entry that cannot run here (exit 3)
 is skipped and one that fails (exit 1) is counted, both with a warning, and the file
-keeps every finished entry; an instruction entry divides callgrind's total by the
-operations of its one timing repetition, and keeps the facts but not the timings."""
+keeps every finished entry; the headline figure of an open-loop echo run is its p99; an
+instruction entry divides callgrind's total by the operations of its one timing
+repetition, and keeps the facts but not the timings."""
 
 import contextlib
 import io
@@ -51,6 +52,26 @@ class RunEntriesTest(support.ScratchTestCase):
         warnings = on_disk["context"]["greenbench"]["warnings"]
         self.assertTrue(warnings[0].startswith("memory/b/n:10 skipped"), warnings)
         self.assertTrue(warnings[1].startswith("memory/c/n:10 failed: exit 1"), warnings)
+        # Each measured entry records the noise it ran under.
+        noise = on_disk["context"]["greenbench"]["noise"]
+        self.assertEqual(sorted(noise), ["memory/a/n:10", "memory/d/n:10"])
+        self.assertGreaterEqual(noise["memory/a/n:10"]["steal_fraction"], 0)
+
+    def test_a_cpuset_entry_runs_on_that_many_cpus_and_is_named_for_it(self):
+        # The stand-in writes the CPUs it may use as its counter.
+        script = PROBE.replace('"rss_bytes_per_task": 4000 + 100 * int(args["--rep"])',
+                               '"cpus": len(__import__("os").sched_getaffinity(0))')
+        name = "create/std_thread/mode:sequential/n:10"
+        plain = catalogue.Entry(name, "probe", [sys.executable, "-c", script, "--name", name], 2, timeout=300,
+                                estimate=1.0)
+        pinned = catalogue._on_one_cpu(plain)
+        out = self.write("run.json", "")
+        with contextlib.redirect_stderr(io.StringIO()):
+            doc, failures, _ = bench_all.run_entries([plain, pinned], {"host": "h", "warnings": []}, out)
+        self.assertEqual(failures, 0)
+        cpus = {e["name"]: e["cpus"] for e in doc["benchmarks"] if e["run_type"] == "iteration"}
+        self.assertEqual(cpus, {name: len(bench_all.child_cpus(0)),
+                                "create/std_thread/cpuset:1/mode:sequential/n:10": 1})
 
     def test_instruction_entry_divides_the_count_by_the_operations(self):
         counts = self.write("callgrind.out", "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\n"
@@ -82,6 +103,12 @@ class RunEntriesTest(support.ScratchTestCase):
         self.assertEqual(bench_all.parse_bytes("1000"), 1000)
         with self.assertRaises(Exception):
             bench_all.parse_bytes("four gigs")
+
+    def test_headline_of_an_open_loop_run_is_its_p99(self):
+        doc = results.load(support.fixture("echo_open_loop.json"))
+        rows = {run: counter for run, counter, *_ in bench_all.headline(doc)}
+        self.assertEqual(rows["echo_open_loop/std_thread/conns:1000/rate:20000"], "ns_p99")
+        self.assertEqual(rows["echo/std_thread/conns:1000"], "requests_per_second")
 
 
 if __name__ == "__main__":

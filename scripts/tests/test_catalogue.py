@@ -61,6 +61,32 @@ class CatalogueTest(unittest.TestCase):
         self.assertEqual(echo.out_flag, "--out")
         self.assertIn("echo_max_conns/std_thread", entries)
 
+    def test_echo_open_loop_at_the_profiles_rates(self):
+        for profile in catalogue.PROFILES:
+            prof = catalogue.PROFILES[profile]
+            entries = by_name(catalogue.entries(profile, PATHS, 2, BUDGET))
+            for server in ("epoll/loops:1", "std_thread", "fiber/workers:1", "fiber/workers:2", "go/procs:2"):
+                for rate in prof["echo_rates"]:
+                    entry = entries[f"echo_open_loop/{server}/conns:{prof['echo_rate_conns']}/rate:{rate}"]
+                    self.assertEqual(entry.argv[entry.argv.index("--rate") + 1], str(rate))
+                    self.assertEqual(entry.argv[entry.argv.index("--server") + 1], server)
+            open_loop = [n for n in entries if n.startswith("echo_open_loop/")]
+            self.assertEqual(len(open_loop), 5 * len(prof["echo_rates"]), profile)
+
+    def test_echo_client_and_server_on_disjoint_cpus_from_four(self):
+        two = by_name(catalogue.entries("quick", PATHS, 2, BUDGET))["echo/fiber/workers:2/conns:1000"]
+        self.assertEqual(two.argv[two.argv.index("--client-cpus") + 1], "shared")
+        self.assertNotIn("--client-threads", two.argv)
+        eight = by_name(catalogue.entries("quick", PATHS, 8, BUDGET))
+        self.assertNotIn("echo/fiber/workers:8/conns:1000", eight)
+        for name in ("echo/fiber/workers:4/conns:1000", "echo/go/procs:4/conns:1000",
+                     "echo_open_loop/std_thread/conns:1000/rate:20000"):
+            argv = eight[name].argv
+            self.assertEqual(argv[argv.index("--client-cpus") + 1], "4", name)
+            self.assertEqual(argv[argv.index("--client-threads") + 1], "4", name)
+        self.assertEqual(catalogue.echo_cpu_split(3), (3, 0))
+        self.assertEqual(catalogue.echo_cpu_split(5), (3, 2))
+
     def test_every_figure_has_a_spread(self):
         for profile in catalogue.PROFILES:
             for e in catalogue.entries(profile, PATHS, 2, BUDGET):
@@ -110,12 +136,24 @@ class CatalogueTest(unittest.TestCase):
     def test_skynet_at_1m_stays_on_one_cpu(self):
         several = {e.name for e in catalogue.entries("quick", PATHS, 2, BUDGET)}
         one = {e.name for e in catalogue.entries("quick", PATHS, 1, BUDGET)}
-        at_1m = sorted(n for n in several if n.startswith("skynet/") and n.endswith("/n:1000000"))
+        at_1m = sorted(n for n in several if n.startswith("skynet/") and n.endswith("/n:1000000")
+                       and "/gogc:" not in n)
         self.assertEqual(at_1m, [f"skynet/{rt}/via:{via}/n:1000000" for rt in ("fiber/workers:2", "go/procs:2")
                                  for via in ("channel", "join")])
-        at_1m = sorted(n for n in one if n.startswith("skynet/") and n.endswith("/n:1000000"))
+        at_1m = sorted(n for n in one if n.startswith("skynet/") and n.endswith("/n:1000000")
+                       and "/gogc:" not in n)
         self.assertEqual(at_1m, [f"skynet/{rt}/via:{via}/n:1000000" for rt in ("fiber/workers:1", "go/procs:1")
                                  for via in ("channel", "join")])
+
+    def test_go_times_as_the_cpp_rows_and_has_control_rows_with_the_collector_off(self):
+        entries = by_name(catalogue.entries("quick", PATHS, 2, BUDGET))
+        min_time = str(catalogue.PROFILES["quick"]["min_time"])
+        for name in ("create/go/procs:1/mode:batch/n:10000", "switch/go/procs:1/via:yield/cpus:1",
+                     "skynet/go/procs:2/via:join/n:1000000", "create/go/procs:2/gogc:off/mode:batch/n:100000",
+                     "skynet/go/procs:2/gogc:off/via:channel/n:1000000"):
+            argv = entries[name].argv
+            self.assertEqual(argv[argv.index("-min-time") + 1], min_time, name)
+            self.assertEqual("-gogc" in argv, "/gogc:off/" in name, name)
 
     def test_select(self):
         entries = catalogue.entries("quick", PATHS, 2, BUDGET)
@@ -124,8 +162,18 @@ class CatalogueTest(unittest.TestCase):
             "create/go/procs:1/mode:sequential/n:10000", "create/go/procs:1/mode:batch/n:10000",
             "create/go/procs:1/mode:sequential/n:100000", "create/go/procs:1/mode:batch/n:100000",
             "switch/go/procs:1/via:yield/cpus:1", "switch/go/procs:1/via:handoff/cpus:1",
-            "switch/go/procs:2/via:handoff/cpus:2"])
+            "switch/go/procs:2/via:handoff/cpus:2", "create/go/procs:1/cpuset:1/mode:sequential/n:10000"])
         self.assertEqual(catalogue.select(entries, None), entries)
+
+    def test_threads_rows_on_one_cpu_beside_one_worker_and_one_p(self):
+        full = by_name(catalogue.entries("full", PATHS, 2, BUDGET))
+        for name in ("create/std_thread/cpuset:1/mode:sequential/n:10000", "skynet/std_thread/cpuset:1/via:join/n:10000",
+                     "create/fiber/workers:1/cpuset:1/mode:sequential/n:10000",
+                     "create/go/procs:1/cpuset:1/mode:sequential/n:10000"):
+            pinned, plain = full[name], full[name.replace("cpuset:1/", "")]
+            self.assertEqual((pinned.cpuset, plain.cpuset), (1, 0), name)
+            self.assertEqual(pinned.argv, plain.argv, name)  # the child writes the plain name
+        self.assertFalse([n for n in by_name(catalogue.entries("full", PATHS, 1, BUDGET)) if "cpuset:" in n])
 
 
 @unittest.skipUnless(os.environ.get("GREENBENCH_TIMING") and os.environ.get("GREENBENCH_PROBE"),

@@ -15,13 +15,14 @@ CLAIMS = os.path.join(support.SCRIPTS, "claims.json")
 FORMAT_COUNTERS = {
     "ns_per_task", "tasks", "ns_per_switch", "switches", "rss_bytes_per_task",
     "pss_bytes_per_task", "vsz_bytes_per_task", "kernel_bytes_per_task", "tasks_alive",
+    "page_table_bytes_per_task", "kernel_stack_bytes_per_task", "total_bytes_per_task",
     "max_tasks", "seconds", "bytes_per_task", "tasks_in_8GiB", "map_count", "ms_wall", "sum",
     "speedup", "requests_per_second", "ns_p50", "ns_p99", "ns_p999", "server_rss_bytes_per_conn",
     "server_cpu_ns_per_request", "client_cpu_ns_per_request", "requests", "conns", "nofile_limit",
     "request_bytes", "client_threads", "max_conns", "max_stack_bytes", "largest_stack_bytes",
     "frame_bytes_reached", "heap_alloc_bytes_per_task", "stack_inuse_bytes_per_task",
     "runtime_stack_bytes_per_thread", "rss_bytes_per_thread", "threads", "voluntary_switches_per_op",
-    "involuntary_switches_per_op", "minor_faults_per_op"}
+    "involuntary_switches_per_op", "minor_faults_per_op", "gc_cycles_per_run", "gc_pause_ns_per_run"}
 ECHO_CLAIMS = ("million-connections-goroutine-each", "million-connections-2GB",
                "million-thread-connections-2TB", "blocked-goroutine-parked",
                "thread-per-connection-slows-at-thousands", "thread-per-connection-hits-os-limits")
@@ -133,6 +134,12 @@ class VerdictTest(JudgeTestCase):
                           goroutine="memory/go/procs:2/depth:16KiB/n:10000",
                           thread="memory/std_thread/depth:16KiB/n:10000")
         self.assertEqual(self.judge("thread-stack-is-ram", found).verdict, "not measured")
+
+    def test_a_control_run_with_the_collector_off_answers_no_claim(self):
+        found = summaries(("create/go/procs:1/mode:sequential/n:10000", {"ns_per_task": 600}, ""),
+                          ("create/go/procs:1/gogc:off/mode:sequential/n:10000", {"ns_per_task": 300}, ""))
+        self.assertJudged("goroutine-create-1us", found, "holds",
+                          goroutine="create/go/procs:1/mode:sequential/n:10000")
 
     def test_the_stack_limit_is_judged_and_the_largest_stack_stated(self):
         # The runtime's limit is 1,000,000,000 bytes (the claim's 1 GB), but stacks double:

@@ -149,7 +149,8 @@ class EchoReportTest(ReportTestCase):
         self.assertIn("fiber workers:1 † (1 of 2 runs)", servers)
         self.assertIn("std_thread", servers)
         section = self.text.split("### echo: conns:100")[1].split("### echo: conns:1000")[0]
-        self.assertIn("† client_saturated: the load generator's threads were busy at least 90%", section)
+        self.assertIn("† client_saturated: the load generator's threads were busy, or waiting for a CPU, "
+                      "at least 90%", section)
         self.assertIn("the client's limit, not the server's", section)
         after = self.text.split("### echo: conns:1000")[1].split("### echo_max_conns")[0]
         self.assertNotIn("†", after)  # no row of C = 1000 was client-bound: no footnote
@@ -186,6 +187,41 @@ class EchoReportTest(ReportTestCase):
         rows = support.markdown_table(run.stdout, "### echo: conns:1000")
         self.assertEqual(row(rows, server="go procs:2 · vm · echo.json")["requests/s"], "53,967/s (×1.2, ×1.0)")
         self.assertIn("### create: ns_per_task (lower is better)", run.stdout)
+
+
+class EchoOpenLoopReportTest(ReportTestCase):
+    """The open loop's tables, on a real run (closed loop at C = 1,000 and an open loop at
+    20,000 requests/s, every server, on a 2-CPU VM under a load of about 15: most rows
+    are marked, which is what they show)."""
+    inputs = ("echo_open_loop.json",)
+    HEADING = "### echo_open_loop: conns:1000 rate:20000"
+
+    def test_latency_at_the_offered_rate_beside_the_closed_loop(self):
+        self.assertEqual(self.result.returncode, 0, self.result.stderr)
+        rows = support.markdown_table(self.text, self.HEADING)
+        self.assertEqual(len(rows), 5)
+        epoll = row(rows, server="epoll loops:1 †")
+        self.assertEqual((epoll["offered"], epoll["achieved"]), ("20,000/s", "16,148/s"))
+        # 20,000 over the closed loop's median of 17,602/s.
+        self.assertEqual(epoll["of closed-loop capacity"], "114%")
+        self.assertEqual((epoll["p50"], epoll["p99"], epoll["max"]),
+                         ("163 ms (×0.56, ×0.32)", "345 ms (×0.87, ×0.41)", "396 ms (×0.98, ×0.45)"))
+        self.assertEqual(epoll["spread (p99)"], "cv 17.5% · 299 ms–422 ms")
+        closed = row(support.markdown_table(self.text, "### echo: conns:1000"), server="epoll loops:1 †")
+        self.assertEqual(epoll["closed-loop p50 (same C)"], closed["p50"])
+
+    def test_open_loop_follows_the_closed_loop_and_is_left_out_of_the_counter_tables(self):
+        self.assertLess(self.text.index("### echo: conns:1000"), self.text.index(self.HEADING))
+        self.assertNotIn("### echo_open_loop: ns_p50", self.text)
+
+    def test_a_server_short_of_the_rate_is_marked_and_explained(self):
+        servers = [r["server"] for r in support.markdown_table(self.text, self.HEADING)]
+        self.assertIn("fiber workers:1 ‡ (2 of 3 runs)", servers)
+        section = self.text.split(self.HEADING)[1].split("## Claims")[0]
+        self.assertIn("‡ short_of_offered_rate: the server answered less than 95% of the offered rate", section)
+        self.assertIn("† client_saturated", section)
+        closed = self.text.split("### echo: conns:1000")[1].split(self.HEADING)[0]
+        self.assertNotIn("‡", closed)
 
 
 class ReportOnSeveralFilesTest(ReportTestCase):

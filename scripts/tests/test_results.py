@@ -285,6 +285,19 @@ class NamesAndDirectionsTest(unittest.TestCase):
         shown = [units.format_quantity(v, unit) for v in (6e-06, 0.001041, 0.54, 1.0)]
         self.assertEqual(shown, ["0.000006", "0.001041", "0.54", "1"])
 
+    def test_a_runtime_parameter_goes_after_the_runtime_s_own(self):
+        self.assertEqual(results.with_runtime_param("create/std_thread/mode:batch/n:10", "cpuset", 1),
+                         "create/std_thread/cpuset:1/mode:batch/n:10")
+        pinned = results.with_runtime_param("skynet/fiber/workers:1/via:join/n:10", "cpuset", 1)
+        self.assertEqual(pinned, "skynet/fiber/workers:1/cpuset:1/via:join/n:10")
+        self.assertEqual(results.parse_name(pinned).config, "fiber workers:1 cpuset:1")
+        doc = {"benchmarks": [{"name": "max_count/go/procs:1", "run_name": "max_count/go/procs:1"},
+                              {"name": "max_count/go/procs:1_median", "run_name": "max_count/go/procs:1"}]}
+        results.with_runtime_param_in_doc(doc, "cpuset", 1)
+        self.assertEqual([(e["name"], e["run_name"]) for e in doc["benchmarks"]],
+                         [("max_count/go/procs:1/cpuset:1", "max_count/go/procs:1/cpuset:1"),
+                          ("max_count/go/procs:1/cpuset:1_median", "max_count/go/procs:1/cpuset:1")])
+
     def test_parse_name(self):
         name = results.parse_name("create/boost_fiber/sched:work_stealing/workers:4/alloc:pooled/mode:batch/n:1000")
         self.assertEqual(name.config, "boost_fiber sched:work_stealing workers:4 alloc:pooled")
