@@ -2,11 +2,14 @@
 // skynet, pairs, fanin, fairness, blocking, gil), each registered for every runtime, in one
 // Google Benchmark binary.
 //
-//   greenbench_timing [--list] [--build-info] [--sizes=full|smoke] [--workers=LIST]
+//   greenbench_timing [--list] [--build-info] [--sizes=full|smoke] [--workers=LIST] [--iterations=N]
 //                     [Google Benchmark flags]
 //     --list          print the selected entry names, one per line, and exit
 //                     (--benchmark_filter applies; --benchmark_list_tests does the same)
 //     --build-info    print {"compiler", "cxx_flags", "build_type"} as JSON and exit
+//     --iterations=N  every entry runs exactly N iterations, without trial runs: how
+//                     bench_all counts instructions under callgrind (timing_support.h's
+//                     MeasuredPart marks what is counted)
 //     --sizes=smoke   tiny sizes, for the suite's own tests: the n:N in the names differs
 //                     from a full run's (fairness and blocking: their window:Wms), so
 //                     smoke rows never compare with real ones
@@ -38,6 +41,7 @@
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <charconv>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -239,6 +243,7 @@ void print_usage() {
       "  --workers=LIST  worker counts of the scaling entries (create mode:batch, skynet,\n"
       "                  pairs, fanin), e.g. 1,2,4 (default: 1, 2, 4, ... below the usable\n"
       "                  CPUs, and them)\n"
+      "  --iterations=N  run exactly N iterations of each entry (no trial runs)\n"
       "Exit status: 0 all ran, 1 an entry failed or none was selected, 2 bad command line.\n\n"
       "Google Benchmark's flags (--benchmark_filter matches the exact entry names):\n");
   benchmark::PrintDefaultHelp();
@@ -251,6 +256,7 @@ int timing_main(int argc, char** argv) {
   bool tabular = false;
   std::string size_set = "full";
   std::vector<unsigned> scaling_workers = scaling_worker_counts();
+  std::int64_t iterations = 0;
   std::vector<char*> passed{argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
@@ -273,6 +279,13 @@ int timing_main(int argc, char** argv) {
         return 2;
       }
       scaling_workers = *counts;
+    } else if (arg.substr(0, 13) == "--iterations=") {
+      const std::string_view count = arg.substr(13);
+      const auto [end, error] = std::from_chars(count.data(), count.data() + count.size(), iterations);
+      if (error != std::errc() || end != count.data() + count.size() || iterations < 1) {
+        std::cerr << "greenbench_timing: --iterations takes a positive count, not " << count << '\n';
+        return 2;
+      }
     } else {
       // Flags of Google Benchmark's that decide how our reporters are set up: noted here,
       // then passed on, since Google Benchmark offers no way to read them back.
@@ -294,7 +307,7 @@ int timing_main(int argc, char** argv) {
   }
 
   const SuiteSizes sizes = suite_sizes(size_set);
-  TimingEntries entries;
+  TimingEntries entries(iterations);
   register_create(entries, sizes, scaling_workers);
   register_switch(entries, sizes);
   register_skynet(entries, sizes, scaling_workers);

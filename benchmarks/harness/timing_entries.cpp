@@ -33,10 +33,11 @@ void TimingEntries::add(const std::string& name, std::function<void(benchmark::S
     }
   }
   names_.push_back(name);
-  benchmark::RegisterBenchmark(name.c_str(), std::move(run))
-      ->UseManualTime()
-      ->MeasureProcessCPUTime()
-      ->Unit(benchmark::kMillisecond);
+  benchmark::internal::Benchmark* entry = benchmark::RegisterBenchmark(name.c_str(), std::move(run))
+                                              ->UseManualTime()
+                                              ->MeasureProcessCPUTime()
+                                              ->Unit(benchmark::kMillisecond);
+  if (iterations_ > 0) entry->Iterations(iterations_);
 }
 
 std::vector<std::string> TimingEntries::matching(const std::string& filter) const {

@@ -17,6 +17,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
@@ -25,6 +26,11 @@ namespace greenbench {
 
 class TimingEntries {
  public:
+  // `iterations` > 0: every entry runs exactly that many iterations, no more, with no
+  // trial runs (for counting instructions: a count divided by its iterations); 0: Google
+  // Benchmark grows the count to --benchmark_min_time.
+  explicit TimingEntries(std::int64_t iterations = 0) : iterations_(iterations) {}
+
   // Registers `run` with Google Benchmark under `name`, with the settings every timing
   // entry shares: iteration time measured by the workload (UseManualTime), process CPU
   // time as cpu_time (worker threads included), milliseconds. Throws std::logic_error for
@@ -39,6 +45,7 @@ class TimingEntries {
   std::string run_spec(const std::vector<std::string>& selected) const;
 
  private:
+  std::int64_t iterations_;
   std::vector<std::string> names_;
 };
 

@@ -1,8 +1,8 @@
 // timing_support.h: what every timing workload shares: the wall clock it measures with,
-// counters reported as plain per-iteration values, the kernel's count of this process's
-// context switches and page faults and its peak resident memory around the measured
-// part, and failing an entry (rather
-// than the process) when a run goes wrong.
+// the measured part of an iteration (timed, and marked for callgrind), counters reported
+// as plain per-iteration values, the kernel's count of this process's context switches
+// and page faults and its peak resident memory around the measured part, and failing an
+// entry (rather than the process) when a run goes wrong.
 //
 // Invariant: every counter is the mean over an entry's iterations of a value measured in
 // one iteration (benchmark::Counter::kAvgIterations), so Google Benchmark's aggregates
@@ -13,6 +13,7 @@
 
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
+#include <valgrind/callgrind.h>
 
 #include <chrono>
 #include <exception>
@@ -30,6 +31,31 @@ using Clock = std::chrono::steady_clock;
 inline double seconds_between(Clock::time_point begin, Clock::time_point end) {
   return std::chrono::duration<double>(end - begin).count();
 }
+
+// The measured part of one iteration: its wall time and, under callgrind (valgrind
+// --tool=callgrind --instr-atstart=no, as bench_all counts instructions), its
+// instructions: instrumentation is on from construction to seconds() of a part that
+// counts, and off for a warm-up, so a process's count covers its measured parts only.
+// Outside valgrind a client request is a few instructions that do nothing.
+class MeasuredPart {
+ public:
+  enum Kind { measured, warm_up };
+
+  explicit MeasuredPart(Kind kind) : counted_(kind == measured), began_(Clock::now()) {
+    if (counted_) CALLGRIND_START_INSTRUMENTATION;
+  }
+
+  // Ends the part (once): its wall seconds.
+  double seconds() {
+    if (counted_) CALLGRIND_STOP_INSTRUMENTATION;
+    counted_ = false;
+    return seconds_between(began_, Clock::now());
+  }
+
+ private:
+  bool counted_;
+  Clock::time_point began_;
+};
 
 class IterationCounters {
  public:

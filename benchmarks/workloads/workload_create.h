@@ -80,19 +80,20 @@ void create_workload(benchmark::State& state, const RT& rt, CreateMode mode, std
       std::vector<typename RT::Handle> handles(mode == CreateMode::batch ? n : 0);
       std::atomic<std::int64_t> ran{0};
       // One iteration: the wall seconds; `ran` counts the tasks that ran.
-      const auto create_all = [&](LiveTaskGauge* gauge) {
+      const auto create_all = [&](MeasuredPart::Kind kind, LiveTaskGauge* gauge) {
         ran.store(0);
-        const auto began = Clock::now();
+        MeasuredPart part(kind);
         create_tasks(rt, mode, n, ran, handles, gauge);
-        return seconds_between(began, Clock::now());
+        return part.seconds();
       };
       LiveTaskGauge live;
-      create_all(&live);  // warm-up, unreported: stack pools and caches filled, as the peers do
+      // Warm-up, unreported: stack pools and caches filled, as the peers do.
+      create_all(MeasuredPart::warm_up, &live);
       IterationCounters counters;
       for (auto _ : state) {
         const PeakResident peak;
         const ProcessUsage usage = ProcessUsage::now();
-        const double seconds = create_all(nullptr);
+        const double seconds = create_all(MeasuredPart::measured, nullptr);
         const ProcessUsage after = ProcessUsage::now();
         const std::int64_t tasks = ran.load();
         benchmark::DoNotOptimize(tasks);

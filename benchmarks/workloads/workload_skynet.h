@@ -128,18 +128,18 @@ void skynet_workload(benchmark::State& state, const RT& rt, std::int64_t n, Skyn
   fail_entry_on_exception(state, [&] {
     run_recording(state, rt, [&] {
       SkynetResult result;
-      const auto run_tree = [&](LiveTaskGauge* gauge) {
-        const auto began = Clock::now();
+      const auto run_tree = [&](MeasuredPart::Kind kind, LiveTaskGauge* gauge) {
+        MeasuredPart part(kind);
         result = skynet_tree(rt, n, via, gauge);
-        return seconds_between(began, Clock::now());
+        return part.seconds();
       };
       LiveTaskGauge live;
-      run_tree(&live);  // warm-up, unreported, as in create
+      run_tree(MeasuredPart::warm_up, &live);  // unreported, as in create
       IterationCounters counters;
       for (auto _ : state) {
         const PeakResident peak;
         const ProcessUsage usage = ProcessUsage::now();
-        const double seconds = run_tree(nullptr);
+        const double seconds = run_tree(MeasuredPart::measured, nullptr);
         const ProcessUsage after = ProcessUsage::now();
         benchmark::DoNotOptimize(result);
         state.SetIterationTime(seconds);

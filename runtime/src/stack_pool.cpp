@@ -3,6 +3,13 @@
 
 #include <sys/mman.h>
 #include <unistd.h>
+#if GREEN_HAVE_VALGRIND
+#include <valgrind/valgrind.h>
+#else  // built without valgrind's header: never under valgrind, as far as we can tell
+#define RUNNING_ON_VALGRIND 0
+#define VALGRIND_STACK_REGISTER(start, end) 0u
+#define VALGRIND_STACK_DEREGISTER(id) static_cast<void>(id)
+#endif
 
 #include <algorithm>
 #include <cstdio>
@@ -60,6 +67,7 @@ StackPool::~StackPool() {
     trim_cv_.notify_one();
     trimmer_.join();
   }
+  for (unsigned id : valgrind_stack_ids_) VALGRIND_STACK_DEREGISTER(id);
   for (Stack& s : hot_) release_stack_fiber(s);
   for (auto& [base, bytes] : slabs_) ::munmap(base, bytes);
 }
@@ -94,7 +102,12 @@ Stack StackPool::carve_locked() {
       }
     }
   }
-  return Stack{slot + (guard_ == Guard::off ? 0 : page_), stack_size_};
+  Stack stack{slot + (guard_ == Guard::off ? 0 : page_), stack_size_};
+  if (RUNNING_ON_VALGRIND) {
+    char* base = static_cast<char*>(stack.base);
+    valgrind_stack_ids_.push_back(VALGRIND_STACK_REGISTER(base, base + stack.size));
+  }
+  return stack;
 }
 
 Stack StackPool::take_locked() {

@@ -30,6 +30,9 @@
 //     spawn/exit path takes no lock.
 //   * Under TSan a hot stack keeps the TSan fiber its last task ran on (context.h), so
 //     reuse costs nothing; a decommitted (cold) stack drops it.
+//   * Under valgrind (RUNNING_ON_VALGRIND, checked once per carved slot, never on a
+//     switch) every slot is registered as a stack when carved and deregistered when the
+//     pool goes, so memcheck and callgrind follow the switches between fiber stacks.
 //
 // Invariant: a stack is in exactly one place: in use by one task, in one worker's cache,
 // in the pool's hot or cold list, or in the hands of one trim pass between the two
@@ -119,6 +122,7 @@ class StackPool final : public StackAllocator {
   std::size_t cursor_left_ = 0;     // guarded by mu_
   std::vector<Stack> hot_;          // guarded by mu_
   std::vector<Stack> cold_;         // guarded by mu_
+  std::vector<unsigned> valgrind_stack_ids_;  // under valgrind only; guarded by mu_
   StackStats stats_;                // guarded by mu_ (in_use counts stacks out of the pool)
   // Fewest hot stacks since the last trim pass: hot_[0, low_water_) went untaken.
   std::size_t low_water_ = 0;       // guarded by mu_

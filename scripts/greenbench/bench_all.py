@@ -22,13 +22,14 @@ import json
 import os
 import platform
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
 
-from greenbench import catalogue, cli, machine, results
+from greenbench import ab, catalogue, cli, comparison, machine, results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 GIB = 1 << 30
@@ -40,14 +41,32 @@ profiles (times on a 2-core VM, after the build):
           figure; it leaves out what costs most and judges no claim (the list is in
           scripts/greenbench/catalogue.py), max-count stops at 100,000 tasks and there
           is no echo max-conns run. report names the claims it leaves unjudged.
+  ci      for a regression gate, at most 5 minutes: our runtime's quick timing entries
+          (6 repetitions), a memory probe, and instruction counts under valgrind's
+          callgrind (entries ending in /measure:instructions: instructions_per_task,
+          instructions_per_switch) for one-worker fibers and Boost.Fiber round_robin.
   full    the reference run, about 20-25 minutes: every runtime and configuration at
           every size, 5 timing repetitions, longer echo windows, max-count runs up to
           20M tasks and 1M connections.
 
+paired A/B (--ab REV): builds commit REV in a git worktree under build/ab/ (removed
+afterwards unless --keep-base), then runs every repetition of each entry on both
+sides back to back, base and candidate (this tree's build) in alternation (ABBA...),
+writes both results files (the candidate's at --out, the base's beside it with
+-base.json) and judges each figure pair by pair: a timing is worse when the median
+ratio candidate/base moved the bad way beyond --threshold (default 3%) and a
+Wilcoxon signed-rank test on the pairs agrees (p <= --alpha, default 0.01); an
+instruction count when it moved beyond --instructions-threshold (default 1%); the
+kernel's counts per operation are reported, not judged. Only entries of the C++
+programs (timing, probe, instruction counts) take part. No stored baseline needed.
+
 exit status:
-  0    every entry ran (or --list printed them)
-  1    some entry failed (the others are kept in the file), or setup or the build failed
-  2    bad flags, or an --only that matches nothing
+  0    every entry ran (or --list printed them); --ab: and no figure got worse
+  1    some entry failed (the others are kept in the file), or setup or the build
+       failed; --ab: some figure got worse
+  2    bad flags, an --only that matches nothing, or (--ab) a REV that is not a commit
+  3    --ab: nothing compared (no entry ran on both sides)
+  4    --ab: no figure worse, but an entry failed or the base did not build
   130  interrupted (Ctrl-C or SIGTERM): every finished entry is in the file
   141  stdout was closed early (e.g. piped into head)
 
@@ -57,6 +76,7 @@ examples:
   scripts/bench_all --list --only 'skynet/*' which skynet entries a run would make
   scripts/bench_all --no-build --only 'create/fiber*' --only 'create/go*'
   scripts/bench_all --workers 1,2,4 --only 'skynet/*'   scaling with cores (issue 16)
+  scripts/bench_all --profile ci --ab origin/main --format markdown   a pull request's gate
 """
 
 
@@ -96,7 +116,8 @@ def parse_args(argv):
                     "one results file; then scripts/report FILE writes its report.",
         epilog=EPILOG)
     p.add_argument("--profile", choices=sorted(catalogue.PROFILES), default="quick",
-                   help="quick (default, about 3 minutes) or full (about 20-25 minutes); see below")
+                   help="quick (default, about 3 minutes), ci (at most 5 minutes, with instruction "
+                        "counts) or full (about 20-25 minutes); see below")
     p.add_argument("--only", action="append", metavar="GLOB",
                    help="run only entries whose name matches this shell-style pattern (* also "
                         "matches /); repeatable, e.g. --only 'create/fiber*'")
@@ -117,8 +138,29 @@ def parse_args(argv):
                         "1, 2, 4, ... below the usable CPUs, and the usable CPUs). W above the "
                         "CPUs is oversubscribed: the context says so")
     p.add_argument("--no-build", action="store_true",
-                   help="skip setup and the build; use build/release as it is")
-    return p.parse_args(argv)
+                   help="skip setup and the build; use the build as it is")
+    p.add_argument("--build-dir", metavar="DIR",
+                   help="run the programs of this build of the tree (e.g. build/planted), not "
+                        "build/release; implies --no-build")
+    ab_flags = p.add_argument_group("paired A/B (see below)")
+    ab_flags.add_argument("--ab", metavar="REV",
+                          help="measure commit REV (the base) and this tree (the candidate) in "
+                               "alternation and judge the pairs")
+    ab_flags.add_argument("--keep-base", action="store_true",
+                          help="keep REV's worktree and build under build/ab/ for the next --ab")
+    ab_flags.add_argument("--threshold", type=cli.percentage, default=0.03, metavar="PCT",
+                          help="smallest change of a timing that can count as worse (default 3)")
+    ab_flags.add_argument("--instructions-threshold", type=cli.percentage, default=0.01, metavar="PCT",
+                          help="smallest change of an instruction count that counts (default 1)")
+    ab_flags.add_argument("--alpha", type=cli.positive, default=0.01, metavar="P",
+                          help="significance the signed-rank test must reach (default 0.01)")
+    ab_flags.add_argument("--format", choices=comparison.FORMATS, default="text",
+                          help="how the verdicts are printed (as scripts/compare's --format)")
+    args = p.parse_args(argv)
+    if args.build_dir:
+        args.no_build = True
+    return args
+
 
 
 # ---- building ------------------------------------------------------------------------
@@ -207,6 +249,64 @@ def load_text(text, what):
     return doc
 
 
+def callgrind_total(path):
+    """The instructions (Ir) a callgrind output file counted in all."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            lines = f.read().splitlines()
+    except OSError as e:
+        raise Failure(f"callgrind wrote no output file {path}: {e.strerror}")
+    events = next((l.split()[1:] for l in lines if l.startswith("events:")), [])
+    for prefix in ("totals:", "summary:"):
+        found = [l for l in lines if l.startswith(prefix)]
+        if found and "Ir" in events:
+            return int(found[-1].split()[1 + events.index("Ir")])
+    raise Failure(f"{path} is not a callgrind output file with an Ir total")
+
+
+def instruction_entry(timing_doc, instructions, entry):
+    """The results document of one process of an "instructions" entry: the timing
+    document's one repetition renamed to entry.name, its facts kept, its timings (valgrind's
+    own) dropped, and instructions_per_<op>: `instructions` / (iterations x operations)."""
+    counter, operations = catalogue.INSTRUCTION_COUNTERS[entry.source.split("/")[0]]
+    runs = [e for e in timing_doc["benchmarks"] if e.get("run_type") == "iteration"]
+    if len(runs) != 1 or runs[0].get("error_occurred"):
+        raise Failure(f"{entry.source}: the timing program did not report one good repetition")
+    run = runs[0]
+    kept = {k: v for k, v in run.items()
+            if k in results.ENTRY_KEYS or results.is_fact(k) or not isinstance(v, (int, float))}
+    ops = run.get(operations, 0) * run.get("iterations", 0)
+    if not ops > 0:
+        raise Failure(f"{entry.source}: no {operations} counted")
+    kept.update(name=entry.name, run_name=entry.name, label="callgrind")
+    kept[counter] = instructions / ops
+    return {"context": timing_doc["context"], "benchmarks": [kept]}
+
+
+def measure_repetition(entry, k, tmp):
+    """Runs repetition k of an entry of kind timing, probe or instructions (one process
+    each); the document it measured."""
+    if entry.kind == "instructions":
+        if not shutil.which(catalogue.CALLGRIND[0]):
+            raise Skip("valgrind is not installed (scripts/setup installs it)")
+        out, counts = os.path.join(tmp, f"timing-{k}.json"), os.path.join(tmp, f"callgrind-{k}.out")
+        run_child(catalogue.CALLGRIND + [f"--callgrind-out-file={counts}"] + entry.argv
+                  + [f"--benchmark_out={out}", "--benchmark_out_format=json"], entry.timeout,
+                  cpuset=entry.cpuset)
+        return instruction_entry(results.load(out), callgrind_total(counts), entry)
+    if entry.kind == "timing":
+        # One process per repetition: a process's own luck (where its threads and pages
+        # land, ASLR, a worker's first vCPU) then shows in the spread.
+        out = os.path.join(tmp, f"timing-{k}.json")
+        run_child(entry.argv + [f"--benchmark_out={out}", "--benchmark_out_format=json"], entry.timeout,
+                  cpuset=entry.cpuset)
+        return results.load(out)
+    if entry.kind == "probe":
+        return load_text(run_child(entry.argv + ["--rep", str(k), "--reps", str(entry.reps)],
+                                   entry.timeout, entry.guard_bytes, entry.cpuset), entry.argv[1])
+    raise ValueError(f"{entry.name}: a {entry.kind} entry measures all its repetitions in one run")
+
+
 def measure(entry, tmp):
     """Runs `entry`'s processes (catalogue.Entry says how) on its CPU set; its results
     document, the runs named with cpuset:K where the entry has one."""
@@ -215,21 +315,8 @@ def measure(entry, tmp):
 
 
 def measure_all_cpus(entry, tmp):
-    if entry.kind == "timing":
-        # One process per repetition: a process's own luck (where its threads and pages
-        # land, ASLR, a worker's first vCPU) then shows in the spread.
-        docs = []
-        for k in range(entry.reps):
-            out = os.path.join(tmp, f"timing-{k}.json")
-            run_child(entry.argv + [f"--benchmark_out={out}", "--benchmark_out_format=json"], entry.timeout,
-                      cpuset=entry.cpuset)
-            docs.append(results.load(out))
-        return results.concat_repetitions(docs)
-    if entry.kind == "probe":
-        return results.concat_repetitions([
-            load_text(run_child(entry.argv + ["--rep", str(k), "--reps", str(entry.reps)],
-                                entry.timeout, entry.guard_bytes, entry.cpuset), entry.argv[1])
-            for k in range(entry.reps)])
+    if entry.kind in ("instructions", "timing", "probe"):
+        return results.concat_repetitions([measure_repetition(entry, k, tmp) for k in range(entry.reps)])
     out = os.path.join(tmp, "peer.json")
     run_child(entry.argv + [entry.out_flag, out], entry.timeout, cpuset=entry.cpuset)
     return results.load(out)
@@ -246,7 +333,8 @@ def headline(doc):
     """The figure a person looks at first, per run: (run, counter, median, cv, label); an
     open-loop echo run's is its p99 (its requests/s is the rate it was offered)."""
     preferred = ("ns_per_task", "ns_per_switch", "rss_bytes_per_task", "max_tasks", "max_conns",
-                 "requests_per_second", "ms_wall", "seconds", "speedup")
+                 "requests_per_second", "ms_wall", "seconds", "speedup", "instructions_per_task",
+                 "instructions_per_switch")
     rows = []
     for run_name, summary in sorted(results.summarize(doc).items()):
         first = ("ns_p99",) if results.parse_name(run_name).workload == "echo_open_loop" else ()
@@ -262,6 +350,11 @@ def default_budget():
     return min(8 * GIB, max(256 << 20, machine.meminfo("MemAvailable") // 4))
 
 
+def interrupt_on_sigterm():
+    """SIGTERM ends the run as Ctrl-C does: every finished entry is kept."""
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+
+
 def run_entries(entries, ctx, out):
     """Measures every entry into `out`; (doc, failures, interrupted)."""
     doc = {"context": {"greenbench": ctx}, "benchmarks": []}
@@ -270,7 +363,7 @@ def run_entries(entries, ctx, out):
     total_estimate = sum(e.estimate for e in entries)
     done_estimate = 0.0
     interrupted = False
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    interrupt_on_sigterm()
     with tempfile.TemporaryDirectory(prefix="greenbench-") as tmp:
         for k, entry in enumerate(entries, 1):
             elapsed = time.monotonic() - start
@@ -314,9 +407,104 @@ def scaling_context(workers, cpus):
     return {"scaling_workers": list(workers), "oversubscribed_workers": [w for w in workers if w > cpus]}
 
 
+def entries_for(profile, paths, budget, only, workers):
+    """The chosen entries of a profile for the programs at paths, the scaling entries at
+    `workers` workers."""
+    built = os.access(paths.timing, os.X_OK)
+    return catalogue.select(catalogue.entries(profile, paths, catalogue.usable_cpus(), budget,
+                                              has_echo=not built or os.access(paths.echo, os.X_OK),
+                                              has_go=not built or os.access(paths.go_peer, os.X_OK),
+                                              workers=workers), only)
+
+
+def default_out(suffix=""):
+    return os.path.join(ROOT, "results", f"{platform.node()}-{datetime.datetime.now():%Y%m%d-%H%M%S}{suffix}.json")
+
+
+def ab_commit(args):
+    """The commit --ab names (exit 2 when it names none)."""
+    try:
+        return ab.resolve(ROOT, args.ab)
+    except ab.AbError as e:
+        die(f"--ab: {e}")
+
+
+def run_ab(args, chosen, paths, budget, workers):
+    """bench_all --ab: the paired run (ab.py); its exit status."""
+    paired = [e for e in chosen if e.kind in ab.TARGETS]
+    left_out = [e.name for e in chosen if e.kind not in ab.TARGETS]
+    if left_out:
+        print(f"bench_all: --ab leaves out {len(left_out)} entries of the Go and Python peers and the "
+              f"echo servers (they run all their repetitions in one process): {', '.join(left_out[:3])}"
+              + (", ..." if len(left_out) > 3 else ""), file=sys.stderr)
+    if not paired:
+        die("--ab: none of the chosen entries is a C++ program's (timing, probe, instructions)")
+    commit = ab_commit(args)
+    out = args.out or default_out("-ab")
+    base_out = re.sub(r"(\.json)?$", "-base.json", out, count=1)
+    docs = {}
+    contexts = {}
+    warnings = []
+    start = time.monotonic()
+    interrupt_on_sigterm()
+    try:
+        with ab.base_tree(ROOT, commit, keep=args.keep_base) as tree:
+            print(f"bench_all: building the base, {args.ab} ({commit[:12]}), in {tree}", file=sys.stderr, flush=True)
+            with open(os.path.join(os.path.dirname(tree), f"{commit[:12]}-build.log"), "w") as log:
+                ab.build(tree, {e.kind for e in paired}, os.cpu_count() or 1, log)
+            base_paths = catalogue.Paths(tree)
+            base_entries = {e.name: e for e in entries_for(args.profile, base_paths, budget, args.only, workers)}
+            for side, side_paths, root in (("base", base_paths, tree), ("candidate", paths, ROOT)):
+                ctx = machine.machine_context(args.profile, build_info(side_paths), root)
+                ctx["ab"] = {"side": side, "base_commit": commit, "base_rev": args.ab}
+                ctx["warnings"] += machine.warnings(ctx)
+                contexts[side] = ctx
+                docs[side] = {"context": {"greenbench": ctx}, "benchmarks": []}
+            with tempfile.TemporaryDirectory(prefix="greenbench-ab-") as tmp:
+                for k, entry in enumerate(paired, 1):
+                    print(f"[{k}/{len(paired)}] {entry.name}  (A/B, elapsed {clock(time.monotonic() - start)})",
+                          file=sys.stderr, flush=True)
+                    sides = {"base": base_entries.get(entry.name), "candidate": entry}
+                    try:
+                        if sides["base"] is None:
+                            raise Failure("the base has no such entry")
+                        measured = ab.measure_pairs(sides, entry.reps,
+                                                    lambda e, rep: measure_repetition(e, rep, tmp))
+                        for side in ab.SIDES:
+                            results.merge_child(docs[side], results.concat_repetitions(measured[side]), entry.name)
+                    except (Skip, Failure, results.ResultsError) as f:
+                        warnings.append(f"{entry.name} failed: {str(f).splitlines()[0]}")
+                        print(f"    FAILED: {f}", file=sys.stderr)
+                        continue
+                    for side, path in (("base", base_out), ("candidate", out)):
+                        results.write_atomic(results.sort_entries(results.add_aggregates(docs[side])), path)
+    except ab.AbError as e:
+        print(f"bench_all: --ab: {e}", file=sys.stderr)
+        return 4
+    except KeyboardInterrupt:
+        print("bench_all: interrupted; keeping every finished entry", file=sys.stderr)
+        return 130
+    for side, path in (("base", base_out), ("candidate", out)):
+        contexts[side]["warnings"] += warnings
+        results.write_atomic(results.sort_entries(results.add_aggregates(docs[side])), path)
+    rules = comparison.Rules(threshold=args.threshold, instructions_threshold=args.instructions_threshold,
+                             alpha=args.alpha)
+    verdicts = ab.judge(docs["base"], docs["candidate"], rules,
+                        f"{args.ab} ({commit[:12]})", f"this tree ({contexts['candidate'].get('git_commit', '?')[:12]})")
+    verdicts.notes += warnings
+    print(comparison.render(verdicts, args.format, tool="bench_all --ab"))
+    print(f"bench_all: {clock(time.monotonic() - start)}; base {base_out}, candidate {out}", file=sys.stderr)
+    status = verdicts.status()
+    if status == comparison.EXIT_OK and warnings:
+        return 4
+    return status
+
+
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
-    paths = catalogue.Paths(ROOT)
+    paths = catalogue.Paths(ROOT, args.build_dir and os.path.abspath(args.build_dir))
+    if args.ab and not args.list:
+        ab_commit(args)  # a bad REV fails before a build
     if not args.no_build and not args.list:
         build()
     built = os.access(paths.timing, os.X_OK)
@@ -326,15 +514,14 @@ def main(argv=None):
     # Before a build, --list shows what a run (which builds everything) would make.
     cpus = catalogue.usable_cpus()
     workers = args.workers or catalogue.scaling_worker_counts(cpus)
-    entries = catalogue.entries(args.profile, paths, cpus, budget,
-                                has_echo=not built or os.access(paths.echo, os.X_OK),
-                                has_go=not built or os.access(paths.go_peer, os.X_OK), workers=workers)
-    chosen = catalogue.select(entries, args.only)
+    chosen = entries_for(args.profile, paths, budget, args.only, workers)
     if not chosen:
         die(f"no entry matches {' or '.join(args.only)}; see --list")
     if args.list:
         print("\n".join(e.name for e in chosen))
         return 0
+    if args.ab:
+        return run_ab(args, chosen, paths, budget, workers)
 
     ctx = machine.machine_context(args.profile, build_info(paths), ROOT)
     ctx["max_count_budget_bytes"] = budget
@@ -350,8 +537,7 @@ def main(argv=None):
     for w in ctx["warnings"]:
         print(f"bench_all: warning: {w}", file=sys.stderr)
 
-    out = args.out or os.path.join(
-        ROOT, "results", f"{platform.node()}-{datetime.datetime.now():%Y%m%d-%H%M%S}.json")
+    out = args.out or default_out()
     doc, failures, interrupted = run_entries(chosen, ctx, out)
 
     print(f"\n{'entry':<64} {'figure':>16} {'median':>14} {'cv':>7}  limit")

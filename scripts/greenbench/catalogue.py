@@ -1,5 +1,5 @@
 """The suite's catalogue: every entry bench_all runs, its name and the command lines that
-measure it, for each profile (quick, full).
+measure it, for each profile (quick, ci, full).
 
 The names of the C++ programs' entries are computed here, as those programs compute
 them (benchmarks/tasks/runtime_set.h: the runtimes and worker counts), from the sizes of
@@ -33,7 +33,9 @@ MIN_REPS = 3
 # stack_depth.h); max_count up to `max_count_cap` tasks or `max_count_seconds`; M:N
 # runtimes' probes at the worker counts `probe_workers` (None: all the suite's).
 # `skip`: globs of entries the profile leaves out (`skip_on_several_cpus`: only where
-# there is more than one CPU); report names the claims a quick run leaves unjudged.
+# there is more than one CPU); `keep_only`: globs of the only entries it keeps;
+# `instructions`: globs of the timing entries whose instructions it counts
+# (instruction_sources); report names the claims a quick run leaves unjudged.
 #
 # quick (3 minutes on 2 cores is the goal; the README says what was measured) keeps every
 # workload, every runtime a claim reads (std_thread, fiber, go) and each other peer at its
@@ -124,12 +126,14 @@ MAX_WORKERS = 1024  # runtime_set.cpp's kMaxWorkers
 
 @dataclass(frozen=True)
 class Paths:
-    """Where the programs are, for a source tree and its release build."""
+    """Where the programs are, for a source tree and its release build (or another build
+    of it: build_dir)."""
     root: str
+    build_dir: str = None
 
     @property
     def build(self):
-        return os.path.join(self.root, "build", "release")
+        return self.build_dir or os.path.join(self.root, "build", "release")
 
     @property
     def timing(self):
@@ -158,7 +162,10 @@ class Entry:
 
     kind "timing": `reps` runs of argv, each with --benchmark_out=FILE added;
     kind "probe": `reps` runs of argv + --rep K --reps R, each printing a document;
-    kind "peer": one run of argv + [out_flag, FILE], which measures every repetition.
+    kind "peer": one run of argv + [out_flag, FILE], which measures every repetition;
+    kind "instructions": `reps` runs of argv (greenbench_timing running `source` for a
+    fixed count of iterations) under CALLGRIND + --callgrind-out-file=FILE, with
+    --benchmark_out=FILE; bench_all divides the instructions counted by the operations.
     """
     name: str
     kind: str
@@ -169,6 +176,7 @@ class Entry:
     guard_bytes: int = None   # kill the child past this resident size (runaway guard)
     out_flag: str = field(default="-out")
     runs: tuple = ()          # the run names its child writes, where not just `name`
+    source: str = ""          # kind "instructions": the timing entry whose instructions count
     cpuset: int = 0           # 0: the child runs on every CPU bench_all may use; K: on the
                               # first K of them, and cpuset:K is added to the names it writes
 
@@ -176,6 +184,42 @@ class Entry:
     def run_names(self):
         """The runs this entry's child must write, and nothing else."""
         return self.runs or (self.name,)
+
+
+# ci (5 minutes on 2 cores at most, for a regression gate; bench_all --ab runs it twice,
+# base and candidate in alternation): quick's settings, but only our runtime's quick
+# timing entries (creation, switches, skynet at n:10000, not the sizes where first touches
+# of fresh memory dominate), its memory probe, and the instruction counts
+# (instruction_sources: all of ours, and Boost.Fiber's yield as a reference; Boost.Fiber's
+# others take 15-45 s each under valgrind here), whose 1% threshold holds on any machine.
+# 10 repetitions: bench_all --ab's signed-rank test over 10 pairs reaches p <= 0.01 only
+# when at least 9 pairs agree, which keeps an A/A run's false alarms rare across a dozen
+# figures. No peer otherwise: their code does not change between two commits of this tree.
+PROFILES["ci"] = {**PROFILES["quick"], "reps": 10, "echo_conns": [], "echo_rates": [], "skip": PROFILES["quick"]["skip"] + ["*/cpuset:1/*"],
+                  "keep_only": ["create/fiber/*/n:10000", "switch/fiber/*", "skynet/fiber/*/n:10000",
+                                "memory/fiber/workers:1/n:10000", "*/measure:instructions"],
+                  "instructions": ["*/fiber/*", "switch/boost_fiber/*/via:yield/*"]}
+
+# Instruction counts (callgrind): single-threaded entries of the user-space runtimes, one
+# worker each, every switch a user-space one. Valgrind runs one thread at a time and counts
+# user space only, so OS threads' entries are left out: their cost is in the kernel.
+INSTRUCTION_RUNTIMES = ("fiber/workers:1", "boost_fiber/sched:round_robin/workers:1/alloc:pooled")
+INSTRUCTION_COUNTERS = {"create": ("instructions_per_task", "tasks"),
+                        "switch": ("instructions_per_switch", "switches"),
+                        "skynet": ("instructions_per_task", "tasks")}
+INSTRUCTION_REPS = 3        # deterministic counts: the repetitions show that they agree
+INSTRUCTION_ITERATIONS = 1  # per process, exactly (greenbench_timing --iterations)
+INSTRUCTIONS_SUFFIX = "/measure:instructions"
+
+
+def instruction_sources():
+    """The timing entries whose instructions are counted, in run order."""
+    names = []
+    for rt in INSTRUCTION_RUNTIMES:
+        names += [f"create/{rt}/mode:{m}/n:{FIBER_CREATE_N[0]}" for m in ("sequential", "batch")]
+        names += [f"switch/{rt}/via:{via}/cpus:1" for via in ("yield", "handoff")]
+        names += [f"skynet/{rt}/via:{via}/n:{FIBER_SKYNET_N[0]}" for via in SKYNET_VIAS]
+    return names
 
 
 def worker_counts(cpus):
@@ -303,6 +347,18 @@ def _timing(paths, name, prof, workers):
     # Google Benchmark first grows the iteration count up to min_time in each process.
     return Entry(name, "timing", argv, prof["reps"], timeout=600,
                  estimate=prof["reps"] * (max(prof["min_time"], 0.3) * 2.5 + 0.2))
+
+
+# What runs an "instructions" entry's argv: callgrind, instrumenting only the measured
+# parts (benchmarks/workloads/timing_support.h's MeasuredPart turns it on and off).
+CALLGRIND = ["valgrind", "--tool=callgrind", "--instr-atstart=no", "--quiet"]
+
+
+def _instructions(paths, source):
+    argv = [paths.timing, f"--benchmark_filter=^{re.escape(source)}$", "--benchmark_repetitions=1",
+            f"--iterations={INSTRUCTION_ITERATIONS}"]
+    return Entry(source + INSTRUCTIONS_SUFFIX, "instructions", argv, INSTRUCTION_REPS, timeout=600,
+                 estimate=INSTRUCTION_REPS * 4.0, source=source)
 
 
 def _probe(paths, name, args, reps, timeout, guard=None):
@@ -471,7 +527,10 @@ def entries(profile, paths, cpus, budget, has_echo=True, has_go=True, workers=No
     if cpus > 1:
         out += [_on_one_cpu(e) for e in out if matches(e.name, CPUSET_1_ROWS)]
     skip = prof["skip"] + (prof["skip_on_several_cpus"] if cpus > 1 else [])
-    return [e for e in out if not matches(e.name, skip)]
+    kept = [e for e in out if not matches(e.name, skip)]
+    kept += [_instructions(paths, source) for source in instruction_sources()
+             if matches(source, prof.get("instructions", []))]
+    return [e for e in kept if matches(e.name, prof["keep_only"])] if "keep_only" in prof else kept
 
 
 def matches(name, globs):

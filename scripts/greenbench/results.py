@@ -37,8 +37,9 @@ ENTRY_KEYS = frozenset({
     "error_message", "big_o", "rms", "complexity", "allocs_per_iter", "max_bytes_used",
 })
 
-# The Direction paragraph of the format doc: `ns`, `ms` or `bytes` as a word of the name
-# (`ns_per_task`, `server_cpu_ns_per_request`, `bytes_per_task`) or `seconds` is a cost,
+# The Direction paragraph of the format doc: `ns`, `ms`, `bytes` or `instructions` as a
+# word of the name (`ns_per_task`, `server_cpu_ns_per_request`, `bytes_per_task`,
+# `instructions_per_switch`) or `seconds` is a cost,
 # lower-is-better; the named ones below are higher-is-better, or facts whatever their name.
 HIGHER_IS_BETTER = frozenset({"max_tasks", "tasks_in_8GiB", "speedup", "requests_per_second",
                               "max_conns", "largest_stack_bytes", "ticks", "hog_work_per_second",
@@ -51,7 +52,7 @@ FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "messages"
                            "peak_live_tasks", "stacks_peak_in_use", "stacks_mapped",
                            "stack_allocations", "stacks_decommitted", "unguarded_stacks", "steals",
                            "stack_guard"})
-_LOWER_IS_BETTER = re.compile(r"(^|_)(ns|us|ms|bytes)(_|$)|^seconds$|_(switches|faults)_per_op$|^ticks_missed$")
+_LOWER_IS_BETTER = re.compile(r"(^|_)(ns|us|ms|bytes|instructions)(_|$)|^seconds$|_(switches|faults)_per_op$|^ticks_missed$")
 
 # Runtime ids in the order of the format doc's table, with the parameters each takes.
 # A name lists runtime parameters first; the first parameter that is not one of its
@@ -137,6 +138,18 @@ def counter_direction(name):
     if name not in FACT_COUNTERS and _LOWER_IS_BETTER.search(name):
         return "lower"
     return None
+
+
+def is_kernel_count(name):
+    """True for the kernel's count of events per operation (voluntary_switches_per_op,
+    minor_faults_per_op...): lower is better, but a busy machine moves them too."""
+    return re.search(r"_(switches|faults)_per_op$", name) is not None
+
+
+def is_instruction_count(name):
+    """True for a count of instructions (`instructions_per_task`...): deterministic under
+    callgrind, so judged with a tight threshold rather than a timing's noise model."""
+    return name.split("_")[0] == "instructions"
 
 
 def is_fact(name):

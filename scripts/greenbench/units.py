@@ -1,7 +1,8 @@
 """Units of greenbench's counters, and how their values are written for people.
 
 The unit is read from the counter's name, as the format doc's naming promises (`ns`,
-`us`, `ms` or `bytes` as a word of the name, seconds, counts, speedup, *_per_second rates). Invariant: the report and compare write
+`us`, `ms`, `bytes` or `instructions` as a word of the name, seconds, counts, speedup,
+*_per_second rates). Invariant: the report and compare write
 every value through format_quantity() and every ratio through format_ratio(), so one
 figure reads the same everywhere; values keep three significant digits.
 """
@@ -19,10 +20,10 @@ _COUNTS = frozenset({"max_tasks", "tasks_in_8GiB", "tasks", "tasks_alive", "swit
 
 
 def unit_of(counter):
-    """'ns', 'us', 'ms', 's', 'bytes', 'count', '/s' (a rate), 'x' (a ratio) or '' (unknown) for a
-    counter name."""
+    """'ns', 'us', 'ms', 's', 'bytes', 'instructions', 'count', '/s' (a rate), 'x' (a ratio) or
+    '' (unknown) for a counter name."""
     words = counter.split("_")
-    for unit in ("ns", "us", "ms", "bytes"):
+    for unit in ("ns", "us", "ms", "bytes", "instructions"):
         if unit in words:
             return unit
     if counter == "seconds":
@@ -55,7 +56,7 @@ def _scaled(value, steps):
 
 def format_quantity(value, unit):
     """A value of the given unit for people: '15.2 µs', '8.00 MiB', '32,749', '52,512/s',
-    '×2.5'."""
+    '×2.5', '1,204.5 instr'."""
     if value is None:
         return "—"
     if math.isnan(value):
@@ -69,6 +70,8 @@ def format_quantity(value, unit):
         return _scaled(value, _BYTE_STEPS)
     if unit == "count":
         return f"{value:,.0f}"
+    if unit == "instructions":  # per operation, where a 1% change is news: one decimal
+        return f"{value:,.1f} instr"
     if unit == "/s":
         return f"{value:,.0f}/s"
     if unit == "x":

@@ -1,15 +1,19 @@
-"""The Mann-Whitney U test, one-sided, for "are these repetitions larger than those?".
+"""Rank tests, one-sided: the Mann-Whitney U test for "are these repetitions larger than
+those?" (two independent runs), and the Wilcoxon signed-rank test for "are these paired
+differences positive?" (an A/B run's base and candidate, measured in alternation).
 
-compare uses it so that a median which moved beyond the noise threshold counts as
-worse only when the repetitions agree. Invariant: p_larger() returns a probability in
-(0, 1]: exact (from the count of orderings) for small samples without ties, else the
-normal approximation with tie and continuity corrections.
+compare uses the U test so that a median which moved beyond the noise threshold counts
+as worse only when the repetitions agree; bench_all --ab uses the signed-rank test on
+the pairs. Invariant: p_larger() and p_positive() return a probability in (0, 1]: exact
+(from the count of orderings or of sign patterns) for small samples without ties, else
+the normal approximation with tie and continuity corrections.
 """
 
 import functools
 import math
 
 _EXACT_MAX_TOTAL = 40  # exact counts up to 40 values in all: C(40, 20) orderings is cheap
+_EXACT_MAX_PAIRS = 30  # exact signed-rank counts up to 30 pairs: sums reach 465
 
 
 def u_statistic(a, b):
@@ -50,4 +54,52 @@ def p_larger(a, b):
     if variance <= 0.0:
         return 1.0
     z = (u - m * n / 2.0 - 0.5) / math.sqrt(variance)
+    return 0.5 * math.erfc(z / math.sqrt(2.0))
+
+
+def _ranks(values):
+    """Ranks 1..n of values, ties sharing their mean rank."""
+    order = sorted(range(len(values)), key=lambda i: values[i])
+    ranks = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2.0 + 1.0
+        i = j + 1
+    return ranks
+
+
+@functools.lru_cache(maxsize=None)
+def _signed_rank_counts(n):
+    """counts[w]: how many of the 2^n sign patterns of ranks 1..n give W+ = w."""
+    counts = [1]
+    for rank in range(1, n + 1):
+        grown = counts + [0] * rank
+        for w, c in enumerate(counts):
+            grown[w + rank] += c
+        counts = grown
+    return tuple(counts)
+
+
+def p_positive(differences):
+    """One-sided p-value of the hypothesis that paired differences tend to be positive:
+    the chance of a signed-rank sum W+ at least this large were each difference's sign a
+    coin toss. Zero differences are dropped (Wilcoxon's rule); none left gives 1."""
+    nonzero = [d for d in differences if d != 0]
+    n = len(nonzero)
+    if n == 0:
+        return 1.0
+    ranks = _ranks([abs(d) for d in nonzero])
+    w_plus = sum(r for r, d in zip(ranks, nonzero) if d > 0)
+    if all(r == int(r) for r in ranks) and len(set(ranks)) == n and n <= _EXACT_MAX_PAIRS:
+        counts = _signed_rank_counts(n)
+        return sum(counts[int(w_plus):]) / 2.0 ** n
+    ties = [ranks.count(r) for r in set(ranks)]
+    variance = n * (n + 1) * (2 * n + 1) / 24.0 - sum(t ** 3 - t for t in ties) / 48.0
+    if variance <= 0.0:
+        return 1.0
+    z = (w_plus - n * (n + 1) / 4.0 - 0.5) / math.sqrt(variance)
     return 0.5 * math.erfc(z / math.sqrt(2.0))

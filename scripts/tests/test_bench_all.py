@@ -1,8 +1,10 @@
 """Tests of greenbench.bench_all's run loop with stand-in measurement programs: a probe's
 repetitions become one run in the results file, an entry that cannot run here (exit 3)
 is skipped and one that fails (exit 1) is counted, both with a warning, and the file
-keeps every finished entry; the headline figure of an open-loop echo run is its p99;
-and, where the release build exists, a real run of scaling entries (--workers)."""
+keeps every finished entry; the headline figure of an open-loop echo run is its p99; an
+instruction entry divides callgrind's total by the operations of its one timing
+repetition, and keeps the facts but not the timings; and, where the release build exists, a real run
+of scaling entries (--workers)."""
 
 import contextlib
 import io
@@ -73,6 +75,30 @@ class RunEntriesTest(support.ScratchTestCase):
         cpus = {e["name"]: e["cpus"] for e in doc["benchmarks"] if e["run_type"] == "iteration"}
         self.assertEqual(cpus, {name: len(bench_all.child_cpus(0)),
                                 "create/std_thread/cpuset:1/mode:sequential/n:10": 1})
+
+    def test_instruction_entry_divides_the_count_by_the_operations(self):
+        counts = self.write("callgrind.out", "version: 1\ncreator: callgrind-3.19.0\nevents: Ir\n"
+                                             "summary: 0\nfn=(1) main\n0 5\ntotals: 14541055\n")
+        self.assertEqual(bench_all.callgrind_total(counts), 14541055)
+        with self.assertRaises(bench_all.Failure):
+            bench_all.callgrind_total(self.write("other.out", "events: Dr\ntotals: 5\n"))
+        source = "switch/fiber/workers:1/via:yield/cpus:1"
+        entry = catalogue.Entry(source + catalogue.INSTRUCTIONS_SUFFIX, "instructions", [], 3, 60, 1.0,
+                                source=source)
+        timing = {"context": {"host_name": "h"}, "benchmarks": [{
+            "name": source, "run_name": source, "run_type": "iteration", "repetitions": 1,
+            "repetition_index": 0, "threads": 1, "iterations": 2, "real_time": 100.0, "cpu_time": 70.0,
+            "time_unit": "ms", "ns_per_switch": 2008.7, "switches": 50000.0, "minor_faults_per_op": 0.0003}]}
+        doc = bench_all.instruction_entry(timing, 14541055, entry)
+        [counted] = doc["benchmarks"]
+        self.assertEqual((counted["name"], counted["run_name"], counted["label"]), (entry.name, entry.name, "callgrind"))
+        self.assertAlmostEqual(counted["instructions_per_switch"], 145.41055)
+        self.assertEqual(counted["switches"], 50000.0)
+        self.assertNotIn("ns_per_switch", counted)
+        self.assertNotIn("minor_faults_per_op", counted)
+        timing["benchmarks"][0]["error_occurred"] = True
+        with self.assertRaises(bench_all.Failure):
+            bench_all.instruction_entry(timing, 14541055, entry)
 
     def test_parse_bytes(self):
         self.assertEqual(bench_all.parse_bytes("4GiB"), 4 << 30)

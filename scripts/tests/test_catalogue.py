@@ -3,6 +3,7 @@ for each profile; and, where the build's programs are given (ctest passes their 
 GREENBENCH_TIMING and GREENBENCH_PROBE), that the names computed here are theirs."""
 
 import os
+import re
 import subprocess
 import unittest
 
@@ -153,6 +154,26 @@ class CatalogueTest(unittest.TestCase):
                      "switch/fiber/workers:2/via:handoff/cpus:2", "skynet/fiber/workers:2/via:join/n:1000000"):
             self.assertTrue(name in quick, name)
         self.assertFalse([n for n in quick if n.startswith("echo") or "/go/" in n])
+
+    def test_ci_counts_instructions_of_timing_entries_and_keeps_our_quick_timings(self):
+        ci = by_name(catalogue.entries("ci", PATHS, 2, BUDGET))
+        timing = set(catalogue.timing_names(2))
+        counted = [e for e in ci.values() if e.kind == "instructions"]
+        self.assertEqual(len(counted), 7)
+        for e in counted:
+            self.assertIn(e.source, timing)
+            self.assertEqual(e.name, e.source + "/measure:instructions")
+            self.assertIn("--iterations=1", e.argv)
+            self.assertIn(f"--benchmark_filter=^{re.escape(e.source)}$", e.argv)
+            self.assertRegex(e.source, r"/(fiber/workers:1|boost_fiber/sched:round_robin/workers:1/alloc:pooled)/")
+        self.assertIn("switch/boost_fiber/sched:round_robin/workers:1/alloc:pooled/via:yield/cpus:1/measure:instructions", ci)
+        timings = {n for n, e in ci.items() if e.kind == "timing"}
+        self.assertTrue(all(n.split("/")[1] == "fiber" and "n:1000000" not in n and "n:100000" not in n
+                            for n in timings), timings)
+        self.assertIn("switch/fiber/workers:1/via:yield/cpus:1", timings)
+        self.assertTrue(all(ci[n].reps == 10 for n in timings))
+        self.assertEqual({e.kind for e in ci.values()}, {"timing", "probe", "instructions"})
+        self.assertFalse([e for e in catalogue.entries("quick", PATHS, 2, BUDGET) if e.kind == "instructions"])
 
     def test_skynet_at_1m_stays_on_one_cpu(self):
         several = {e.name for e in catalogue.entries("quick", PATHS, 2, BUDGET)}

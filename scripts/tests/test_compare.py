@@ -1,7 +1,8 @@
 """Tests of scripts/compare run as CI runs it: two runs of one build pass, an injected
 2x slowdown fails (an echo server's halved requests/s too, not its doubled one), noise
-and changed facts are reported without failing, and bad input or flags exit 2 with a
-message."""
+and changed facts are reported without failing, instruction counts are held to 1%,
+files with no run in common exit 3, the markdown, json and --changes-only outputs say
+the same verdicts, and bad input or flags exit 2 with a message."""
 
 import json
 import os
@@ -162,6 +163,65 @@ class CompareCraftedTest(support.ScratchTestCase):
         self.assertEqual(run.returncode, 1, run.stdout)
         self.assertEqual(verdict_lines(run.stdout, "worse"), {(run_name, "server_cpu_ns_per_request")})
 
+    def test_instruction_counts_are_held_to_one_percent(self):
+        run_name = "switch/fiber/workers:1/via:yield/cpus:1/measure:instructions"
+        base = {run_name: [{"instructions_per_switch": 200.0, "switches": 100000}] * 3}
+        up_1_5 = {run_name: [{"instructions_per_switch": 203.0, "switches": 100000}] * 3}
+        up_0_5 = {run_name: [{"instructions_per_switch": 201.0, "switches": 100000}] * 3}
+        run = self.compare(base, up_1_5)
+        self.assertEqual(run.returncode, 1, run.stdout)
+        self.assertEqual(verdict_lines(run.stdout, "worse"), {(run_name, "instructions_per_switch")})
+        self.assertIn("200.0 instr → 203.0 instr  +1.5%  (limit ±1.0%)", run.stdout)
+        self.assertEqual(self.compare(base, up_0_5).returncode, 0)
+        self.assertEqual(self.compare(base, up_1_5, "--instructions-threshold", "2").returncode, 0)
+        # A timing that moved 1.5% is within the timing threshold.
+        timing = {run_name: [{"ns_per_switch": 200.0}] * 3}
+        self.assertEqual(self.compare(timing, {run_name: [{"ns_per_switch": 203.0}] * 3}).returncode, 0)
+
+    def test_no_run_in_common_exits_3(self):
+        base = {"create/fiber/workers:1/mode:batch/n:1000": [{"ns_per_task": 100}] * 3}
+        renamed = {"create/fiber/workers:1/mode:batch/n:2000": [{"ns_per_task": 100}] * 3}
+        run = self.compare(base, renamed, "--format", "github")
+        self.assertEqual(run.returncode, 3, run.stdout)
+        self.assertIn("compare: note: no run is in both files", run.stdout)
+        self.assertIn("::error title=greenbench: nothing compared::", run.stdout)
+        self.assertTrue(run.stdout.splitlines()[-1].endswith("NOTHING COMPARED: no run is in both"))
+        only = support.run_script("compare", support.fixture("run_a.json"), support.fixture("run_b.json"),
+                                  "--only", "nothing/*")
+        self.assertEqual(only.returncode, 3, only.stdout)
+        self.assertIn("no run is in both files and matches --only", only.stdout)
+
+    def test_markdown_json_and_changes_only_say_the_same(self):
+        a, slow = support.fixture("run_a.json"), support.fixture("run_slow.json")
+        text = support.run_script("compare", a, slow, "--changes-only")
+        self.assertEqual(text.returncode, 1)
+        self.assertEqual(verdict_lines(text.stdout, "same"), set())
+        self.assertEqual(verdict_lines(text.stdout, "worse"), {(name, "ns_per_task") for name in SLOWED})
+        full = support.run_script("compare", a, slow)
+        self.assertEqual(text.stdout.splitlines()[-1], full.stdout.splitlines()[-1])
+
+        data = support.run_script("compare", a, slow, "--format", "json")
+        self.assertEqual(data.returncode, 1, data.stderr)
+        doc = json.loads(data.stdout)
+        self.assertEqual(doc["status"], 1)
+        worse = {(c["run_name"], c["counter"]) for c in doc["changes"] if c["verdict"] == "worse"}
+        self.assertEqual(worse, {(name, "ns_per_task") for name in SLOWED})
+        self.assertEqual(doc["counts"]["figures"]["worse"], 2)
+        one = next(c for c in doc["changes"] if c["run_name"] == SLOWED[0] and c["counter"] == "ns_per_task")
+        self.assertEqual((one["test"], len(one["base_values"])), ("U test", 5))
+        self.assertAlmostEqual(one["p"], 0.00397, places=5)
+        changed = json.loads(support.run_script("compare", a, slow, "--format", "json",
+                                                "--changes-only").stdout)
+        self.assertTrue(all(c["verdict"] not in ("same", "info") for c in changed["changes"]))
+
+        md = support.run_script("compare", a, slow, "--format", "markdown", "--changes-only")
+        self.assertEqual(md.returncode, 1)
+        self.assertTrue(md.stdout.startswith("### greenbench compare: FAILED: 2 figure(s) worse"))
+        rows = support.markdown_table(md.stdout, md.stdout.splitlines()[2])
+        self.assertEqual([(r["verdict"], r["counter"]) for r in rows[:2]], [("**worse**", "`ns_per_task`")] * 2)
+        self.assertEqual({r["run"].strip("`") for r in rows[:2]}, set(SLOWED))
+        self.assertNotIn("same", {r["verdict"] for r in rows})
+
     def test_bad_and_foreign_json_exit_2(self):
         good = support.fixture("run_a.json")
         cut = self.write("cut.json", '{"context": {"host_name": "alpha"}, "benchmarks": [')
@@ -178,7 +238,8 @@ class CompareCraftedTest(support.ScratchTestCase):
     def test_bad_flags_exit_2(self):
         good = support.fixture("run_a.json")
         for flags in ((), (good,), (good, good, "--threshold", "-5"), (good, good, "--format", "xml"),
-                      (good, good, "--alpha", "zero")):
+                      (good, good, "--alpha", "zero"), (good, good, "--instructions-threshold", "x"),
+                      (good, good, "--changes-only=yes")):
             self.assertEqual(support.run_script("compare", *flags).returncode, 2, flags)
 
 

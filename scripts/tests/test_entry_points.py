@@ -91,8 +91,9 @@ class BrokenPipeTest(support.ScratchTestCase):
 class BenchAllBeforeBuildTest(support.ScratchTestCase):
     def test_list_needs_no_build(self):
         scripts = copy_of_scripts(self.tmp)
+        # cwd: python3 -m would import the package of the working folder first.
         run = subprocess.run([os.path.join(scripts, "bench_all"), "--list", "--only", "switch/go/*"],
-                             capture_output=True, text=True, timeout=300)
+                             capture_output=True, text=True, timeout=300, cwd=self.tmp)
         self.assertEqual(run.returncode, 0, run.stderr)
         self.assertEqual(run.stdout.split(), ["switch/go/procs:1/via:yield/cpus:1",
                                               "switch/go/procs:1/via:handoff/cpus:1",

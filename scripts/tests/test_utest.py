@@ -1,10 +1,11 @@
-"""Tests of greenbench/utest.py against p-values counted by hand."""
+"""Tests of greenbench/utest.py against p-values counted by hand: the U test and the
+signed-rank test."""
 
 import math
 import unittest
 
 import support  # noqa: F401  (puts scripts/ on the path)
-from greenbench.utest import _u_counts, p_larger, u_statistic
+from greenbench.utest import _signed_rank_counts, _u_counts, p_larger, p_positive, u_statistic
 
 
 class MannWhitneyTest(unittest.TestCase):
@@ -33,6 +34,30 @@ class MannWhitneyTest(unittest.TestCase):
     def test_large_samples(self):
         self.assertLess(p_larger(list(range(30)), [x + 20 for x in range(30)]), 1e-4)
         self.assertGreater(p_larger(list(range(30)), [x + 0.5 for x in range(30)]), 0.3)
+
+
+class SignedRankTest(unittest.TestCase):
+    def test_all_positive(self):
+        self.assertEqual(p_positive([0.1, 0.2, 0.3, 0.4, 0.5]), 1 / 32)  # 1 sign pattern of 2^5
+        self.assertEqual(p_positive([-0.1, -0.2, -0.3, -0.4, -0.5]), 1.0)
+
+    def test_exact_distribution(self):
+        # W+ of ranks 1..4: the subsets of {1, 2, 3, 4} by their sum.
+        self.assertEqual(_signed_rank_counts(4), (1, 1, 1, 2, 2, 2, 2, 2, 1, 1, 1))
+        self.assertEqual(sum(_signed_rank_counts(12)), 2 ** 12)
+
+    def test_one_negative(self):
+        # The smallest difference negative: W+ = 14 of 15; patterns with W+ >= 14: 2.
+        self.assertEqual(p_positive([-0.1, 0.2, 0.3, 0.4, 0.5]), 2 / 32)
+
+    def test_zeros_are_dropped(self):
+        self.assertEqual(p_positive([0, 0, 0.1, 0.2, 0.3, 0.4, 0.5]), 1 / 32)
+        self.assertEqual(p_positive([0, 0, 0]), 1.0)
+
+    def test_ties_and_many_pairs_use_the_normal_approximation(self):
+        self.assertLess(p_positive([0.01] * 12), 0.01)
+        self.assertGreater(p_positive([0.01, -0.01] * 6), 0.3)
+        self.assertLess(p_positive([0.001 * k for k in range(1, 41)]), 1e-6)
 
 
 if __name__ == "__main__":
