@@ -37,8 +37,8 @@
 #include "harness/entry_name.h"
 #include "harness/program_exit.h"
 #include "harness/results_document.h"
-#include "tasks/runtime_set.h"
 #include "harness/system_limits.h"
+#include "tasks/runtime_set.h"
 #include "workloads/workload_after_burst.h"
 #include "workloads/workload_max_count.h"
 #include "workloads/workload_memory.h"
@@ -63,17 +63,17 @@ void check_size_possible([[maybe_unused]] const RT& rt, std::int64_t n, std::int
   if constexpr (RT::kind == TaskKind::os_thread) {
     const Headroom headroom = thread_headroom();
     if (headroom.tasks && n > *headroom.tasks) {
-      throw ImpossibleSize(entry + ": " + std::to_string(n) +
-                           " threads cannot be alive at once here; " + headroom.bound +
-                           " leaves room for about " + std::to_string(*headroom.tasks) + " more");
+      throw ImpossibleSize(entry + ": " + std::to_string(n) + " threads cannot be alive at once here; " +
+                           headroom.bound + " leaves room for about " + std::to_string(*headroom.tasks) +
+                           " more");
     }
   }
   const std::int64_t available = meminfo_bytes("MemAvailable");
   const std::int64_t page = ::sysconf(_SC_PAGESIZE);
   if (available > 0 && n > available / (page * pages_each)) {
     throw ImpossibleSize(entry + ": " + std::to_string(n) + " parked tasks need at least " +
-                         std::to_string(pages_each) + " stack page(s) each, " +
-                         "more than MemAvailable (" + std::to_string(available) + " bytes)");
+                         std::to_string(pages_each) + " stack page(s) each, " + "more than MemAvailable (" +
+                         std::to_string(available) + " bytes)");
   }
 }
 
@@ -128,8 +128,8 @@ IterationEntry memory_entry(const RT& rt, std::int64_t n, std::int64_t depth_kib
       {"kernel_stack_bytes_per_task",
        per_task(r.after.kernel.kernel_stack_bytes, r.before.kernel.kernel_stack_bytes)},
       {"kernel_bytes_per_task", per_task(r.after.kernel.bytes(), r.before.kernel.bytes())},
-      {"total_bytes_per_task", per_task(r.after.rss_bytes + r.after.kernel.bytes(),
-                                        r.before.rss_bytes + r.before.kernel.bytes())},
+      {"total_bytes_per_task",
+       per_task(r.after.rss_bytes + r.after.kernel.bytes(), r.before.rss_bytes + r.before.kernel.bytes())},
       {"tasks_alive", static_cast<double>(r.alive)},
   };
   return entry;
@@ -167,20 +167,18 @@ IterationEntry max_count_entry(const RT& rt, const MaxCountLimits& limits, Repet
   const std::string name = entry_name("max_count", rt.prefix());
   const MaxCountResult r = measure_max_count(rt, limits);
   if (r.left_alive != 0) {
-    throw std::runtime_error(name + ": " + std::to_string(r.left_alive) +
-                             " tasks still alive after release");
+    throw std::runtime_error(name + ": " + std::to_string(r.left_alive) + " tasks still alive after release");
   }
   if (r.memory_after > limits.budget_bytes) {
     // Checkpoints predict from the average cost; an allocator that grows in large blocks
     // (boost::pool doubles) can still step past the budget within one spawn.
-    warnings.push_back(
-        name + ": the final reading (" + std::to_string(r.memory_after) +
-        " bytes) is past the budget (" + std::to_string(limits.budget_bytes) +
-        "): the runtime's memory grew by more than a checkpoint's margin in one step");
+    warnings.push_back(name + ": the final reading (" + std::to_string(r.memory_after) +
+                       " bytes) is past the budget (" + std::to_string(limits.budget_bytes) +
+                       "): the runtime's memory grew by more than a checkpoint's margin in one step");
   }
-  const double per_task = r.tasks > 0 ? static_cast<double>(r.memory_after - r.memory_before) /
-                                            static_cast<double>(r.tasks)
-                                      : NAN;
+  const double per_task =
+      r.tasks > 0 ? static_cast<double>(r.memory_after - r.memory_before) / static_cast<double>(r.tasks)
+                  : NAN;
   IterationEntry entry;
   entry.name = name;
   entry.repetitions = rep.count;
@@ -215,16 +213,13 @@ int probe_main(int argc, char** argv) {
   bool show_build_info = false;
   bool list_runtimes = false;
   app.add_flag("--build-info", show_build_info, "print how this binary was built, as JSON");
-  app.add_flag("--list-runtimes", list_runtimes,
-               "print the runtime prefixes the suite measures here");
+  app.add_flag("--list-runtimes", list_runtimes, "print the runtime prefixes the suite measures here");
 
-  const CLI::Validator at_least_one =
-      CLI::Range(std::int64_t{1}, std::numeric_limits<std::int64_t>::max());
+  const CLI::Validator at_least_one = CLI::Range(std::int64_t{1}, std::numeric_limits<std::int64_t>::max());
   std::string runtime;
   Repetition rep;
   const auto add_common = [&](CLI::App* sub) {
-    sub->add_option("--runtime", runtime,
-                    "runtime prefix, e.g. fiber/workers:1 or pthread/stack:64KiB")
+    sub->add_option("--runtime", runtime, "runtime prefix, e.g. fiber/workers:1 or pthread/stack:64KiB")
         ->required();
     sub->add_option("--rep", rep.index, "this measurement's repetition_index")
         ->check(CLI::Range(0, std::numeric_limits<int>::max()));
@@ -237,7 +232,8 @@ int probe_main(int argc, char** argv) {
   add_common(memory);
   memory->add_option("--n", n, "tasks parked at once")->required()->check(at_least_one);
   std::int64_t depth_kib = 0;
-  memory->add_option("--depth-kib", depth_kib, "each task parks under this much stack in use, KiB (default 0)")
+  memory
+      ->add_option("--depth-kib", depth_kib, "each task parks under this much stack in use, KiB (default 0)")
       ->check(CLI::Range(std::int64_t{0}, kMaxDepthKiB));
 
   MaxCountLimits limits{std::int64_t{1} << 30, 10'000'000, 60.0};
@@ -245,8 +241,9 @@ int probe_main(int argc, char** argv) {
       app.add_subcommand("max_count", "parked tasks until a budget, cap, time or system limit");
   add_common(max_count);
   max_count
-      ->add_option("--budget-bytes", limits.budget_bytes,
-                   "stop before resident + kernel memory (page tables, kernel stacks) exceeds this (default 1 GiB)")
+      ->add_option(
+          "--budget-bytes", limits.budget_bytes,
+          "stop before resident + kernel memory (page tables, kernel stacks) exceeds this (default 1 GiB)")
       ->check(at_least_one);
   max_count->add_option("--cap", limits.cap, "stop at this many tasks (default 10,000,000)")
       ->check(at_least_one);
@@ -258,7 +255,9 @@ int probe_main(int argc, char** argv) {
   CLI::App* after_burst =
       app.add_subcommand("after_burst", "resident memory over time after a burst of N parked tasks");
   add_common(after_burst);
-  after_burst->add_option("--n", n, "tasks in the burst, all parked at once")->required()->check(at_least_one);
+  after_burst->add_option("--n", n, "tasks in the burst, all parked at once")
+      ->required()
+      ->check(at_least_one);
 
   return run_program("greenbench_probe", app, argc, argv, [&] {
     if (show_build_info) {
@@ -282,12 +281,11 @@ int probe_main(int argc, char** argv) {
     } else {
       const std::int64_t available = meminfo_bytes("MemAvailable");
       if (available > 0 && limits.budget_bytes > available) {
-        throw UsageError("--budget-bytes " + std::to_string(limits.budget_bytes) +
-                         " exceeds MemAvailable (" + std::to_string(available) +
+        throw UsageError("--budget-bytes " + std::to_string(limits.budget_bytes) + " exceeds MemAvailable (" +
+                         std::to_string(available) +
                          " bytes): the OOM killer, not the budget, would stop the run");
       }
-      entry = std::visit([&](const auto& rt) { return max_count_entry(rt, limits, rep, warnings); },
-                         any);
+      entry = std::visit([&](const auto& rt) { return max_count_entry(rt, limits, rep, warnings); }, any);
     }
     std::cout << results_document(results_context(argv[0], warnings), {entry});
     return 0;

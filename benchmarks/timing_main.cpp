@@ -69,7 +69,6 @@
 namespace greenbench {
 namespace {
 
-
 // The thread rows of a scaling entry: each OS-thread runtime restricted to W CPUs by
 // affinity, for every W of `workers` that this machine has CPUs for.
 template <class Visit>
@@ -84,10 +83,9 @@ void for_each_cpu_restricted_runtime(const std::vector<unsigned>& workers, Visit
 void register_create(TimingEntries& entries, const SuiteSizes& sizes,
                      const std::vector<unsigned>& scaling_workers) {
   const auto add = [&](const auto& rt, CreateMode mode, std::int64_t n) {
-    entries.add(
-        entry_name("create", rt.prefix(),
-                   {std::string("mode:") + create_mode_name(mode), "n:" + std::to_string(n)}),
-        [rt, mode, n](benchmark::State& state) { create_workload(state, rt, mode, n); });
+    entries.add(entry_name("create", rt.prefix(),
+                           {std::string("mode:") + create_mode_name(mode), "n:" + std::to_string(n)}),
+                [rt, mode, n](benchmark::State& state) { create_workload(state, rt, mode, n); });
   };
   for_each_os_thread_runtime([&](const auto& rt) {
     for (std::int64_t n : sizes.thread_create_n) {
@@ -117,11 +115,9 @@ void register_switch(TimingEntries& entries, const SuiteSizes& sizes) {
     if (cpus > usable) continue;
     const auto add = [&](const auto& rt) {
       for (SwitchVia via : {SwitchVia::yield, SwitchVia::handoff}) {
-        if (via == SwitchVia::yield && cpus != 1)
-          continue;  // workload_switch.h: yield is cpus:1 only
+        if (via == SwitchVia::yield && cpus != 1) continue;  // workload_switch.h: yield is cpus:1 only
         entries.add(entry_name("switch", rt.prefix(),
-                               {std::string("via:") + switch_via_name(via),
-                                "cpus:" + std::to_string(cpus)}),
+                               {std::string("via:") + switch_via_name(via), "cpus:" + std::to_string(cpus)}),
                     [rt, via, cpus, switches = sizes.switches_per_iteration](benchmark::State& state) {
                       switch_workload(state, rt, via, cpus, switches);
                     });
@@ -161,10 +157,9 @@ void register_parallel(TimingEntries& entries, const SuiteSizes& sizes,
   const std::int64_t n = sizes.switches_per_iteration;
   for (ParallelWorkload workload : {ParallelWorkload::pairs, ParallelWorkload::fanin}) {
     const auto add = [&](const auto& rt, unsigned p) {
-      entries.add(entry_name(parallel_workload_name(workload), rt.prefix(), {"n:" + std::to_string(n)}),
-                  [rt, workload, p, n](benchmark::State& state) {
-                    parallel_workload(state, rt, workload, p, n);
-                  });
+      entries.add(
+          entry_name(parallel_workload_name(workload), rt.prefix(), {"n:" + std::to_string(n)}),
+          [rt, workload, p, n](benchmark::State& state) { parallel_workload(state, rt, workload, p, n); });
     };
     for_each_cpu_restricted_runtime(scaling_workers, [&](const auto& rt) { add(rt, rt.cpus()); });
     for (unsigned workers : scaling_workers) {
@@ -212,8 +207,8 @@ void register_blocking(TimingEntries& entries, const SuiteSizes& sizes) {
           if (via == BlockingVia::blocking && blockers == 0) continue;  // the same as direct
           entries.add(entry_name("blocking", rt.prefix(),
                                  {std::string("call:") + blocking_call_name(call),
-                                  std::string("via:") + blocking_via_name(via), "blockers:" + std::to_string(blockers),
-                                  window_param(window)}),
+                                  std::string("via:") + blocking_via_name(via),
+                                  "blockers:" + std::to_string(blockers), window_param(window)}),
                       [rt, call, blockers, via, window](benchmark::State& state) {
                         blocking_workload(state, rt, call, blockers, via, window);
                       });
@@ -260,8 +255,7 @@ int timing_main(int argc, char** argv) {
   std::vector<char*> passed{argv[0]};
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
-    if (arg == "--list" || arg == "--benchmark_list_tests" ||
-        arg == "--benchmark_list_tests=true") {
+    if (arg == "--list" || arg == "--benchmark_list_tests" || arg == "--benchmark_list_tests=true") {
       list = true;
     } else if (arg == "--build-info") {
       show_build_info = true;
@@ -290,10 +284,8 @@ int timing_main(int argc, char** argv) {
       // Flags of Google Benchmark's that decide how our reporters are set up: noted here,
       // then passed on, since Google Benchmark offers no way to read them back.
       constexpr std::string_view out_flag = "--benchmark_out=";
-      if (arg.size() > out_flag.size() && arg.substr(0, out_flag.size()) == out_flag)
-        file_output = true;
-      if (arg == "--benchmark_counters_tabular" || arg == "--benchmark_counters_tabular=true")
-        tabular = true;
+      if (arg.size() > out_flag.size() && arg.substr(0, out_flag.size()) == out_flag) file_output = true;
+      if (arg == "--benchmark_counters_tabular" || arg == "--benchmark_counters_tabular=true") tabular = true;
       passed.push_back(argv[i]);
     }
   }
@@ -335,18 +327,16 @@ int timing_main(int argc, char** argv) {
   }
 
   // Google Benchmark's defaults: colour on a terminal, counters tabular when asked.
-  int options = ::isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Color
-                                        : benchmark::ConsoleReporter::OO_None;
+  int options =
+      ::isatty(STDOUT_FILENO) ? benchmark::ConsoleReporter::OO_Color : benchmark::ConsoleReporter::OO_None;
   if (tabular) options |= benchmark::ConsoleReporter::OO_Tabular;
   EntryNameReporter<benchmark::ConsoleReporter> display(
       static_cast<benchmark::ConsoleReporter::OutputOptions>(options));
   EntryNameReporter<benchmark::JSONReporter> file;
-  benchmark::RunSpecifiedBenchmarks(&display, file_output ? &file : nullptr,
-                                    entries.run_spec(selected));
+  benchmark::RunSpecifiedBenchmarks(&display, file_output ? &file : nullptr, entries.run_spec(selected));
   benchmark::Shutdown();
   if (display.failed() > 0) {
-    std::cerr << "greenbench_timing: " << display.failed()
-              << " run(s) failed (see error_message)\n";
+    std::cerr << "greenbench_timing: " << display.failed() << " run(s) failed (see error_message)\n";
     return 1;
   }
   return 0;

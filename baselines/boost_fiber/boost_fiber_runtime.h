@@ -36,7 +36,6 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
-#include <utility>
 #include <string>
 #include <utility>
 
@@ -70,12 +69,10 @@ class BoostFiberRuntime {
   Handle spawn(F&& f) const {
     constexpr auto dispatch = boost::fibers::launch::dispatch;
     if (stacks_ == Stacks::fixedsize) {
-      return Handle(dispatch, std::allocator_arg, boost::fibers::fixedsize_stack(),
-                    std::forward<F>(f));
+      return Handle(dispatch, std::allocator_arg, boost::fibers::fixedsize_stack(), std::forward<F>(f));
     }
     if (scheduler_ == Scheduler::work_stealing) {
-      return Handle(dispatch, std::allocator_arg, SerialisedStacks{pool_, pool_mutex_},
-                    std::forward<F>(f));
+      return Handle(dispatch, std::allocator_arg, SerialisedStacks{pool_, pool_mutex_}, std::forward<F>(f));
     }
     return Handle(dispatch, std::allocator_arg, boost::fibers::pooled_fixedsize_stack(pool_),
                   std::forward<F>(f));

@@ -23,8 +23,8 @@
 #include <type_traits>
 #include <utility>
 
-#include "threads/futex_sync.h"
 #include "tasks/task_runtime.h"
+#include "threads/futex_sync.h"
 
 namespace greenbench {
 
@@ -37,8 +37,8 @@ class PthreadRuntime {
   explicit PthreadRuntime(std::size_t stack_bytes) : stack_bytes_(stack_bytes) {}
 
   std::string prefix() const {
-    return "pthread/stack:" + (stack_bytes_ == 0 ? std::string("default")
-                                                 : std::to_string(stack_bytes_ / 1024) + "KiB");
+    return "pthread/stack:" +
+           (stack_bytes_ == 0 ? std::string("default") : std::to_string(stack_bytes_ / 1024) + "KiB");
   }
   unsigned workers() const { return 0; }
   std::size_t stack_bytes() const { return stack_bytes_; }  // 0: glibc's default

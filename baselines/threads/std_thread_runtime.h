@@ -15,9 +15,9 @@
 #include <thread>
 #include <utility>
 
+#include "tasks/task_runtime.h"
 #include "threads/blocking_socket.h"
 #include "threads/futex_sync.h"
-#include "tasks/task_runtime.h"
 
 namespace greenbench {
 

@@ -5,11 +5,11 @@
 #include <stdexcept>
 
 #include "echo/epoll_echo_server.h"
-#include "tasks/fiber_runtime.h"
 #include "echo/server_child.h"
 #include "echo/server_process.h"
-#include "threads/std_thread_runtime.h"
 #include "echo/task_per_connection_server.h"
+#include "tasks/fiber_runtime.h"
+#include "threads/std_thread_runtime.h"
 
 namespace greenbench::echo {
 namespace {

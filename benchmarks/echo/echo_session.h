@@ -29,7 +29,8 @@ class EchoSession {
   static constexpr std::size_t kMaxHeaderBytes = 8 * 1024;
   // The one HTTP reply.
   static constexpr std::string_view kHttpReply =
-      "HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\nConnection: keep-alive\r\n\r\nHello, world\n";
+      "HTTP/1.1 200 OK\r\nContent-Length: 13\r\nContent-Type: text/plain\r\nConnection: "
+      "keep-alive\r\n\r\nHello, world\n";
 
   // The bytes to send in reply to `received`, valid until the next call; in echo mode
   // this is `received` itself. Empty when there is nothing to send yet (an undecided

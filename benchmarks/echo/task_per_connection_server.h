@@ -28,11 +28,11 @@
 #include <system_error>
 #include <utility>
 
-#include "threads/blocking_socket.h"
 #include "echo/echo_session.h"
 #include "echo/server_process.h"
 #include "harness/system_limits.h"
 #include "tasks/task_runtime.h"
+#include "threads/blocking_socket.h"
 
 namespace greenbench::echo {
 

@@ -93,9 +93,7 @@ KernelMemory parse_kernel_memory(const std::string& status_text) {
   return kernel;
 }
 
-KernelMemory process_kernel_memory() {
-  return parse_kernel_memory(read_file("/proc/self/status"));
-}
+KernelMemory process_kernel_memory() { return parse_kernel_memory(read_file("/proc/self/status")); }
 
 std::int64_t meminfo_bytes(const std::string& key) {
   const auto meminfo = parse_kb_table(read_file("/proc/meminfo"));

@@ -93,8 +93,7 @@ nlohmann::ordered_json results_context(const std::string& executable,
   const long cpus = ::sysconf(_SC_NPROCESSORS_ONLN);
   utsname uts{};
   ::uname(&uts);
-  std::string governor =
-      read_line_or_empty("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
+  std::string governor = read_line_or_empty("/sys/devices/system/cpu/cpu0/cpufreq/scaling_governor");
   std::vector<std::string> all_warnings = warnings;
   if (governor.empty()) {
     governor = "unknown";

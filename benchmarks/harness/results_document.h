@@ -21,7 +21,7 @@ struct IterationEntry {
   int repetitions = 1;
   int repetition_index = 0;
   std::int64_t iterations = 1;
-  double real_time = 0;  // wall time of the measured part, in time_unit per iteration
+  double real_time = 0;   // wall time of the measured part, in time_unit per iteration
   double cpu_time = NAN;  // CPU time over the same part, measured (never a copy of real_time)
   std::string time_unit = "ns";
   std::string label;  // omitted when empty

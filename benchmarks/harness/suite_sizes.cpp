@@ -35,8 +35,10 @@ SuiteSizes suite_sizes(std::string_view which) {
   const auto it = timing.find(std::string(which));
   if (it == timing.end()) throw std::invalid_argument("no size set named " + std::string(which));
   const nlohmann::json& set = *it;
-  return {sizes_list(set, "thread_create_n"), sizes_list(set, "fiber_create_n"),
-          sizes_list(set, "thread_skynet_n"), sizes_list(set, "fiber_skynet_n"),
+  return {sizes_list(set, "thread_create_n"),
+          sizes_list(set, "fiber_create_n"),
+          sizes_list(set, "thread_skynet_n"),
+          sizes_list(set, "fiber_skynet_n"),
           positive(set.at("switches_per_iteration"), "switches_per_iteration"),
           positive(set.at("window_ms"), "window_ms")};
 }

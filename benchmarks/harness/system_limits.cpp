@@ -76,8 +76,7 @@ CgroupPids cgroup_pids() {
     const std::int64_t current = read_count_or_unknown(dir + "/pids.current");
     if (max < 0) continue;
     if (pids.max < 0 || max < pids.max) pids.max = max;
-    if (current >= 0 && (pids.headroom < 0 || max - current < pids.headroom))
-      pids.headroom = max - current;
+    if (current >= 0 && (pids.headroom < 0 || max - current < pids.headroom)) pids.headroom = max - current;
   }
   return pids;
 }

@@ -28,8 +28,7 @@ std::string regex_escaped(const std::string& text) {
 void TimingEntries::add(const std::string& name, std::function<void(benchmark::State&)> run) {
   for (const std::string& other : names_) {
     if (other == name || is_path_prefix(other, name) || is_path_prefix(name, other)) {
-      throw std::logic_error("timing entries " + other + " and " + name +
-                             " cannot both be registered");
+      throw std::logic_error("timing entries " + other + " and " + name + " cannot both be registered");
     }
   }
   names_.push_back(name);
@@ -62,8 +61,7 @@ std::vector<std::string> TimingEntries::matching(const std::string& filter) cons
 std::string TimingEntries::run_spec(const std::vector<std::string>& selected) const {
   if (selected.size() == names_.size()) return ".";
   std::string spec = "^(";
-  for (std::size_t i = 0; i < selected.size(); ++i)
-    spec += (i ? "|" : "") + regex_escaped(selected[i]);
+  for (std::size_t i = 0; i < selected.size(); ++i) spec += (i ? "|" : "") + regex_escaped(selected[i]);
   return spec + ")(/|$)";
 }
 

@@ -30,9 +30,8 @@ class CpuRestrictedRuntime {
 
   CpuRestrictedRuntime(RT runtime, unsigned cpus) : runtime_(std::move(runtime)), cpus_(cpus) {
     if (cpus == 0 || cpus > allowed_cpus().size()) {
-      throw std::invalid_argument(runtime_.prefix() + " cannot be restricted to " +
-                                  std::to_string(cpus) + " CPUs: " +
-                                  std::to_string(allowed_cpus().size()) + " are usable");
+      throw std::invalid_argument(runtime_.prefix() + " cannot be restricted to " + std::to_string(cpus) +
+                                  " CPUs: " + std::to_string(allowed_cpus().size()) + " are usable");
     }
   }
 

@@ -46,8 +46,8 @@ class FiberRuntime {
     config.workers = workers_;
     const green::RunReport report = green::run(config, std::forward<F>(root));
     if (report.tasks_abandoned != 0) {
-      throw std::logic_error(prefix() + ": the root returned with " +
-                             std::to_string(report.tasks_abandoned) + " tasks still alive");
+      throw std::logic_error(prefix() + ": the root returned with " + std::to_string(report.tasks_abandoned) +
+                             " tasks still alive");
     }
     return report;
   }

@@ -23,8 +23,7 @@ std::vector<std::string_view> split(std::string_view text, char separator) {
 
 // The value of "key:value", or nullopt when `part` is not that key.
 std::optional<std::string_view> value_of(std::string_view part, std::string_view key) {
-  if (part.size() <= key.size() + 1 || part.substr(0, key.size()) != key ||
-      part[key.size()] != ':') {
+  if (part.size() <= key.size() + 1 || part.substr(0, key.size()) != key || part[key.size()] != ':') {
     return std::nullopt;
   }
   return part.substr(key.size() + 1);

@@ -1,8 +1,8 @@
 // probe_test.cpp: greenbench_probe run as the driver runs it, one process per
 // measurement, at tiny sizes: the results document it prints (name, keys, counters), the
 // work it checks (tasks alive, tasks parked deep holding their frames, the bound that
-// stopped max_count, memory given back after a burst), and its exit status for each kind of bad command line and for sizes
-// the machine's limits rule out.
+// stopped max_count, memory given back after a burst), and its exit status for each kind of bad command line
+// and for sizes the machine's limits rule out.
 //
 // Invariant: every runtime the suite measures here (--list-runtimes) is exercised,
 // Boost.Fiber's work_stealing included, each measurement in a process of its own.
@@ -36,8 +36,8 @@ nlohmann::json only_entry(const ProgramResult& r) {
 TEST(ProbeMemory, EveryTaskIsAliveAtTheReading) {
   for (const std::string& runtime : suite_runtimes()) {
     SCOPED_TRACE(runtime);
-    const nlohmann::json entry = only_entry(run_program(
-        kProbe, {"memory", "--runtime", runtime, "--n", "1000", "--rep", "1", "--reps", "2"}));
+    const nlohmann::json entry = only_entry(
+        run_program(kProbe, {"memory", "--runtime", runtime, "--n", "1000", "--rep", "1", "--reps", "2"}));
     EXPECT_EQ(entry.at("name"), "memory/" + runtime + "/n:1000");
     EXPECT_EQ(entry.at("repetition_index"), 1);
     EXPECT_EQ(entry.at("repetitions"), 2);
@@ -48,8 +48,8 @@ TEST(ProbeMemory, EveryTaskIsAliveAtTheReading) {
     EXPECT_GT(entry.at("rss_bytes_per_task").get<double>(), 1000);
     // Spawning 1000 tasks costs the process some CPU, measured (getrusage), not copied.
     EXPECT_GT(entry.at("cpu_time").get<double>(), 0);
-    for (const char* counter : {"pss_bytes_per_task", "vsz_bytes_per_task",
-                                "page_table_bytes_per_task", "kernel_bytes_per_task"}) {
+    for (const char* counter :
+         {"pss_bytes_per_task", "vsz_bytes_per_task", "page_table_bytes_per_task", "kernel_bytes_per_task"}) {
       EXPECT_TRUE(entry.at(counter).is_number()) << counter;
     }
     // Kernel memory is this process's own: an OS thread per task adds one kernel stack
@@ -59,9 +59,9 @@ TEST(ProbeMemory, EveryTaskIsAliveAtTheReading) {
     EXPECT_EQ(stacks, os_threads ? 16384.0 : 0.0);
     EXPECT_DOUBLE_EQ(entry.at("kernel_bytes_per_task").get<double>(),
                      entry.at("page_table_bytes_per_task").get<double>() + stacks);
-    EXPECT_DOUBLE_EQ(entry.at("total_bytes_per_task").get<double>(),
-                     entry.at("rss_bytes_per_task").get<double>() +
-                         entry.at("kernel_bytes_per_task").get<double>());
+    EXPECT_DOUBLE_EQ(
+        entry.at("total_bytes_per_task").get<double>(),
+        entry.at("rss_bytes_per_task").get<double>() + entry.at("kernel_bytes_per_task").get<double>());
   }
 }
 
@@ -73,8 +73,8 @@ TEST(ProbeMemory, TasksParkedDeepHoldTheStackTheyTouched) {
     SCOPED_TRACE(runtime);
     const nlohmann::json shallow =
         only_entry(run_program(kProbe, {"memory", "--runtime", runtime, "--n", "1000"}));
-    const nlohmann::json deep = only_entry(
-        run_program(kProbe, {"memory", "--runtime", runtime, "--n", "1000", "--depth-kib", "16"}));
+    const nlohmann::json deep =
+        only_entry(run_program(kProbe, {"memory", "--runtime", runtime, "--n", "1000", "--depth-kib", "16"}));
     EXPECT_EQ(deep.at("name"), "memory/" + runtime + "/depth:16KiB/n:1000");
     EXPECT_EQ(deep.at("tasks_alive"), 1000);
     EXPECT_GT(deep.at("rss_bytes_per_task").get<double>() - shallow.at("rss_bytes_per_task").get<double>(),
@@ -126,12 +126,11 @@ TEST(ProbeMaxCount, TinyBudgetBindsFirst) {
   for (const std::string runtime : {"fiber/workers:1", "std_thread", "pthread/stack:64KiB",
                                     "boost_fiber/sched:round_robin/workers:1/alloc:default"}) {
     SCOPED_TRACE(runtime);
-    const nlohmann::json entry = only_entry(run_program(
-        kProbe, {"max_count", "--runtime", runtime, "--budget-bytes", std::to_string(budget)}));
+    const nlohmann::json entry = only_entry(
+        run_program(kProbe, {"max_count", "--runtime", runtime, "--budget-bytes", std::to_string(budget)}));
     EXPECT_EQ(entry.at("label"), "bound:memory_budget");
     EXPECT_GT(entry.at("max_tasks").get<double>(), 0);
-    EXPECT_LT(entry.at("max_tasks").get<double>() * entry.at("bytes_per_task").get<double>(),
-              budget);
+    EXPECT_LT(entry.at("max_tasks").get<double>() * entry.at("bytes_per_task").get<double>(), budget);
   }
 }
 
@@ -146,8 +145,8 @@ TEST(ProbeExit, BadCommandLineExits2WithAMessage) {
       {"memory", "--runtime", "fiber/workers:1", "--n", "10", "--rep", "2", "--reps", "2"},
       {"memory", "--runtime", "fiber/workers:1", "--n", "10", "--depth-kib", "65"},
       {"memory", "--runtime", "pthread/stack:16KiB", "--n", "10", "--depth-kib", "8"},  // overflow
-      {"fly", "--runtime", "fiber/workers:1"},  // unknown workload
-      {},                                       // no workload
+      {"fly", "--runtime", "fiber/workers:1"},                                          // unknown workload
+      {},                                                                               // no workload
   };
   for (const std::vector<std::string>& args : bad) {
     std::string command;
@@ -158,10 +157,8 @@ TEST(ProbeExit, BadCommandLineExits2WithAMessage) {
     EXPECT_FALSE(r.err.empty());
     EXPECT_TRUE(r.out.empty() || r.out.find("\"benchmarks\"") == std::string::npos);
   }
-  const ProgramResult unknown =
-      run_program(kProbe, {"memory", "--runtime", "no_such_runtime", "--n", "10"});
-  EXPECT_NE(unknown.err.find("unknown runtime 'no_such_runtime'"), std::string::npos)
-      << unknown.err;
+  const ProgramResult unknown = run_program(kProbe, {"memory", "--runtime", "no_such_runtime", "--n", "10"});
+  EXPECT_NE(unknown.err.find("unknown runtime 'no_such_runtime'"), std::string::npos) << unknown.err;
 }
 
 TEST(ProbeExit, SizesBeyondTheLimitsExit3) {
@@ -175,9 +172,7 @@ TEST(ProbeExit, SizesBeyondTheLimitsExit3) {
   EXPECT_NE(fibers.err.find("MemAvailable"), std::string::npos) << fibers.err;
 }
 
-TEST(ProbeExit, BuildInfoIsJson) {
-  expect_build_info_json(kProbe);
-}
+TEST(ProbeExit, BuildInfoIsJson) { expect_build_info_json(kProbe); }
 
 }  // namespace
 }  // namespace greenbench::testing

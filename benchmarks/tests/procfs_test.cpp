@@ -30,8 +30,8 @@ TEST(Procfs, KbTableIsInBytesAndSkipsOtherLines) {
 }
 
 TEST(Procfs, KernelMemoryIsPageTablesAndAKernelStackPerThread) {
-  const KernelMemory kernel = parse_kernel_memory(
-      "Name:\tprobe\nVmRSS:\t    1620 kB\nVmPTE:\t      48 kB\nThreads:\t3\n");
+  const KernelMemory kernel =
+      parse_kernel_memory("Name:\tprobe\nVmRSS:\t    1620 kB\nVmPTE:\t      48 kB\nThreads:\t3\n");
   EXPECT_EQ(kernel.page_table_bytes, 48 * 1024);
   EXPECT_EQ(kernel.threads, 3);
   EXPECT_EQ(kernel.kernel_stack_bytes, 3 * kKernelStackBytes);

@@ -39,14 +39,12 @@ PthreadRuntime make_runtime() {
 }
 template <>
 BoostFiberRuntime make_runtime() {
-  return BoostFiberRuntime{BoostFiberRuntime::Scheduler::round_robin, 1,
-                           BoostFiberRuntime::Stacks::pooled};
+  return BoostFiberRuntime{BoostFiberRuntime::Scheduler::round_robin, 1, BoostFiberRuntime::Stacks::pooled};
 }
 
 template <class RT>
 class TaskRuntimeContract : public ::testing::Test {};
-using Adapters =
-    ::testing::Types<FiberRuntime, StdThreadRuntime, PthreadRuntime, BoostFiberRuntime>;
+using Adapters = ::testing::Types<FiberRuntime, StdThreadRuntime, PthreadRuntime, BoostFiberRuntime>;
 TYPED_TEST_SUITE(TaskRuntimeContract, Adapters);
 
 TYPED_TEST(TaskRuntimeContract, SpawnedTasksRunBeforeJoinReturns) {
@@ -208,9 +206,8 @@ TEST(RuntimeSet, EverySuitePrefixRoundTrips) {
   }
   EXPECT_EQ(std::visit([](const auto& a) { return a.prefix(); }, *runtime_named("fiber/workers:7")),
             "fiber/workers:7");
-  EXPECT_EQ(
-      std::visit([](const auto& a) { return a.prefix(); }, *runtime_named("pthread/stack:256KiB")),
-      "pthread/stack:256KiB");
+  EXPECT_EQ(std::visit([](const auto& a) { return a.prefix(); }, *runtime_named("pthread/stack:256KiB")),
+            "pthread/stack:256KiB");
 }
 
 TEST(RuntimeSet, ScalingWorkerCountsMeetAcrossMachines) {
@@ -246,12 +243,11 @@ TEST(CpuRestrictedRuntime, KeepsTheWholeRunOnItsCpus) {
 }
 
 TEST(RuntimeSet, MalformedPrefixesNameNothing) {
-  for (const char* prefix :
-       {"", "fiber", "fiber/workers:0", "fiber/workers:x", "fiber/workers:1/x:1", "std_thread/x",
-        "pthread", "pthread/stack:10KiB", "pthread/stack:64K", "go/procs:2",
-        "boost_fiber/sched:round_robin/workers:2/alloc:default",
-        "boost_fiber/sched:work_stealing/workers:2/alloc:malloc",
-        "boost_fiber/sched:work_stealing/alloc:pooled/workers:2"}) {
+  for (const char* prefix : {"", "fiber", "fiber/workers:0", "fiber/workers:x", "fiber/workers:1/x:1",
+                             "std_thread/x", "pthread", "pthread/stack:10KiB", "pthread/stack:64K",
+                             "go/procs:2", "boost_fiber/sched:round_robin/workers:2/alloc:default",
+                             "boost_fiber/sched:work_stealing/workers:2/alloc:malloc",
+                             "boost_fiber/sched:work_stealing/alloc:pooled/workers:2"}) {
     EXPECT_FALSE(runtime_named(prefix).has_value()) << prefix;
   }
 }

@@ -4,7 +4,6 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,6 +11,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
 
@@ -40,10 +40,8 @@ ProgramResult run_program(const std::string& program, const std::vector<std::str
   TempFile out, err;
   posix_spawn_file_actions_t actions;
   ::posix_spawn_file_actions_init(&actions);
-  ::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.path().c_str(),
-                                     O_WRONLY | O_TRUNC, 0);
-  ::posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.path().c_str(),
-                                     O_WRONLY | O_TRUNC, 0);
+  ::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out.path().c_str(), O_WRONLY | O_TRUNC, 0);
+  ::posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, err.path().c_str(), O_WRONLY | O_TRUNC, 0);
   std::vector<char*> argv{const_cast<char*>(program.c_str())};
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
@@ -81,7 +79,8 @@ void expect_build_info_json(const std::string& program) {
   const ProgramResult r = run_program(program, {"--build-info"});
   ASSERT_EQ(r.exit_code, 0);
   const nlohmann::json info = nlohmann::json::parse(r.out);
-  for (const char* key : {"compiler", "cxx_flags", "build_type"}) EXPECT_TRUE(info.at(key).is_string()) << key;
+  for (const char* key : {"compiler", "cxx_flags", "build_type"})
+    EXPECT_TRUE(info.at(key).is_string()) << key;
 }
 
 }  // namespace greenbench::testing

@@ -41,14 +41,12 @@ std::int64_t n_of(const std::string& name) {
 std::vector<nlohmann::json> run_smoke(const std::string& filter) {
   const TempFile out;
   const ProgramResult r =
-      run_program(kTiming, {"--sizes=smoke", "--benchmark_min_time=0",
-                            "--benchmark_filter=" + filter, "--benchmark_out=" + out.path()});
+      run_program(kTiming, {"--sizes=smoke", "--benchmark_min_time=0", "--benchmark_filter=" + filter,
+                            "--benchmark_out=" + out.path()});
   EXPECT_EQ(r.exit_code, 0) << r.err;
-  const nlohmann::json doc =
-      nlohmann::json::parse(out.text());  // throws on NaN or a truncated file
+  const nlohmann::json doc = nlohmann::json::parse(out.text());  // throws on NaN or a truncated file
   EXPECT_TRUE(doc.at("context").is_object());
-  const std::vector<std::string> expected =
-      listed({"--sizes=smoke", "--benchmark_filter=" + filter});
+  const std::vector<std::string> expected = listed({"--sizes=smoke", "--benchmark_filter=" + filter});
   std::vector<std::string> names;
   for (const nlohmann::json& entry : doc.at("benchmarks")) {
     names.push_back(entry.at("name"));
@@ -98,20 +96,19 @@ TEST(TimingList, NamesAreExactAndUnique) {
     EXPECT_TRUE(unique.insert(name).second) << "listed twice: " << name;
   }
   for (const char* expected :
-       {"create/std_thread/mode:sequential/n:10000",
-        "create/pthread/stack:64KiB/mode:batch/n:10000",
+       {"create/std_thread/mode:sequential/n:10000", "create/pthread/stack:64KiB/mode:batch/n:10000",
         "create/fiber/workers:1/mode:sequential/n:100000",
         "create/boost_fiber/sched:round_robin/workers:1/alloc:pooled/mode:batch/n:100000",
         "switch/fiber/workers:1/via:yield/cpus:1", "switch/std_thread/via:handoff/cpus:1",
-        "skynet/fiber/workers:1/via:join/n:1000000",
-        "skynet/fiber/workers:1/via:channel/n:1000000",
+        "skynet/fiber/workers:1/via:join/n:1000000", "skynet/fiber/workers:1/via:channel/n:1000000",
         "skynet/boost_fiber/sched:round_robin/workers:1/alloc:default/via:channel/n:1000000",
         "skynet/std_thread/via:join/n:10000", "skynet/pthread/stack:64KiB/via:channel/n:10000",
-        "fairness/fiber/workers:1/via:spin/hogs:1/window:200ms", "fairness/fiber/workers:1/via:maybe_yield/hogs:2/window:200ms",
+        "fairness/fiber/workers:1/via:spin/hogs:1/window:200ms",
+        "fairness/fiber/workers:1/via:maybe_yield/hogs:2/window:200ms",
         "blocking/fiber/workers:1/call:nanosleep/via:direct/blockers:0/window:200ms",
-        "blocking/boost_fiber/sched:round_robin/workers:1/alloc:pooled/call:fsync/via:direct/blockers:0/window:200ms",
-        "gil/fiber/workers:1/job:cpu",
-        "gil/fiber/workers:2/job:cpu"}) {
+        "blocking/boost_fiber/sched:round_robin/workers:1/alloc:pooled/call:fsync/via:direct/blockers:0/"
+        "window:200ms",
+        "gil/fiber/workers:1/job:cpu", "gil/fiber/workers:2/job:cpu"}) {
     EXPECT_TRUE(unique.count(expected)) << "missing " << expected;
   }
 }
@@ -120,11 +117,11 @@ TEST(TimingList, HonoursTheFilterOnExactNames) {
   const std::vector<std::string> skynet =
       listed({"--benchmark_filter=^skynet/fiber/workers:1/via:join/n:1000000$"});
   EXPECT_EQ(skynet, std::vector<std::string>{"skynet/fiber/workers:1/via:join/n:1000000"});
-  for (const std::string& name : listed({"--benchmark_filter=-^(create|switch|skynet|pairs|fanin|fairness|blocking)/"})) {
+  for (const std::string& name :
+       listed({"--benchmark_filter=-^(create|switch|skynet|pairs|fanin|fairness|blocking)/"})) {
     EXPECT_EQ(name.rfind("gil/", 0), 0u) << name;
   }
-  const ProgramResult gb_flag =
-      run_program(kTiming, {"--benchmark_list_tests", "--benchmark_filter=^gil/"});
+  const ProgramResult gb_flag = run_program(kTiming, {"--benchmark_list_tests", "--benchmark_filter=^gil/"});
   EXPECT_EQ(gb_flag.exit_code, 0);
   EXPECT_EQ(output_lines(gb_flag.out), listed({"--benchmark_filter=^gil/"}));
 }
@@ -207,8 +204,7 @@ TEST(TimingRun, SwitchCountsEverySwitch) {
     const std::string name = entry.at("name");
     EXPECT_EQ(entry.at("switches").get<double>(), 2000) << name;
     EXPECT_GT(entry.at("ns_per_switch").get<double>(), 0) << name;
-    EXPECT_TRUE(name.find("via:yield") == std::string::npos ||
-                name.find("cpus:1") != std::string::npos)
+    EXPECT_TRUE(name.find("via:yield") == std::string::npos || name.find("cpus:1") != std::string::npos)
         << name;
   }
 }
@@ -239,8 +235,10 @@ TEST(TimingRun, BlockingTimesThePairAndEveryBlockerCalls) {
     const std::string name = entry.at("name");
     calls.insert(name.substr(name.find("/call:") + 1, name.find("/via:") - name.find("/call:") - 1));
     EXPECT_GT(entry.at("round_trips_per_second").get<double>(), 0) << name;
-    EXPECT_LE(entry.at("round_trip_p50_us").get<double>(), entry.at("round_trip_p99_us").get<double>()) << name;
-    EXPECT_LE(entry.at("round_trip_p99_us").get<double>(), entry.at("round_trip_max_us").get<double>()) << name;
+    EXPECT_LE(entry.at("round_trip_p50_us").get<double>(), entry.at("round_trip_p99_us").get<double>())
+        << name;
+    EXPECT_LE(entry.at("round_trip_p99_us").get<double>(), entry.at("round_trip_max_us").get<double>())
+        << name;
     const bool none = name.find("/blockers:0/") != std::string::npos;
     if (none) {
       EXPECT_EQ(entry.at("blocking_calls_per_second").get<double>(), 0) << name;
@@ -304,9 +302,7 @@ TEST(TimingExit, BadCommandLineExits2) {
   EXPECT_EQ(run_program(kTiming, {"--sizes=huge"}).exit_code, 2);
 }
 
-TEST(TimingExit, BuildInfoIsJson) {
-  expect_build_info_json(kTiming);
-}
+TEST(TimingExit, BuildInfoIsJson) { expect_build_info_json(kTiming); }
 
 }  // namespace
 }  // namespace greenbench::testing

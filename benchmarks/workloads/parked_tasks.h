@@ -14,8 +14,8 @@
 #include <cstdint>
 #include <vector>
 
-#include "workloads/stack_depth.h"
 #include "tasks/task_runtime.h"
+#include "workloads/stack_depth.h"
 
 namespace greenbench {
 

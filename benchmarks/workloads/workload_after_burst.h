@@ -41,11 +41,11 @@ inline constexpr double kAfterBurstBackFraction = 0.25;
 struct AfterBurstResult {
   std::int64_t before = 0;
   std::int64_t peak = 0;
-  std::vector<std::int64_t> at;  // one per kAfterBurstOffsets
-  double back_seconds = -1;      // < 0: not back within the window
-  std::int64_t alive = 0;        // tasks alive at the peak reading
-  std::int64_t left_alive = 0;   // tasks alive after release and join (0)
-  double window_cpu_seconds = 0; // process CPU time over the window (trimming, sampling)
+  std::vector<std::int64_t> at;   // one per kAfterBurstOffsets
+  double back_seconds = -1;       // < 0: not back within the window
+  std::int64_t alive = 0;         // tasks alive at the peak reading
+  std::int64_t left_alive = 0;    // tasks alive after release and join (0)
+  double window_cpu_seconds = 0;  // process CPU time over the window (trimming, sampling)
 };
 
 template <TaskRuntime RT>
@@ -62,8 +62,8 @@ AfterBurstResult measure_after_burst(const RT& rt, std::int64_t n) {
     }
     const auto t0 = Clock::now();
     const ProcessUsage usage_at_t0 = ProcessUsage::now();
-    const double back_at = static_cast<double>(r.before) +
-                           kAfterBurstBackFraction * static_cast<double>(r.peak - r.before);
+    const double back_at =
+        static_cast<double>(r.before) + kAfterBurstBackFraction * static_cast<double>(r.peak - r.before);
     std::size_t next = 0;  // the next offset to record
     for (auto due = t0;; due += kAfterBurstSampleEvery) {
       std::this_thread::sleep_until(due);
@@ -73,7 +73,8 @@ AfterBurstResult measure_after_burst(const RT& rt, std::int64_t n) {
         r.at.push_back(rss);
         ++next;
       }
-      if (r.back_seconds < 0 && static_cast<double>(rss) <= back_at) r.back_seconds = seconds_between(t0, now);
+      if (r.back_seconds < 0 && static_cast<double>(rss) <= back_at)
+        r.back_seconds = seconds_between(t0, now);
       if (next == std::size(kAfterBurstOffsets)) break;
     }
     r.window_cpu_seconds = ProcessUsage::now().cpu_seconds - usage_at_t0.cpu_seconds;

@@ -52,16 +52,22 @@ enum class BlockingVia { direct, blocking };
 inline const char* blocking_call_name(BlockingCall c) {
   return c == BlockingCall::read ? "read" : c == BlockingCall::nanosleep ? "nanosleep" : "fsync";
 }
-inline const char* blocking_via_name(BlockingVia v) { return v == BlockingVia::direct ? "direct" : "blocking"; }
+inline const char* blocking_via_name(BlockingVia v) {
+  return v == BlockingVia::direct ? "direct" : "blocking";
+}
 
 template <class RT>
-concept HasBlocking = requires { RT::blocking([] { return 0; }); };
+concept HasBlocking = requires {
+  RT::blocking([] { return 0; });
+};
 
 namespace blocking_detail {
 
 inline constexpr std::chrono::milliseconds kCallPeriod{1};
 
-[[noreturn]] inline void fail(const char* what) { throw std::system_error(errno, std::generic_category(), what); }
+[[noreturn]] inline void fail(const char* what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
 
 // What one blocker blocks on: its pipe, or its temporary file. Closed by the destructor.
 class Blocker {
@@ -182,9 +188,8 @@ void blocking_workload(benchmark::State& state, const RT& rt, BlockingCall call,
             wake[1].signal();
             wake[0].wait();
             const Clock::time_point back = Clock::now();
-            rtt_ns.push_back(static_cast<std::uint32_t>(
-                std::min<std::int64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(back - sent).count(),
-                                       UINT32_MAX)));
+            rtt_ns.push_back(static_cast<std::uint32_t>(std::min<std::int64_t>(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(back - sent).count(), UINT32_MAX)));
             sent = back;
           }
           ended = Clock::now();

@@ -48,9 +48,9 @@ void create_tasks(const RT& rt, CreateMode mode, std::int64_t n, std::atomic<std
   if (mode == CreateMode::sequential) {
     for (std::int64_t i = 0; i < n; ++i) {
       rt.spawn([&ran, gauge] {
-        const LiveTask live(gauge);
-        ran.fetch_add(1, std::memory_order_relaxed);
-      }).join();
+          const LiveTask live(gauge);
+          ran.fetch_add(1, std::memory_order_relaxed);
+        }).join();
     }
     return;
   }
@@ -99,9 +99,9 @@ void create_workload(benchmark::State& state, const RT& rt, CreateMode mode, std
         benchmark::DoNotOptimize(tasks);
         state.SetIterationTime(seconds);
         if (tasks != n) {
-          state.SkipWithError(("create: " + std::to_string(tasks) + " tasks ran, " +
-                               std::to_string(n) + " were spawned")
-                                  .c_str());
+          state.SkipWithError(
+              ("create: " + std::to_string(tasks) + " tasks ran, " + std::to_string(n) + " were spawned")
+                  .c_str());
           break;
         }
         counters.add("ns_per_task", seconds * 1e9 / static_cast<double>(n));

@@ -43,7 +43,9 @@ enum class HogVia { spin, maybe_yield };
 inline const char* hog_via_name(HogVia via) { return via == HogVia::spin ? "spin" : "maybe_yield"; }
 
 template <class RT>
-concept HasMaybeYield = requires { RT::maybe_yield(); };
+concept HasMaybeYield = requires {
+  RT::maybe_yield();
+};
 
 inline constexpr std::chrono::milliseconds kTickPeriod{1};
 
@@ -83,7 +85,8 @@ void fairness_workload(benchmark::State& state, const RT& rt, int hogs, HogVia v
             const Clock::time_point deadline = start + k * kTickPeriod;
             RT::sleep_until(deadline);
             const Clock::time_point woke = Clock::now();
-            lateness_ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(woke - deadline).count());
+            lateness_ns.push_back(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(woke - deadline).count());
             // Deadlines already past when it woke are skipped.
             const std::int64_t next = std::max(k + 1, (woke - start) / kTickPeriod + 1);
             missed += std::min(next, expected + 1) - (k + 1);

@@ -33,10 +33,10 @@
 #include <string>
 #include <system_error>
 
-#include "workloads/parked_tasks.h"
 #include "harness/procfs.h"
 #include "harness/system_limits.h"
 #include "tasks/task_runtime.h"
+#include "workloads/parked_tasks.h"
 #include "workloads/timing_support.h"
 
 namespace greenbench {
@@ -84,12 +84,10 @@ MaxCountResult measure_max_count(const RT& rt, const MaxCountLimits& limits) {
         const std::int64_t used = budget_measure();
         const double per_task =
             spawned > 0
-                ? static_cast<double>(std::max<std::int64_t>(used - result.memory_before, 0)) /
-                      spawned
+                ? static_cast<double>(std::max<std::int64_t>(used - result.memory_before, 0)) / spawned
                 : 0;
-        const double fits = per_task > 0
-                                ? static_cast<double>(limits.budget_bytes - used) / per_task
-                                : static_cast<double>(kCheckEvery);
+        const double fits = per_task > 0 ? static_cast<double>(limits.budget_bytes - used) / per_task
+                                         : static_cast<double>(kCheckEvery);
         if (used >= limits.budget_bytes || fits < kStopWhenRoomFor) {
           result.bound = "memory_budget";
           break;

@@ -20,9 +20,9 @@
 
 #include <cstdint>
 
-#include "workloads/parked_tasks.h"
 #include "harness/procfs.h"
 #include "tasks/task_runtime.h"
+#include "workloads/parked_tasks.h"
 #include "workloads/timing_support.h"
 
 namespace greenbench {
@@ -30,10 +30,10 @@ namespace greenbench {
 struct MemoryResult {
   MemoryReading before;
   MemoryReading after;
-  std::int64_t alive = 0;       // tasks alive at the second reading
-  std::int64_t left_alive = 0;  // tasks alive after release and join (0)
-  double spawn_seconds = 0;     // spawning N until all were alive
-  double spawn_cpu_seconds = 0; // process CPU time over the same
+  std::int64_t alive = 0;        // tasks alive at the second reading
+  std::int64_t left_alive = 0;   // tasks alive after release and join (0)
+  double spawn_seconds = 0;      // spawning N until all were alive
+  double spawn_cpu_seconds = 0;  // process CPU time over the same
 };
 
 template <TaskRuntime RT>

@@ -115,9 +115,8 @@ void parallel_workload(benchmark::State& state, const RT& rt, ParallelWorkload w
         if (count.done != count.expected || count.sum != count.expected_sum) {
           state.SkipWithError((std::string(parallel_workload_name(workload)) + ": " +
                                std::to_string(count.done) + " " + counted + " (want " +
-                               std::to_string(count.expected) + "), sum " +
-                               std::to_string(count.sum) + " (want " +
-                               std::to_string(count.expected_sum) + ")")
+                               std::to_string(count.expected) + "), sum " + std::to_string(count.sum) +
+                               " (want " + std::to_string(count.expected_sum) + ")")
                                   .c_str());
           break;
         }

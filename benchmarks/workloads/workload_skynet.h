@@ -46,9 +46,7 @@ struct SkynetResult {
 inline constexpr int kSkynetFanOut = 10;
 
 // Tasks in the tree for n leaves (n a power of 10): n + n/10 + ... + 1.
-constexpr std::int64_t skynet_tasks(std::int64_t n) {
-  return (kSkynetFanOut * n - 1) / (kSkynetFanOut - 1);
-}
+constexpr std::int64_t skynet_tasks(std::int64_t n) { return (kSkynetFanOut * n - 1) / (kSkynetFanOut - 1); }
 constexpr std::int64_t skynet_sum(std::int64_t n) { return n * (n - 1) / 2; }
 
 // The task for the `size` leaves starting at `ordinal`; counted as live in `gauge` when set.
@@ -64,8 +62,9 @@ void skynet_task(const RT& rt, std::int64_t ordinal, std::int64_t size, SkynetRe
   std::array<SkynetResult, kSkynetFanOut> results;
   std::array<typename RT::Handle, kSkynetFanOut> children;
   for (int i = 0; i < kSkynetFanOut; ++i) {
-    children[i] = rt.spawn([&rt, &result = results[i], first = ordinal + i * child_size,
-                            child_size, gauge] { skynet_task(rt, first, child_size, result, gauge); });
+    children[i] = rt.spawn([&rt, &result = results[i], first = ordinal + i * child_size, child_size, gauge] {
+      skynet_task(rt, first, child_size, result, gauge);
+    });
   }
   for (auto& child : children) child.join();
   out = {0, 1};
@@ -78,8 +77,7 @@ void skynet_task(const RT& rt, std::int64_t ordinal, std::int64_t size, SkynetRe
 // The same tree, each result sent on the parent's channel.
 template <TaskRuntime RT>
 void skynet_task_via_channel(const RT& rt, std::int64_t ordinal, std::int64_t size,
-                             typename RT::template Channel<SkynetResult>& out,
-                             LiveTaskGauge* gauge) {
+                             typename RT::template Channel<SkynetResult>& out, LiveTaskGauge* gauge) {
   const LiveTask live(gauge);
   if (size == 1) {
     out.send({ordinal, 1});
@@ -145,9 +143,8 @@ void skynet_workload(benchmark::State& state, const RT& rt, std::int64_t n, Skyn
         state.SetIterationTime(seconds);
         if (result.sum != skynet_sum(n) || result.tasks != skynet_tasks(n)) {
           state.SkipWithError(("skynet: sum " + std::to_string(result.sum) + " (want " +
-                               std::to_string(skynet_sum(n)) + "), tasks " +
-                               std::to_string(result.tasks) + " (want " +
-                               std::to_string(skynet_tasks(n)) + ")")
+                               std::to_string(skynet_sum(n)) + "), tasks " + std::to_string(result.tasks) +
+                               " (want " + std::to_string(skynet_tasks(n)) + ")")
                                   .c_str());
           break;
         }

@@ -40,9 +40,7 @@ namespace greenbench {
 
 enum class SwitchVia { yield, handoff };
 
-inline const char* switch_via_name(SwitchVia via) {
-  return via == SwitchVia::yield ? "yield" : "handoff";
-}
+inline const char* switch_via_name(SwitchVia via) { return via == SwitchVia::yield ? "yield" : "handoff"; }
 
 namespace switch_detail {
 
@@ -103,8 +101,8 @@ void switch_workload(benchmark::State& state, const RT& rt, SwitchVia via, unsig
   fail_entry_on_exception(state, [&] {
     const std::vector<int> usable = allowed_cpus();
     if (usable.size() < cpus) {
-      state.SkipWithError(("switch: needs " + std::to_string(cpus) +
-                           " CPUs, this process may use " + std::to_string(usable.size()))
+      state.SkipWithError(("switch: needs " + std::to_string(cpus) + " CPUs, this process may use " +
+                           std::to_string(usable.size()))
                               .c_str());
       return;
     }

@@ -13,9 +13,9 @@
 //   handoff_switch/workers:1   two fibers passing a token through an unbuffered Channel
 //   parked_fiber_memory        resident bytes per parked fiber (RSS delta / N)
 #include <benchmark/benchmark.h>
-#include <boost/context/detail/fcontext.hpp>
 #include <unistd.h>
 
+#include <boost/context/detail/fcontext.hpp>
 #include <chrono>
 #include <fstream>
 
@@ -141,10 +141,11 @@ void BM_parked_fiber_memory(benchmark::State& state) {
     green::run(workers(1), [&] {
       green::WaitGroup gate(1), parked(n);
       long before = resident_bytes();
-      for (int i = 0; i < n; ++i) green::go([&] {
-        parked.done();
-        gate.wait();
-      });
+      for (int i = 0; i < n; ++i)
+        green::go([&] {
+          parked.done();
+          gate.wait();
+        });
       parked.wait();
       per_fiber = static_cast<double>(resident_bytes() - before) / n;
       gate.done();
@@ -152,7 +153,11 @@ void BM_parked_fiber_memory(benchmark::State& state) {
   }
   state.counters["rss_bytes_per_fiber"] = per_fiber;
 }
-BENCHMARK(BM_parked_fiber_memory)->Name("parked_fiber_memory/n")->Arg(100'000)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_parked_fiber_memory)
+    ->Name("parked_fiber_memory/n")
+    ->Arg(100'000)
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

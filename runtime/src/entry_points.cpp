@@ -85,7 +85,8 @@ Task* current_task() noexcept {
 
 void park(SpinLock& lock) {
   Worker& w = require_worker("a green:: primitive blocked outside a task");
-  Worker::park_current(w, {[](Worker&, Task*, void* l) { static_cast<SpinLock*>(l)->unlock(); }, nullptr, &lock});
+  Worker::park_current(
+      w, {[](Worker&, Task*, void* l) { static_cast<SpinLock*>(l)->unlock(); }, nullptr, &lock});
 }
 
 void wake(Task* t) {
@@ -106,15 +107,16 @@ void join_task(Task* t, std::uint64_t run) {
   }
   Worker& w = require_worker("JoinHandle::join() outside a task");
   if (t->join_state.load(std::memory_order_acquire) == kDone) return;
-  Worker::park_current(w, {[](Worker& w, Task* self, void* target) {
-                          std::uintptr_t expected = kRunning;
-                          auto* joinee = static_cast<Task*>(target);
-                          if (!joinee->join_state.compare_exchange_strong(
-                                  expected, reinterpret_cast<std::uintptr_t>(self), std::memory_order_acq_rel)) {
-                            w.make_runnable(self);  // it finished meanwhile
-                          }
-                        },
-                        nullptr, t});
+  Worker::park_current(
+      w, {[](Worker& w, Task* self, void* target) {
+            std::uintptr_t expected = kRunning;
+            auto* joinee = static_cast<Task*>(target);
+            if (!joinee->join_state.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(self),
+                                                            std::memory_order_acq_rel)) {
+              w.make_runnable(self);  // it finished meanwhile
+            }
+          },
+          nullptr, t});
 }
 
 namespace {
@@ -190,8 +192,8 @@ void yield() {
 #if GREEN_PLANTED_YIELD_COST > 0
   detail::planted_yield_cost();
 #endif
-  detail::Worker::park_current(*w, {[](detail::Worker& w, detail::Task* self, void*) { w.make_runnable(self); },
-                                    nullptr, nullptr});
+  detail::Worker::park_current(
+      *w, {[](detail::Worker& w, detail::Task* self, void*) { w.make_runnable(self); }, nullptr, nullptr});
 }
 
 void sleep_until(std::chrono::steady_clock::time_point deadline) {

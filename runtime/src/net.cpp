@@ -33,8 +33,10 @@ class NetCategory final : public std::error_category {
   const char* name() const noexcept override { return "green.net"; }
   std::string message(int e) const override {
     switch (static_cast<errc>(e)) {
-      case errc::closed: return "use of a closed descriptor";
-      case errc::unexpected_eof: return "end of stream in the middle of a message";
+      case errc::closed:
+        return "use of a closed descriptor";
+      case errc::unexpected_eof:
+        return "end of stream in the middle of a message";
     }
     return "unknown green.net error";
   }
@@ -88,9 +90,12 @@ class InFlight {
   // After EAGAIN: parks until the side is ready; an error ends the call.
   std::error_code wait(int side, const Deadline& deadline) {
     switch (poller_->wait(pd_, side, deadline.get())) {
-      case IoOutcome::ready: return {};
-      case IoOutcome::timed_out: return std::make_error_code(std::errc::timed_out);
-      case IoOutcome::closed: return errc::closed;
+      case IoOutcome::ready:
+        return {};
+      case IoOutcome::timed_out:
+        return std::make_error_code(std::errc::timed_out);
+      case IoOutcome::closed:
+        return errc::closed;
     }
     return errc::closed;
   }
@@ -215,7 +220,8 @@ Result<std::size_t> Conn::write(const void* buf, std::size_t n, Timeout timeout)
   while (done < n) {
     const char* p = static_cast<const char*>(buf) + done;
     // Sockets never raise SIGPIPE: a reset peer is an EPIPE error, as in Go.
-    ssize_t r = call.is_socket() ? ::send(call.fd(), p, n - done, MSG_NOSIGNAL) : ::write(call.fd(), p, n - done);
+    ssize_t r =
+        call.is_socket() ? ::send(call.fd(), p, n - done, MSG_NOSIGNAL) : ::write(call.fd(), p, n - done);
     if (r >= 0) {
       done += static_cast<std::size_t>(r);
       continue;
@@ -300,7 +306,8 @@ Result<Conn> connect(const Address& address, Timeout timeout, const Address* sou
   if (source) {
     sockaddr_storage local;
     socklen_t local_len;
-    if (!to_sockaddr(*source, local, local_len)) return {{}, std::make_error_code(std::errc::invalid_argument)};
+    if (!to_sockaddr(*source, local, local_len))
+      return {{}, std::make_error_code(std::errc::invalid_argument)};
     if (::bind(fd, reinterpret_cast<sockaddr*>(&local), local_len) != 0) return {{}, last_error()};
   }
   set_nodelay(fd);

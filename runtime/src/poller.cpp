@@ -210,7 +210,7 @@ std::size_t Poller::poll(const timespec* timeout, Task** out, bool blocker, std:
                      : -1;
     got = ::epoll_wait(epfd_, events, max, ms);
   }
-  if (got < 0) return 0;  // EINTR: the caller looks again
+  if (got < 0) return 0;                                        // EINTR: the caller looks again
   if (got > 0) registrations_.load(std::memory_order_acquire);  // see poller.h
   std::size_t n = 0;
   for (int i = 0; i < got; ++i) {
@@ -226,7 +226,8 @@ std::size_t Poller::poll(const timespec* timeout, Task** out, bool blocker, std:
     }
     std::uint32_t e = events[i].events;
     pd->lock.lock();
-    if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) take_waiter(pd, PollDesc::kRead, IoOutcome::ready, out, n);
+    if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+      take_waiter(pd, PollDesc::kRead, IoOutcome::ready, out, n);
     if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) take_waiter(pd, PollDesc::kWrite, IoOutcome::ready, out, n);
     pd->lock.unlock();
   }

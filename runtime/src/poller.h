@@ -68,9 +68,9 @@ struct IoWaiter {
 struct PollDesc {
   static constexpr int kRead = 0, kWrite = 1;
   struct Side {
-    IoWaiter* waiter = nullptr;           // guarded by lock
-    bool ready = false;                   // guarded by lock
-    std::atomic<std::uint32_t> seq{0};    // bumped (under lock) when a parked wait ends
+    IoWaiter* waiter = nullptr;         // guarded by lock
+    bool ready = false;                 // guarded by lock
+    std::atomic<std::uint32_t> seq{0};  // bumped (under lock) when a parked wait ends
   };
 
   SpinLock lock;
@@ -80,7 +80,7 @@ struct PollDesc {
   // High half: the sequence number of the descriptor (bumped when the PollDesc is
   // freed); low half: 2 per call in flight | 1 once closing.
   std::atomic<std::uint64_t> use{0};
-  PollDesc* next_free = nullptr;          // guarded by the poller's pool lock
+  PollDesc* next_free = nullptr;  // guarded by the poller's pool lock
 
   static constexpr std::uint64_t kClosing = 1, kRef = 2;
   static std::uint32_t seq_of(std::uint64_t use) noexcept { return static_cast<std::uint32_t>(use >> 32); }

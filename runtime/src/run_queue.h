@@ -43,8 +43,7 @@ class RunQueue {
         head_.store(head + 1, std::memory_order_relaxed);
         return t;
       }
-      if (head_.compare_exchange_weak(head, head + 1, std::memory_order_release,
-                                      std::memory_order_acquire)) {
+      if (head_.compare_exchange_weak(head, head + 1, std::memory_order_release, std::memory_order_acquire)) {
         return t;
       }
     }
@@ -76,8 +75,7 @@ class RunQueue {
         Task* t = slots_[(head + i) % kCapacity].load(std::memory_order_relaxed);
         into.slots_[(into_tail + i) % kCapacity].store(t, std::memory_order_relaxed);
       }
-      if (head_.compare_exchange_weak(head, head + n, std::memory_order_acq_rel,
-                                      std::memory_order_acquire)) {
+      if (head_.compare_exchange_weak(head, head + n, std::memory_order_acq_rel, std::memory_order_acquire)) {
         // Keep the last one to run now; publish the rest.
         Task* run = into.slots_[(into_tail + n - 1) % kCapacity].load(std::memory_order_relaxed);
         if (n > 1) into.tail_.store(into_tail + n - 1, std::memory_order_release);

@@ -230,7 +230,8 @@ RunReport Scheduler::run(std::function<void()> root) {
   inject(root_task);
 
   std::vector<std::thread> threads;
-  for (std::size_t i = 1; i < workers_.size(); ++i) threads.emplace_back([this, i] { workers_[i]->main_loop(); });
+  for (std::size_t i = 1; i < workers_.size(); ++i)
+    threads.emplace_back([this, i] { workers_[i]->main_loop(); });
   workers_[0]->main_loop();
   for (auto& t : threads) t.join();
   // Before any stack is freed: a call in flight writes its result there (blocking_pool.h).

@@ -42,8 +42,8 @@
 #include <thread>
 #include <vector>
 
-#include "fatal.h"
 #include "blocking_pool.h"
+#include "fatal.h"
 #include "green/runtime.h"
 #include "poller.h"
 #include "stack_pool.h"
@@ -106,11 +106,11 @@ class Scheduler {
   const std::uint64_t run_id_;
 
   mutable std::mutex global_mu_;
-  IntrusiveFifo<Task> global_;              // guarded by global_mu_
+  IntrusiveFifo<Task> global_;  // guarded by global_mu_
   std::atomic<std::size_t> global_size_{0};
 
   std::mutex idle_mu_;
-  std::vector<Worker*> idle_;               // guarded by idle_mu_
+  std::vector<Worker*> idle_;  // guarded by idle_mu_
   std::atomic<std::size_t> idle_count_{0};
   // When the blocker will wake; 0 (reset under idle_mu_ as it becomes the blocker) until
   // it has computed that.

@@ -19,7 +19,6 @@
 #include "context.h"
 #include "test_hooks.h"
 
-
 namespace green::detail {
 namespace {
 

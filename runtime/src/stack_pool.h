@@ -54,14 +54,14 @@
 namespace green::detail {
 
 struct StackStats {
-  std::uint64_t mapped = 0;        // stack slots carved so far
+  std::uint64_t mapped = 0;  // stack slots carved so far
   std::uint64_t in_use = 0;
   std::uint64_t peak_in_use = 0;
-  std::uint64_t hot = 0;           // free, committed
-  std::uint64_t cold = 0;          // free, memory returned to the OS
-  std::uint64_t trimming = 0;      // between hot and cold, in a trim pass
-  std::uint64_t decommitted = 0;   // stacks ever moved from hot to cold
-  std::uint64_t trim_passes = 0;   // the trimmer thread's
+  std::uint64_t hot = 0;          // free, committed
+  std::uint64_t cold = 0;         // free, memory returned to the OS
+  std::uint64_t trimming = 0;     // between hot and cold, in a trim pass
+  std::uint64_t decommitted = 0;  // stacks ever moved from hot to cold
+  std::uint64_t trim_passes = 0;  // the trimmer thread's
   std::uint64_t unguarded = 0;
   const char* guard_mode = "off";
 };
@@ -101,38 +101,38 @@ class StackPool final : public StackAllocator {
 
  private:
   enum class Guard { off, madvise, mprotect };
-  Stack carve_locked();             // a fresh slot from the current slab, guarded
-  Stack take_locked();              // hot, then cold, then fresh
+  Stack carve_locked();  // a fresh slot from the current slab, guarded
+  Stack take_locked();   // hot, then cold, then fresh
   void give_locked(Stack stack) noexcept;
   void decommit(std::vector<Stack>& stacks) noexcept;  // no lock held
   void trimmer_main();
 
   const std::size_t page_;
-  const std::size_t stack_size_;    // usable bytes, a multiple of page_
-  const std::size_t slot_size_;     // stack plus guard page
+  const std::size_t stack_size_;  // usable bytes, a multiple of page_
+  const std::size_t slot_size_;   // stack plus guard page
   const std::size_t slots_per_slab_;
-  const std::size_t keep_;          // hot stacks always kept committed
+  const std::size_t keep_;  // hot stacks always kept committed
   const std::chrono::nanoseconds trim_interval_;
   Guard guard_;
-  std::size_t mprotect_budget_;     // guards we may still install with mprotect
+  std::size_t mprotect_budget_;  // guards we may still install with mprotect
 
   mutable std::mutex mu_;
   std::vector<std::pair<char*, std::size_t>> slabs_;  // guarded by mu_
-  char* cursor_ = nullptr;          // next free slot in the newest slab; guarded by mu_
-  std::size_t cursor_left_ = 0;     // guarded by mu_
-  std::vector<Stack> hot_;          // guarded by mu_
-  std::vector<Stack> cold_;         // guarded by mu_
-  std::vector<unsigned> valgrind_stack_ids_;  // under valgrind only; guarded by mu_
-  StackStats stats_;                // guarded by mu_ (in_use counts stacks out of the pool)
+  char* cursor_ = nullptr;                            // next free slot in the newest slab; guarded by mu_
+  std::size_t cursor_left_ = 0;                       // guarded by mu_
+  std::vector<Stack> hot_;                            // guarded by mu_
+  std::vector<Stack> cold_;                           // guarded by mu_
+  std::vector<unsigned> valgrind_stack_ids_;          // under valgrind only; guarded by mu_
+  StackStats stats_;                                  // guarded by mu_ (in_use counts stacks out of the pool)
   // Fewest hot stacks since the last trim pass: hot_[0, low_water_) went untaken.
-  std::size_t low_water_ = 0;       // guarded by mu_
+  std::size_t low_water_ = 0;  // guarded by mu_
 
-  std::mutex trim_mu_;              // one trim pass at a time
-  std::vector<Stack> trim_batch_;   // the pass's stacks; guarded by trim_mu_
-  std::condition_variable trim_cv_; // with mu_: arms or stops the trimmer
-  bool trim_armed_ = false;         // more than keep_ hot: passes are due; guarded by mu_
-  bool trim_stop_ = false;          // guarded by mu_
-  std::thread trimmer_;             // none when trim_interval_ is zero
+  std::mutex trim_mu_;               // one trim pass at a time
+  std::vector<Stack> trim_batch_;    // the pass's stacks; guarded by trim_mu_
+  std::condition_variable trim_cv_;  // with mu_: arms or stops the trimmer
+  bool trim_armed_ = false;          // more than keep_ hot: passes are due; guarded by mu_
+  bool trim_stop_ = false;           // guarded by mu_
+  std::thread trimmer_;              // none when trim_interval_ is zero
 };
 
 // A worker's private, lock-free front for the pool.

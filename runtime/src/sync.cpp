@@ -1,10 +1,9 @@
 // sync.cpp: Mutex, CondVar and WaitGroup (green/mutex.h, green/wait_group.h), all built
 // on the same pattern: check state under the primitive's spin lock; to block, join its
 // wait queue and park, which releases the lock only once the task is switched out.
+#include "fatal.h"
 #include "green/mutex.h"
 #include "green/wait_group.h"
-
-#include "fatal.h"
 
 namespace green {
 

@@ -21,7 +21,8 @@ double ticks_per_ns() {
       t1 = Steady::now();
     } while (t1 - t0 < std::chrono::microseconds(200));
     const std::uint64_t c1 = slice_clock();
-    const double ns = static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
+    const double ns =
+        static_cast<double>(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
     return static_cast<double>(c1 - c0) / ns;
   }();
   return ratio;

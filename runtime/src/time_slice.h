@@ -22,10 +22,10 @@
 namespace green::detail {
 
 struct TimeSlice {
-  std::uint64_t switches = 0;   // every switch on this worker increments it
-  std::uint64_t seen = ~0ull;   // `switches` when the current slice began
-  std::uint64_t began = 0;      // slice_clock() when it began
-  std::uint64_t length = 0;     // the slice in slice_clock() ticks, once `calibrated`
+  std::uint64_t switches = 0;  // every switch on this worker increments it
+  std::uint64_t seen = ~0ull;  // `switches` when the current slice began
+  std::uint64_t began = 0;     // slice_clock() when it began
+  std::uint64_t length = 0;    // the slice in slice_clock() ticks, once `calibrated`
   bool calibrated = false;
   std::chrono::nanoseconds length_ns{0};  // Config::time_slice
 };

@@ -28,8 +28,8 @@ struct TimerEntry {
   Clock::time_point deadline;
   std::uint64_t seq;
   Task* task;
-  PollDesc* pd;          // an I/O timeout of pd's side `side`, or nullptr (a sleep)
-  std::uint32_t token;   // the side's wait sequence number when the task parked
+  PollDesc* pd;         // an I/O timeout of pd's side `side`, or nullptr (a sleep)
+  std::uint32_t token;  // the side's wait sequence number when the task parked
   int side;
 };
 

@@ -103,8 +103,8 @@ class Worker {
   const unsigned index;
   RunQueue runq;
   std::atomic<std::uint32_t> wake_word{0};  // futex: 1 = woken
-  bool idle_in_poll = false;  // guarded by the scheduler's idle lock: asleep in epoll_wait
-  TimeSlice slice;            // the running task's slice, for maybe_yield (time_slice.h)
+  bool idle_in_poll = false;                // guarded by the scheduler's idle lock: asleep in epoll_wait
+  TimeSlice slice;                          // the running task's slice, for maybe_yield (time_slice.h)
 
   // Counters, summed into the RunReport after the worker is joined.
   std::uint64_t spawned = 0, finished = 0, steals = 0, stack_allocations = 0;
@@ -114,7 +114,7 @@ class Worker {
   // neither starves behind a busy local queue (Go uses 61 for the same reason).
   static constexpr std::uint32_t kFairnessTick = 61;
 
-  Task* find_work();          // blocks; nullptr once the scheduler stops
+  Task* find_work();  // blocks; nullptr once the scheduler stops
   Task* steal();
   Task* pull_global();
   Task* pick_fair();
@@ -127,7 +127,7 @@ class Worker {
     return next != kNoTimer && next <= Clock::now().time_since_epoch().count();
   }
   void push_timer(Clock::time_point deadline, Task* t, PollDesc* pd, std::uint32_t token, int side);
-  bool poll_network();        // without blocking; true if it made tasks runnable
+  bool poll_network();  // without blocking; true if it made tasks runnable
   void sleep_until_work();
   void overflow(Task* t);
   void notify();

@@ -1,15 +1,14 @@
 // context_test.cpp: the stack-switch seam (src/context.h) tested directly, below the
 // scheduler: a switch carries its pointer both ways, lands where it left off, passes
 // nullptr for a finished context, and keeps each side's C++ exception state its own.
-#include <gtest/gtest.h>
+#include "context.h"
 
+#include <gtest/gtest.h>
 #include <sys/mman.h>
 
 #include <cstdlib>
 #include <exception>
 #include <stdexcept>
-
-#include "context.h"
 
 namespace {
 
@@ -27,7 +26,9 @@ struct Pair {
 };
 Pair* pair = nullptr;
 
-void* to_thread(void* carry) { return switch_context(&pair->fiber_ctx, pair->thread_ctx, carry, *pair->thread_eh); }
+void* to_thread(void* carry) {
+  return switch_context(&pair->fiber_ctx, pair->thread_ctx, carry, *pair->thread_eh);
+}
 
 void fiber_body(fctx::transfer_t t) {
   pair->first_carry = land(t, &pair->fiber_ctx);

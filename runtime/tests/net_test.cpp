@@ -40,7 +40,8 @@ std::size_t open_fds() {
 // A connected pair of stream sockets, both registered with the run.
 std::pair<Conn, Conn> conn_pair() {
   int fds[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) throw std::system_error(errno, std::generic_category());
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+    throw std::system_error(errno, std::generic_category());
   auto a = green::net::Socket::adopt(fds[0]);
   auto b = green::net::Socket::adopt(fds[1]);
   EXPECT_TRUE(a && b);

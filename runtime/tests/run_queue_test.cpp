@@ -4,13 +4,14 @@
 //
 // Invariant checked throughout: every task pushed is taken exactly once, by the owner's
 // pop or by exactly one thief.
+#include "run_queue.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <thread>
 #include <vector>
 
-#include "run_queue.h"
 #include "test_support.h"
 
 namespace {

@@ -79,10 +79,11 @@ TEST(Scheduler, SpawnJoinAMillionFibers) {
     std::vector<green::JoinHandle<int>> hs;
     hs.reserve(1000);
     for (int done = 0; done < total; done += 1000) {
-      for (int i = 0; i < 1000; ++i) hs.push_back(green::spawn([&ran, i] {
-        ran.fetch_add(1, std::memory_order_relaxed);
-        return i;
-      }));
+      for (int i = 0; i < 1000; ++i)
+        hs.push_back(green::spawn([&ran, i] {
+          ran.fetch_add(1, std::memory_order_relaxed);
+          return i;
+        }));
       long sum = 0;
       for (auto& h : hs) sum += h.join();
       ASSERT_EQ(sum, 999 * 1000 / 2);

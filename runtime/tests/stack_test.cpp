@@ -2,7 +2,6 @@
 // the spawn/finish path, by the trim policy (stack_pool.h), with none lost or shared; a
 // parked fiber commits only what it touched; an overflow hits the guard.
 #include <gtest/gtest.h>
-
 #include <sys/resource.h>
 
 #include <atomic>
@@ -123,7 +122,8 @@ TEST(Stacks, TrimmerReturnsABurstsStacksOnItsOwn) {
   // fake stacks change RSS.)
   if (!green_test::kSanitized) {
     EXPECT_LT(rss_after - rss_before, (rss_at_peak - rss_before) / 2)
-        << "RSS before " << rss_before << " KiB, after the burst " << rss_at_peak << ", after trimming " << rss_after;
+        << "RSS before " << rss_before << " KiB, after the burst " << rss_at_peak << ", after trimming "
+        << rss_after;
   }
   EXPECT_GE(report.stack_trim_passes, 2u);
   EXPECT_EQ(report.stacks_in_use_at_exit, 0u);
@@ -177,7 +177,7 @@ TEST(Stacks, NoStackIsLostOrSharedWhileTheTrimmerRuns) {
             green::detail::StackStats s = pool_stats();
             return s.hot == 0 && s.trimming == 0;
           },
-                                         [] { green::this_task::sleep_for(std::chrono::milliseconds(1)); }));
+          [] { green::this_task::sleep_for(std::chrono::milliseconds(1)); }));
     }
     done = true;
     auditor.join();
@@ -202,10 +202,11 @@ TEST(Stacks, ParkedFibersCommitOnlyTouchedPages) {
     green::WaitGroup gate(1), parked;
     parked.add(n);
     long before = rss_kib();
-    for (int i = 0; i < n; ++i) green::go([&] {
-      parked.done();
-      gate.wait();
-    });
+    for (int i = 0; i < n; ++i)
+      green::go([&] {
+        parked.done();
+        gate.wait();
+      });
     parked.wait();
     delta_kib = rss_kib() - before;
     gate.done();

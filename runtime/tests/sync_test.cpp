@@ -117,10 +117,11 @@ TEST(WaitGroup, ManyWaitersAreAllReleased) {
     green::WaitGroup gate(1);
     std::atomic<int> released{0};
     std::vector<green::JoinHandle<void>> hs;
-    for (int i = 0; i < 20; ++i) hs.push_back(green::spawn([&] {
-      gate.wait();
-      released.fetch_add(1);
-    }));
+    for (int i = 0; i < 20; ++i)
+      hs.push_back(green::spawn([&] {
+        gate.wait();
+        released.fetch_add(1);
+      }));
     green::this_task::sleep_for(5ms);
     EXPECT_EQ(released.load(), 0);
     gate.done();

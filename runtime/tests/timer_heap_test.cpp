@@ -1,13 +1,14 @@
 // timer_heap_test.cpp: a worker's timer heap (src/timer_heap.h) tested directly:
 // earliest deadline first, never early, equal deadlines in push order, and stale I/O
 // timeouts dropped in bulk so the heap stays the size of its live waits.
+#include "timer_heap.h"
+
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <vector>
 
 #include "poller.h"
-#include "timer_heap.h"
 
 namespace {
 
@@ -27,7 +28,8 @@ TEST(TimerHeap, PopsEarliestFirstAndNeverEarly) {
   std::vector<Item> tasks(5);
   const Clock::time_point t0{};
   const int order[] = {30, 10, 50, 20, 40};
-  for (int i = 0; i < 5; ++i) h.push(t0 + std::chrono::milliseconds(order[i]), &tasks[static_cast<std::size_t>(i)], nullptr, 0, 0);
+  for (int i = 0; i < 5; ++i)
+    h.push(t0 + std::chrono::milliseconds(order[i]), &tasks[static_cast<std::size_t>(i)], nullptr, 0, 0);
   EXPECT_EQ(h.earliest(), t0 + 10ms);
   EXPECT_EQ(h.peak(), 5u);
   TimerEntry e{};

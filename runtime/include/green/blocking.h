@@ -23,10 +23,10 @@ namespace detail {
 
 // One call handed to the pool; lives on the parked task's stack until it resumes.
 struct BlockingCall {
-  BlockingCall* next = nullptr;  // the pool's queue link, guarded by the pool's lock
-  Task* waiter = nullptr;        // the parked task (null: a plain thread ran it in place)
-  SpinLock lock;                 // held by the task until it is switched out
-  std::exception_ptr error;      // what f threw
+  BlockingCall* next = nullptr;        // the pool's queue link, guarded by the pool's lock
+  Task* waiter = nullptr;              // the parked task (null: a plain thread ran it in place)
+  SpinLock lock;                       // held by the task until it is switched out
+  std::exception_ptr error;            // what f threw
   virtual void invoke() noexcept = 0;  // runs f once, keeps its result or exception
 
  protected:
@@ -36,8 +36,9 @@ struct BlockingCall {
 template <class F, class R>
 struct BlockingCallOf final : BlockingCall {
   // A reference result is kept as a pointer; a void one as nothing (an empty optional).
-  using Stored = std::conditional_t<std::is_void_v<R>, bool,
-                                    std::conditional_t<std::is_lvalue_reference_v<R>, std::remove_reference_t<R>*, R>>;
+  using Stored =
+      std::conditional_t<std::is_void_v<R>, bool,
+                         std::conditional_t<std::is_lvalue_reference_v<R>, std::remove_reference_t<R>*, R>>;
   explicit BlockingCallOf(F& fn) : f(fn) {}
   F& f;
   std::optional<Stored> result;

@@ -130,8 +130,7 @@ class Listener : public Socket {
 // A TCP connection to `address`, with TCP_NODELAY set. `source`, when given, is the
 // local address to bind first (a port of 0 lets the kernel pick), which lets a client
 // spread connections over several loopback addresses past one address's port range.
-Result<Conn> connect(const Address& address, Timeout timeout = kNoTimeout,
-                     const Address* source = nullptr);
+Result<Conn> connect(const Address& address, Timeout timeout = kNoTimeout, const Address* source = nullptr);
 
 }  // namespace net
 }  // namespace green

@@ -58,26 +58,26 @@ struct Config {
   // (~0.1 µs) costs the hog 0.01% of its time.
   std::chrono::nanoseconds time_slice = std::chrono::milliseconds(1);
   // Most helper threads green::blocking() may run at once (green/blocking.h); started on
-  // demand, kept until run() returns; 0: blocking(f) calls f in place, on the worker. Tokio's default bound is 512; ours is smaller
-  // because each helper reserves a thread stack (8 MiB of address space by default).
+  // demand, kept until run() returns; 0: blocking(f) calls f in place, on the worker. Tokio's default bound
+  // is 512; ours is smaller because each helper reserves a thread stack (8 MiB of address space by default).
   std::size_t blocking_threads = 64;
 };
 
 // What a run did, for tests and benchmarks; filled in when run() returns.
 struct RunReport {
   std::uint64_t tasks_spawned = 0;
-  std::uint64_t tasks_abandoned = 0;      // alive when the root task returned
-  std::uint64_t stacks_mapped = 0;        // stack slots ever carved from mappings
+  std::uint64_t tasks_abandoned = 0;  // alive when the root task returned
+  std::uint64_t stacks_mapped = 0;    // stack slots ever carved from mappings
   std::uint64_t stacks_peak_in_use = 0;
   std::uint64_t stacks_in_use_at_exit = 0;  // abandoned tasks' stacks, freed by run()
-  std::uint64_t stack_allocations = 0;    // stacks handed to tasks; above stacks_mapped = reuse
-  std::uint64_t stacks_decommitted = 0;   // times a pooled stack's memory went back to the OS
-  std::uint64_t stack_trim_passes = 0;    // passes the background trimmer made
-  std::uint64_t unguarded_stacks = 0;     // stacks left without a guard page (map limit)
-  const char* guard_mode = "";            // "madvise", "mprotect" or "off"
-  std::uint64_t steals = 0;               // tasks taken from another worker's queue
-  std::uint64_t timers_peak = 0;          // most entries one worker's timer heap held
-  std::uint64_t task_blocks_carved = 0;   // task control blocks ever carved from slabs
+  std::uint64_t stack_allocations = 0;      // stacks handed to tasks; above stacks_mapped = reuse
+  std::uint64_t stacks_decommitted = 0;     // times a pooled stack's memory went back to the OS
+  std::uint64_t stack_trim_passes = 0;      // passes the background trimmer made
+  std::uint64_t unguarded_stacks = 0;       // stacks left without a guard page (map limit)
+  const char* guard_mode = "";              // "madvise", "mprotect" or "off"
+  std::uint64_t steals = 0;                 // tasks taken from another worker's queue
+  std::uint64_t timers_peak = 0;            // most entries one worker's timer heap held
+  std::uint64_t task_blocks_carved = 0;     // task control blocks ever carved from slabs
   std::uint64_t blocking_threads_peak = 0;  // helper threads green::blocking() started
   unsigned workers = 0;
 };
@@ -197,8 +197,7 @@ void maybe_yield();
 void sleep_until(std::chrono::steady_clock::time_point deadline);
 template <class Rep, class Period>
 void sleep_for(std::chrono::duration<Rep, Period> d) {
-  sleep_until(std::chrono::steady_clock::now() +
-              std::chrono::ceil<std::chrono::steady_clock::duration>(d));
+  sleep_until(std::chrono::steady_clock::now() + std::chrono::ceil<std::chrono::steady_clock::duration>(d));
 }
 // The running task's id; 0 outside any task.
 TaskId id() noexcept;
