@@ -47,6 +47,37 @@ func (r timedRegion) gcCounters() []counter {
 // of timed wall time has passed, and returns what those timed runs cost. run
 // returns the wall time of its own timed part; an error from any run is
 // returned at once.
+// timedFigures is timedRuns for workloads whose result is several figures (fairness,
+// blocking): run returns its wall time and figures, and each figure comes back as a
+// counter named by names, its mean over the timed runs (the warm-up's left out), with
+// the sums over those runs.
+func timedFigures(minTime time.Duration, names []string,
+	run func() (time.Duration, []float64, error)) (timedRegion, []counter, []float64, error) {
+	sums := make([]float64, len(names))
+	warm := false
+	region, err := timedRuns(minTime, func() (time.Duration, error) {
+		wall, figures, err := run()
+		if err != nil {
+			return 0, err
+		}
+		if warm {
+			for i, v := range figures {
+				sums[i] += v
+			}
+		}
+		warm = true
+		return wall, nil
+	})
+	if err != nil {
+		return timedRegion{}, nil, nil, err
+	}
+	counters := make([]counter, len(names))
+	for i, name := range names {
+		counters[i] = counter{name, sums[i] / float64(region.runs)}
+	}
+	return region, counters, sums, nil
+}
+
 func timedRuns(minTime time.Duration, run func() (time.Duration, error)) (timedRegion, error) {
 	if _, err := run(); err != nil {
 		return timedRegion{}, err

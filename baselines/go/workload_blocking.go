@@ -198,28 +198,16 @@ func blockingFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 		}
 		window := time.Duration(*windowMs) * time.Millisecond
 		measure := func() (measurement, error) {
-			// As fairness: each figure the mean over the timed runs, the warm-up's left out.
-			sums := make([]float64, len(blockingCounters))
-			warm := false
-			region, err := timedRuns(common.minTime, func() (time.Duration, error) {
-				r, err := runBlocking(*call, *blockers, window)
-				if err != nil {
-					return 0, err
-				}
-				if warm {
-					for i, v := range r.figures() {
-						sums[i] += v
+			region, counters, _, err := timedFigures(common.minTime, blockingCounters,
+				func() (time.Duration, []float64, error) {
+					r, err := runBlocking(*call, *blockers, window)
+					if err != nil {
+						return 0, nil, err
 					}
-				}
-				warm = true
-				return r.wall, nil
-			})
+					return r.wall, r.figures(), nil
+				})
 			if err != nil {
 				return measurement{}, err
-			}
-			counters := make([]counter, len(sums))
-			for i, name := range blockingCounters {
-				counters[i] = counter{name, sums[i] / float64(region.runs)}
 			}
 			return measurement{RealTime: float64(region.mean().Nanoseconds()) / 1e6, CPUTime: region.cpuPerRun() / 1e6,
 				Iterations: region.runs, Counters: append(counters, region.gcCounters()...)}, nil

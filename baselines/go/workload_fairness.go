@@ -121,30 +121,18 @@ func fairnessFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 		}
 		window := time.Duration(*windowMs) * time.Millisecond
 		measure := func() (measurement, error) {
-			// The timed runs' figures, each the mean over those runs (as the C++ rows'
-			// counters are over their iterations); the warm-up's are left out.
-			sums := make([]float64, len(fairnessCounters))
-			warm := false
-			region, err := timedRuns(common.minTime, func() (time.Duration, error) {
-				r := runFairness(*hogs, window)
-				if int64(len(r.lateness))+r.missed != r.expected {
-					return 0, fmt.Errorf("%d ticks served and %d missed, %d expected", len(r.lateness), r.missed, r.expected)
-				}
-				if warm {
-					for i, v := range r.figures() {
-						sums[i] += v
+			// Each figure the mean over the timed runs (as the C++ rows' counters are over
+			// their iterations).
+			region, counters, sums, err := timedFigures(common.minTime, fairnessCounters,
+				func() (time.Duration, []float64, error) {
+					r := runFairness(*hogs, window)
+					if int64(len(r.lateness))+r.missed != r.expected {
+						return 0, nil, fmt.Errorf("%d ticks served and %d missed, %d expected", len(r.lateness), r.missed, r.expected)
 					}
-				}
-				warm = true
-				return r.wall, nil
-			})
+					return r.wall, r.figures(), nil
+				})
 			if err != nil {
 				return measurement{}, err
-			}
-			runs := float64(region.runs)
-			counters := make([]counter, len(sums))
-			for i, name := range fairnessCounters {
-				counters[i] = counter{name, sums[i] / runs}
 			}
 			ticks := sums[3] // served, over all the timed runs
 			return measurement{RealTime: float64(region.mean().Nanoseconds()) / 1e6, CPUTime: region.cpuPerRun() / 1e6,
