@@ -31,7 +31,10 @@ MIN_REPS = 3
 # growing the iteration count to `min_time` seconds. Probes: memory at each `memory_n`
 # and (KiB, N) of `memory_depth` (tasks parked under that much stack in use,
 # stack_depth.h); max_count up to `max_count_cap` tasks or `max_count_seconds`; M:N
-# runtimes' probes at the worker counts `probe_workers` (None: all the suite's).
+# runtimes' probes at the worker counts `probe_workers` (None: all the suite's);
+# after_burst (RSS over 5 s after a burst; std_thread and fiber/workers:1, the pools it
+# is about) at `after_burst_n` = (N for threads, N for fibers), or not at all (None: 5 s
+# a repetition, so only the full profile has it).
 # `skip`: globs of entries the profile leaves out (`skip_on_several_cpus`: only where
 # there is more than one CPU); `keep_only`: globs of the only entries it keeps;
 # `instructions`: globs of the timing entries whose instructions it counts
@@ -77,7 +80,7 @@ PROFILES = {
               "probe_reps": 3, "max_count_cap": 100_000, "max_count_seconds": 20,
               "echo_conns": [1000], "echo_reps": 3, "echo_warmup": 0.5, "echo_seconds": 1,
               "echo_rates": [20000], "echo_rate_conns": 1000, "echo_max_conns": False,
-              "gil_reps": 3, "probe_workers": [1],
+              "gil_reps": 3, "probe_workers": [1], "after_burst_n": None,
               "skip": ["*/pthread/*", "skynet/std_thread/*", "switch/boost_fiber/*/cpus:2",
                        "switch/std_thread/*/cpus:2",
                        "*/boost_fiber/*/alloc:default*",
@@ -95,7 +98,8 @@ PROFILES = {
              "echo_conns": [100, 1000, 10000], "echo_reps": 3, "echo_warmup": 1, "echo_seconds": 3,
              "echo_rates": [10000, 40000, 80000], "echo_rate_conns": 1000,
              "echo_max_conns": True, "echo_max_conns_cap": 1_000_000, "echo_max_conns_seconds": 120,
-             "gil_reps": 3, "probe_workers": None, "skip": [], "skip_on_several_cpus": []},
+             "gil_reps": 3, "probe_workers": None, "after_burst_n": (10_000, 1_000_000),
+             "skip": [], "skip_on_several_cpus": []},
 }
 
 SIZES_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "benchmarks", "sizes.json")
@@ -514,6 +518,10 @@ def entries(profile, paths, cpus, budget, has_echo=True, has_go=True, workers=No
                           ["max_count", "--runtime", rt, "--budget-bytes", str(budget),
                            "--cap", str(prof["max_count_cap"]), "--time-limit", str(prof["max_count_seconds"])],
                           1, timeout=prof["max_count_seconds"] + 120, guard=budget + budget // 4))
+        if prof["after_burst_n"] and rt in ("std_thread", "fiber/workers:1"):
+            n = prof["after_burst_n"][0 if rt in os_thread_prefixes() else 1]
+            out.append(_probe(paths, f"after_burst/{rt}/n:{n}", ["after_burst", "--runtime", rt, "--n", str(n)],
+                              prof["probe_reps"], timeout=600))
     if has_echo:
         out += _echo(paths, prof, budget, cpus, has_go)
     if has_go:

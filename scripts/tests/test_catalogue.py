@@ -103,6 +103,16 @@ class CatalogueTest(unittest.TestCase):
         self.assertEqual(echo.out_flag, "--out")
         self.assertIn("echo_max_conns/std_thread", entries)
 
+    def test_after_burst_in_the_full_profile_only(self):
+        full = [e for e in catalogue.entries("full", PATHS, 2, BUDGET) if e.name.startswith("after_burst/")]
+        self.assertEqual([(e.name, e.argv[1:], e.reps) for e in full],
+                         [("after_burst/std_thread/n:10000",
+                           ["after_burst", "--runtime", "std_thread", "--n", "10000"], 3),
+                          ("after_burst/fiber/workers:1/n:1000000",
+                           ["after_burst", "--runtime", "fiber/workers:1", "--n", "1000000"], 3)])
+        quick = catalogue.entries("quick", PATHS, 2, BUDGET)
+        self.assertFalse([e.name for e in quick if e.name.startswith("after_burst/")])
+
     def test_echo_open_loop_at_the_profiles_rates(self):
         for profile in catalogue.PROFILES:
             prof = catalogue.PROFILES[profile]
