@@ -170,11 +170,15 @@ def lines(path, title, xlabel, ylabel, unit, series, caption, log_x=False, panel
         if _spans_decades(ys):
             axes.set_yscale("log")
         _format_axis(axes.yaxis, unit, _spans_decades(ys))
+        if not log_x and all(float(x).is_integer() for x in xs) and len(set(xs)) <= 16:
+            axes.set_xticks(sorted(set(xs)))  # counts (workers): no ticks between them
         axes.set(title=name, xlabel=xlabel)
         axes.grid(True, which="major", alpha=0.3)
         axes.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
     axes_row[0][0].set_ylabel(ylabel)
     figure.suptitle(title + (f"\n{note}" if note else ""), fontsize=11)
+    if note and panels:
+        figure.subplots_adjust(top=0.8)  # the title's second line clear of the panels' titles
     _save(pyplot, figure, path, caption)
 
 
