@@ -228,8 +228,9 @@ def _measured(summary, counter):
 
 
 # Parameters that set a run apart from what a claim is about unless its glob names them:
-# tasks parked deep, Go's collector off, a process held to fewer CPUs than the machine's.
-SET_APART_PARAMETERS = ("depth", "gogc", "cpuset")
+# tasks parked deep, tasks that went deep and returned, Go's collector off, a process held
+# to fewer CPUs than the machine's.
+SET_APART_PARAMETERS = ("depth", "recursed", "gogc", "cpuset")
 
 
 def _candidates(spec, summaries, min_size=0):

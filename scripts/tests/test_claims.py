@@ -25,7 +25,8 @@ FORMAT_COUNTERS = {
     "involuntary_switches_per_op", "minor_faults_per_op", "gc_cycles_per_run", "gc_pause_ns_per_run",
     "lateness_p50_us", "lateness_p99_us", "lateness_max_us", "ticks", "ticks_missed", "ticks_expected",
     "hog_work_per_second", "round_trips_per_second", "round_trip_p50_us", "round_trip_p99_us",
-    "round_trip_max_us", "blocking_calls_per_second"}
+    "round_trip_max_us", "blocking_calls_per_second", "total_bytes_per_task_settled",
+    "total_bytes_per_task_after_1gc", "stack_inuse_bytes_per_task_settled"}
 ECHO_CLAIMS = ("million-connections-goroutine-each", "million-connections-2GB",
                "million-thread-connections-2TB", "blocked-goroutine-parked",
                "thread-per-connection-slows-at-thousands", "thread-per-connection-hits-os-limits")
@@ -137,6 +138,45 @@ class VerdictTest(JudgeTestCase):
                           goroutine="memory/go/procs:2/depth:16KiB/n:10000",
                           thread="memory/std_thread/depth:16KiB/n:10000")
         self.assertEqual(self.judge("thread-stack-is-ram", found).verdict, "not measured")
+
+    def test_stack_shrink_is_judged_on_go_before_and_after_each_definition(self):
+        # Go's all-in memory after one collection is above what it was (the shrunk copy
+        # sits beside the freed stack); after collections until settled and 2 s it is a
+        # third; StackInuse went from 128 KiB to 4 KiB. Each definition is named.
+        go = ("memory/go/procs:2/recursed:64KiB/n:1000",
+              {"total_bytes_per_task": 72000, "total_bytes_per_task_after_1gc": 77000,
+               "total_bytes_per_task_settled": 24000, "stack_inuse_bytes_per_task": 131072,
+               "stack_inuse_bytes_per_task_settled": 4096}, "")
+        fiber = ("memory/fiber/workers:1/recursed:64KiB/n:1000",
+                 {"total_bytes_per_task": 74000, "total_bytes_per_task_settled": 74000}, "")
+        plain = ("memory/go/procs:2/n:1000", {"total_bytes_per_task": 2700, "rss_bytes_per_task": 2600}, "")
+        judged = self.judge("goroutine-stack-shrinks", summaries(go, fiber, plain))
+        self.assertEqual(judged.measured["fiber"].run_name, fiber[0])
+        self.assertEqual(judged.measured["goroutine"].run_name, go[0])
+        by_name = {name: j for name, j in judged.definitions}
+        self.assertEqual(by_name["all-in memory, collections until the stacks settled, then 2 s"].verdict, "holds")
+        self.assertEqual(by_name["all-in memory, one collection"].verdict, "off by ×2.1 (lower)")
+        self.assertEqual(by_name["stack in use (MemStats.StackInuse), collections until settled"].verdict, "holds")
+        self.assertTrue(judged.verdict.startswith("depends on the definition: holds for all-in memory, "
+                                                  "collections until the stacks settled, then 2 s (×3.0)"),
+                        judged.verdict)
+        self.assertIn("off by ×2.1 (lower) for all-in memory, one collection (×0.94)", judged.verdict)
+
+    def test_stack_shrink_does_not_hold_where_go_kept_its_stacks(self):
+        go = ("memory/go/procs:2/recursed:64KiB/n:1000",
+              {"total_bytes_per_task": 72000, "total_bytes_per_task_after_1gc": 72000,
+               "total_bytes_per_task_settled": 70000, "stack_inuse_bytes_per_task": 131072,
+               "stack_inuse_bytes_per_task_settled": 131072}, "")
+        judged = self.judge("goroutine-stack-shrinks", summaries(go))
+        self.assertTrue(judged.verdict.startswith("off by"), judged.verdict)
+
+    def test_recursed_runs_answer_only_the_claims_that_name_them(self):
+        # A run whose tasks went deep and returned is not a goroutine as it starts.
+        found = summaries(("memory/go/procs:2/recursed:64KiB/n:10000", {"rss_bytes_per_task": 70000}, ""),
+                          ("memory/go/procs:2/n:1000", {"rss_bytes_per_task": 2700}, ""))
+        self.assertJudged("goroutine-stack-2KB", found, "holds", goroutine="memory/go/procs:2/n:1000")
+        self.assertEqual(self.judge("goroutine-stack-shrinks", summaries(
+            ("memory/go/procs:2/n:1000", {"total_bytes_per_task": 2700}, ""))).verdict, "not measured")
 
     def test_a_control_run_with_the_collector_off_answers_no_claim(self):
         found = summaries(("create/go/procs:1/mode:sequential/n:10000", {"ns_per_task": 600}, ""),

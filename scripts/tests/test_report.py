@@ -451,8 +451,20 @@ class ReportTradeOffTest(ReportTestCase):
         self.assertEqual(direct["p99, most blockers"], "2.21 ms")
         self.assertEqual(row(rows, runtime="fiber workers:2", via="blocking")["round trips/s, 0 blockers"], "—")
 
+    def test_stack_table_has_before_and_after_for_each_runtime(self):
+        rows = support.markdown_table(self.text, "### stack memory after a deep call returns")
+        self.assertEqual(len(rows), 2)
+        fiber = row(rows, runtime="fiber workers:1")
+        self.assertEqual((fiber["recursed"], fiber["tasks"], fiber["kept"], fiber["GCs run"], fiber["after one GC: all-in"]),
+                         ("64KiB", "1000", "100%", "—", "—"))
+        go = row(rows, runtime="go procs:2")
+        self.assertEqual((go["right after: all-in"], go["settled: all-in"], go["kept"], go["GCs run"]),
+                         ("70.8 KiB", "25.5 KiB", "36%", "6"))
+
     def test_claims_read_the_rows(self):
         claims = claim_rows(self.text, "## Claims from the notes: gamma")
+        self.assertTrue(claims["goroutine-stack-shrinks"]["verdict"].startswith("depends on the definition"),
+                        claims["goroutine-stack-shrinks"]["verdict"])
         self.assertTrue(claims["blocked-goroutine-others-run"]["verdict"].startswith("holds"))
         self.assertTrue(claims["goroutines-share-the-cpu"]["verdict"].startswith("holds"))
 
