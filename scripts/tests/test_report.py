@@ -137,7 +137,12 @@ class EchoReportTest(ReportTestCase):
         self.assertEqual(go["spread (requests/s)"], "cv 8.9% · 50,578/s–57,356/s")
         self.assertEqual((go["p50"], go["p99"], go["p99.9"]),
                          ("18.4 ms (×0.85, ×1.0)", "31.7 ms (×1.1, ×1.0)", "44.9 ms (×1.6, ×1.0)"))
-        self.assertEqual(go["server memory/conn"], "7.81 KiB (×0.63, ×1.0)")
+        self.assertEqual(go["server RSS/conn"], "7.81 KiB (×0.63, ×1.0)")
+        # RSS-only and all-in side by side: a thread's kernel stack counts in the second.
+        thread = row(rows, server="std_thread")
+        self.assertEqual((thread["server kernel/conn"], thread["server all-in/conn"]),
+                         ("20.0 KiB (×1.0, ×1,280)", "32.4 KiB (×1.0, ×4.1)"))
+        self.assertEqual(row(rows, server="fiber workers:1")["server all-in/conn"], "—")
         self.assertEqual(go["server CPU/request"], "12.9 µs (×0.57, ×1.0)")
         self.assertEqual(go["client CPU/request"], "9.24 µs (×0.61, ×1.0)")
         self.assertEqual(row(rows, server="std_thread")["requests/s"], "44,774/s (×1.0, ×0.83)")
@@ -158,7 +163,7 @@ class EchoReportTest(ReportTestCase):
     def test_max_conns_table_shows_what_stopped_each_server(self):
         rows = support.markdown_table(self.text, "### echo_max_conns")
         go = row(rows, server="go procs:2")
-        self.assertEqual((go["max_conns"], go["stopped by"], go["server memory/conn"], go["time"]),
+        self.assertEqual((go["max_conns"], go["stopped by"], go["server RSS/conn"], go["time"]),
                          ("19,968 (×1.0, ×1.0)", "nofile (20,000)", "7.38 KiB (×0.59, ×1.0)", "7.63 s"))
         self.assertEqual(len(rows), 5)
 
