@@ -54,8 +54,8 @@ class TaskArena {
   // lock is taken once per 64 spawns or exits at most, small enough to bound the caches.
   static constexpr std::size_t kBatch = 64;
 
-  // Blocks in one slab (its mapping is rounded up to whole pages: 68 pages of 4 KiB for
-  // blocks of 272 bytes).
+  // Blocks in one slab (its mapping is rounded up to whole pages: 36 pages of 4 KiB for
+  // blocks of 144 bytes).
   static constexpr std::size_t kBlocksPerSlab = 1024;
 
   // `keep`: free blocks always kept committed. `trim_due` arms the trimmer (which then

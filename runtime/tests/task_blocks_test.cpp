@@ -1,9 +1,11 @@
 // task_blocks_test.cpp: the task arena gives the memory of free blocks back off the
 // spawn/finish path, by its trim passes (task_blocks.h): after a burst whole free slabs
 // go back to the OS and are reused before new ones are mapped, and while the trimmer
-// runs all the time no block is lost, shared or decommitted under a live task.
+// runs all the time no block is lost, shared or decommitted under a live task. A task's
+// closure and result live in its block when they fit, and on the heap when not.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -128,6 +130,49 @@ TEST(TaskBlocks, NoBlockIsLostOrSharedWhileTheTrimmerRuns) {
   // A round has 3,750 blocks alive at most (four slabs), the last burst 20,000 (20):
   // rounds reuse blocks and cold slabs instead of mapping more.
   EXPECT_LE(report.task_blocks_carved, 32u * green::detail::TaskArena::kBlocksPerSlab) << "blocks leaked";
+}
+
+// A task that returns nothing, with a closure of five words, as skynet's.
+struct FiveWords {
+  std::uint64_t* out;
+  std::uint64_t a, b, c, d;
+  void operator()() const { *out = a + b + c + d; }
+};
+// Outside the sanitizers (whose context fields make the Task larger) it stays in the block.
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+static_assert(green::detail::TaskImpl<FiveWords, void>::kInline,
+              "a five-word closure (skynet's) no longer fits a task block: a spawn would allocate");
+#endif
+
+// 320 bytes in and out, more than a block: closure and result are boxed.
+using Big = std::array<std::uint64_t, 40>;
+struct AddToBig {
+  Big in;
+  std::uint64_t k;
+  Big operator()() const {
+    green::this_task::yield();
+    Big out = in;
+    for (auto& v : out) v += k;
+    return out;
+  }
+};
+static_assert(!green::detail::TaskImpl<AddToBig, Big>::kInline);
+
+// Closures and results, in the block or boxed, reach the task and the joiner whole.
+TEST(TaskBlocks, ClosuresAndResultsReachTaskAndJoinerWholeInlineOrBoxed) {
+  green::run(workers(2), [] {
+    Big in{};
+    for (std::size_t i = 0; i < in.size(); ++i) in[i] = i * 7 + 1;
+    std::vector<green::JoinHandle<Big>> hs;
+    for (std::uint64_t k = 0; k < 100; ++k) hs.push_back(green::spawn(AddToBig{in, k}));
+    for (std::uint64_t k = 0; k < 100; ++k) {
+      const Big out = hs[k].join();
+      for (std::size_t i = 0; i < out.size(); ++i) ASSERT_EQ(out[i], i * 7 + 1 + k);
+    }
+    std::uint64_t sum = 0;
+    green::spawn(FiveWords{&sum, 1, 2, 3, 4}).join();
+    EXPECT_EQ(sum, 10u);
+  });
 }
 
 }  // namespace
