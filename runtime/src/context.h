@@ -60,8 +60,10 @@ namespace fctx = boost::context::detail;
 inline void make_context(ContextState& state, Stack& stack, void (*entry)(fctx::transfer_t)) {
   char* top = static_cast<char*>(stack.base) + stack.size;
   state.fctx = fctx::make_fcontext(top, stack.size, entry);
+#if GREEN_ASAN
   state.stack_bottom = stack.base;
   state.stack_size = stack.size;
+#endif
 #if GREEN_TSAN
   if (!stack.tsan_fiber) stack.tsan_fiber = __tsan_create_fiber(0);
   state.tsan_fiber = stack.tsan_fiber;
@@ -77,8 +79,10 @@ inline void retire_context(ContextState& state) noexcept { state = ContextState{
 inline void release_stack_fiber(Stack& stack) noexcept {
 #if GREEN_TSAN
   if (stack.tsan_fiber) __tsan_destroy_fiber(stack.tsan_fiber);
-#endif
   stack.tsan_fiber = nullptr;
+#else
+  (void)stack;
+#endif
 }
 
 // A finished fiber left ASan's redzones of its last frames on its stack; clear them

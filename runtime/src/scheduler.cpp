@@ -75,7 +75,11 @@ bool run_is_live(std::uint64_t run) noexcept {
 Scheduler::Scheduler(const Config& config)
     : config_(config),
       pool_(config.stack_size, config.guard_pages, config.pool_keep_stacks, config.pool_trim_interval),
+      arena_(config.pool_keep_stacks, config.pool_trim_interval > std::chrono::milliseconds::zero()
+                                          ? std::function<void()>([this] { pool_.arm_trimmer(); })
+                                          : nullptr),
       run_id_(g_runs.fetch_add(1, std::memory_order_relaxed) + 1) {
+  pool_.set_trim_companion([this] { return arena_.trim_unused(); });
   if (config_.workers == 0) config_.workers = std::max(1u, std::thread::hardware_concurrency());
   workers_.reserve(config_.workers);
   for (unsigned i = 0; i < config_.workers; ++i) {
@@ -83,7 +87,7 @@ Scheduler::Scheduler(const Config& config)
   }
 }
 
-Scheduler::~Scheduler() = default;
+Scheduler::~Scheduler() { pool_.stop_trimmer(); }  // its passes use arena_, which goes first
 
 void Scheduler::inject(Task* t) {
   {
@@ -271,8 +275,10 @@ RunReport Scheduler::run(std::function<void()> root) {
   r.tasks_abandoned = r.tasks_spawned - finished;
 
   tearing_down_.store(true, std::memory_order_release);
+  pool_.stop_trimmer();   // no pass from here on: the arena and the pool are settled
   arena_.destroy_live();  // closures of abandoned tasks (and handles they held)
   r.task_blocks_carved = arena_.carved();
+  r.task_blocks_decommitted = arena_.decommitted();
   r.blocking_threads_peak = blocking_pool_.threads_peak();
   StackStats ss = pool_.stats();
   r.stacks_mapped = ss.mapped;
