@@ -140,18 +140,30 @@ void StackPool::give_locked(Stack s) noexcept {
 void StackPool::trimmer_main() {
   std::unique_lock lk(mu_);
   while (!trim_stop_) {
-    if (!trim_armed_) {
+    if (!trim_armed_ && !parked_pass_) {
       trim_cv_.wait(lk);
       continue;
     }
     if (trim_cv_.wait_for(lk, trim_interval_, [this] { return trim_stop_; })) break;
+    const bool pool_pass = trim_armed_;
     lk.unlock();
-    trim_unused();
+    if (pool_pass) trim_unused();
+    {
+      std::lock_guard pass(trim_mu_);
+      if (parked_pass_) parked_pass_();
+    }
     GREEN_TEST_HOOK(stack_trim_pass);
     lk.lock();
     ++stats_.trim_passes;
     if (hot_.size() <= keep_) trim_armed_ = false;  // sleep until a give crosses keep_ again
   }
+}
+
+void StackPool::set_parked_pass(std::function<void()> pass) {
+  std::lock_guard wait_out(trim_mu_);
+  std::lock_guard lk(mu_);
+  parked_pass_ = std::move(pass);
+  trim_cv_.notify_one();  // a disarmed trimmer starts its passes
 }
 
 std::size_t StackPool::trim_unused() noexcept {

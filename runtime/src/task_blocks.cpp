@@ -3,6 +3,7 @@
 #include "task_blocks.h"
 
 #include <cstdlib>
+#include <memory>
 #include <new>
 
 #include "context.h"
@@ -31,7 +32,7 @@ TaskArena::Block* TaskArena::take_batch_locked() {
     }
     slabs_.push_back(slab);
     for (std::size_t i = 0; i < kBlocksPerSlab; ++i) {
-      slab[i].live = 0;
+      std::construct_at(&slab[i].state, kFree);
       slab[i].next_free = (i + 1) % kBatch != 0 ? &slab[i + 1] : nullptr;
     }
     for (std::size_t i = kBlocksPerSlab; i > 0; i -= kBatch) batches_.push_back(&slab[i - kBatch]);
@@ -86,12 +87,12 @@ std::uint64_t TaskArena::destroy_live() noexcept {
   std::uint64_t n = 0;
   for (Block* slab : slabs_) {
     for (std::size_t i = 0; i < kBlocksPerSlab; ++i) {
-      if (!slab[i].live) continue;
+      if (slab[i].state.load(std::memory_order_relaxed) == kFree) continue;
       auto* t = static_cast<Task*>(payload(&slab[i]));
       retire_context(t->ctx);
       release_stack_fiber(t->stack);  // the stack itself goes with the pool's slabs
       t->~Task();
-      slab[i].live = 0;
+      std::construct_at(&slab[i].state, kFree);
       ++n;
     }
   }
@@ -102,6 +103,21 @@ TaskArena::Block* TaskArena::block_of(Task* t) noexcept {
   return reinterpret_cast<Block*>(reinterpret_cast<unsigned char*>(t) - offsetof(Block, bytes));
 }
 void* TaskArena::payload(Block* b) noexcept { return b->bytes; }
-void TaskArena::mark(Block* b, bool live) noexcept { b->live = live ? 1 : 0; }
+// Relaxed: a block's first and last states are its owner's alone; the trimmer acts only
+// on parked states, which are published with release (parked_stacks.h).
+void TaskArena::mark(Block* b, bool live) noexcept {
+  b->state.store(live ? kRunnable : kFree, std::memory_order_relaxed);
+}
+
+void TaskArena::visit_blocks(void (*fn)(Block*, void*), void* arg) const {
+  std::vector<Block*> slabs;
+  {
+    std::lock_guard lk(mu_);
+    slabs = slabs_;
+  }
+  for (Block* slab : slabs) {
+    for (std::size_t i = 0; i < kBlocksPerSlab; ++i) fn(&slab[i], arg);
+  }
+}
 
 }  // namespace green::detail

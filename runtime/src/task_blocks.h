@@ -15,12 +15,17 @@
 // for its per-P caches (mcache -> mcentral). Blocks carved therefore stay near the most
 // ever alive at once plus two batches per worker, rounded up to whole slabs.
 //
-// Invariant: a block's header says `live` exactly between task_alloc and task_free; a
-// free block is in exactly one place (one worker's cache, one of the arena's batches, or
-// its loose list); the arena frees its slabs only after every worker has stopped and no
+// The header's state word (ParkState below) says whether the block holds a task and, if
+// so, whether that task is parked: the parked-stack trimmer (parked_stacks.h) reads it
+// from its own thread, which is why it is atomic and why slabs stay mapped for the run.
+//
+// Invariant: a block's state is kFree exactly outside task_alloc..task_free; a free
+// block is in exactly one place (one worker's cache, one of the arena's batches, or its
+// loose list); the arena frees its slabs only after every worker has stopped and no
 // plain thread is inside the run.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -58,6 +63,9 @@ class TaskArena {
   static Block* block_of(Task* t) noexcept;
   static void* payload(Block* b) noexcept;
   static void mark(Block* b, bool live) noexcept;
+  // Calls fn(block, arg) for every block carved so far, free or not, without the lock
+  // (slabs stay until the arena goes): for the parked-stack trimmer's thread.
+  void visit_blocks(void (*fn)(Block*, void*), void* arg) const;
 
  private:
   Block* take_batch_locked();
@@ -69,9 +77,20 @@ class TaskArena {
   std::size_t loose_count_ = 0;  // guarded by mu_
 };
 
+// A block's state. kFree is zero, so memory handed back to the OS (zero when it comes
+// back) reads as free. The parked states are parked_stacks.h's.
+enum ParkState : std::uint32_t {
+  kFree = 0,       // no task: between task_free and task_alloc
+  kRunnable,       // running, queued, or being made runnable (the task's own state)
+  kParked,         // parked; set by its park's post action, before wakers can see it
+  kParkedOld,      // parked, and seen so by one trimmer pass since it parked
+  kTrimming,       // a trimmer pass is releasing its stack pages: wakers leave it alone
+  kParkedTrimmed,  // parked with the pages below its stack pointer released
+};
+
 struct TaskArena::Block {
-  Block* next_free;    // valid while free
-  std::uint64_t live;  // 1 between task_alloc and task_free
+  Block* next_free;                  // valid while free
+  std::atomic<std::uint32_t> state;  // a ParkState; see parked_stacks.h for who writes it
   alignas(std::max_align_t) unsigned char bytes[kTaskBlockSize];
 };
 
