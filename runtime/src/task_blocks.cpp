@@ -33,6 +33,7 @@ TaskArena::Block* TaskArena::take_batch_locked() {
     slabs_.push_back(slab);
     for (std::size_t i = 0; i < kBlocksPerSlab; ++i) {
       std::construct_at(&slab[i].state, kFree);
+      std::construct_at(&slab[i].hold, kNotHeld);
       slab[i].next_free = (i + 1) % kBatch != 0 ? &slab[i + 1] : nullptr;
     }
     for (std::size_t i = kBlocksPerSlab; i > 0; i -= kBatch) batches_.push_back(&slab[i - kBatch]);
@@ -92,7 +93,7 @@ std::uint64_t TaskArena::destroy_live() noexcept {
       retire_context(t->ctx);
       release_stack_fiber(t->stack);  // the stack itself goes with the pool's slabs
       t->~Task();
-      std::construct_at(&slab[i].state, kFree);
+      slab[i].state.store(kFree, std::memory_order_relaxed);
       ++n;
     }
   }

@@ -84,13 +84,19 @@ enum ParkState : std::uint32_t {
   kRunnable,       // running, queued, or being made runnable (the task's own state)
   kParked,         // parked; set by its park's post action, before wakers can see it
   kParkedOld,      // parked, and seen so by one trimmer pass since it parked
-  kTrimming,       // a trimmer pass is releasing its stack pages: wakers leave it alone
-  kParkedTrimmed,  // parked with the pages below its stack pointer released
+  kParkedTrimmed,  // parked, and a pass has released the pages below its stack pointer
+};
+// A block's hold word: whether a trimmer pass holds its task (parked_stacks.h).
+enum ParkHold : std::uint32_t {
+  kNotHeld = 0,
+  kHeld,      // a pass may be releasing the task's pages: a waker leaves the task to it
+  kHandedOn,  // a waker came while held: the pass makes the task runnable
 };
 
 struct TaskArena::Block {
   Block* next_free;                  // valid while free
   std::atomic<std::uint32_t> state;  // a ParkState; see parked_stacks.h for who writes it
+  std::atomic<std::uint32_t> hold;   // a ParkHold; likewise
   alignas(std::max_align_t) unsigned char bytes[kTaskBlockSize];
 };
 

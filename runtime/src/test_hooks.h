@@ -31,7 +31,7 @@ inline Point idle_entered;
 inline Point blocker_woke;
 // stack_pool.cpp, trimmer_main: the trimmer thread has finished one trim pass.
 inline Point stack_trim_pass;
-// parked_stacks.cpp, ParkedStackTrimmer::trim: a pass holds a parked task (kTrimming),
+// parked_stacks.cpp, ParkedStackTrimmer::trim: a pass holds a parked task (ParkHold),
 // before it releases the task's stack pages.
 inline Point parked_stack_trimming;
 

@@ -57,8 +57,9 @@ struct Config {
   // whole interval below their saved stack pointers' pages: a task that went deep once
   // and parked shallow keeps only what its live frames use. Between one and two
   // intervals after the park, one madvise per park episode, never on a park or wake path
-  // (runtime/README.md). Needs a nonzero pool_trim_interval. With it on, the trimmer
-  // thread wakes once per interval for the whole run.
+  // (runtime/README.md). Needs a nonzero pool_trim_interval, and membarrier(2) (Linux
+  // 4.14+; elsewhere nothing shrinks). With it on, the trimmer thread wakes once per
+  // interval for the whole run.
   bool shrink_parked_stacks = true;
   // How long a task may run before this_task::maybe_yield() yields: short enough that a
   // 1 ms timer is served within about a slice of a hog's check, long enough that a yield
