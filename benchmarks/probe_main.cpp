@@ -103,8 +103,9 @@ void check_alive_then_released(const std::string& name, std::int64_t n, std::int
 }
 
 // The memory counters of one reading over another, per task; `suffix` ends each name.
-std::vector<std::pair<std::string, double>> memory_counters(const MemoryReading& after, const MemoryReading& before,
-                                                            std::int64_t n, const std::string& suffix) {
+std::vector<std::pair<std::string, double>> memory_counters(const MemoryReading& after,
+                                                            const MemoryReading& before, std::int64_t n,
+                                                            const std::string& suffix) {
   const auto per_task = [n](std::int64_t a, std::int64_t b) {
     return static_cast<double>(a - b) / static_cast<double>(n);
   };
@@ -165,7 +166,8 @@ IterationEntry memory_entry(const RT& rt, std::int64_t n, StackParams stack, Rep
   entry.counters = memory_counters(r.after, r.before, n, "");
   entry.counters.emplace_back("tasks_alive", static_cast<double>(r.alive));
   if (r.settled) {
-    for (auto& counter : memory_counters(*r.settled, r.before, n, "_settled")) entry.counters.push_back(counter);
+    for (auto& counter : memory_counters(*r.settled, r.before, n, "_settled"))
+      entry.counters.push_back(counter);
   }
   for (const auto& counter : r.run_counters) entry.counters.push_back(counter);
   return entry;
@@ -271,7 +273,8 @@ int probe_main(int argc, char** argv) {
   StackParams stack;
   CLI::Option* depth_option =
       memory
-          ->add_option("--depth-kib", stack.depth_kib, "each task parks under this much stack in use, KiB (default 0)")
+          ->add_option("--depth-kib", stack.depth_kib,
+                       "each task parks under this much stack in use, KiB (default 0)")
           ->check(CLI::Range(std::int64_t{0}, kMaxDepthKiB));
   memory
       ->add_option("--recursed-kib", stack.recursed_kib,

@@ -196,9 +196,8 @@ IterationEntry measure_echo(const ServerOptions& server_options, const LoadOptio
     entry.counters.insert(entry.counters.begin(),
                           {"offered_per_second", static_cast<double>(load_options.rate)});
   } else {
-    const MemoryPerConn memory = memory_per_conn(rss_with_conns - rss_before,
-                                                 kernel_with_conns.bytes() - kernel_before.bytes(),
-                                                 load_options.conns);
+    const MemoryPerConn memory = memory_per_conn(
+        rss_with_conns - rss_before, kernel_with_conns.bytes() - kernel_before.bytes(), load_options.conns);
     entry.counters.insert(entry.counters.begin() + 5,
                           {{"server_rss_bytes_per_conn", memory.rss},
                            {"server_kernel_bytes_per_conn", memory.kernel},
@@ -301,8 +300,8 @@ IterationEntry measure_max_conns(const ServerOptions& server_options, const MaxC
   } else {
     check_alive(server);
     server_cpu = server.cpu_seconds() - server_cpu_before;
-    memory = memory_per_conn(server.rss_bytes() - rss_before, server.kernel_memory().bytes() - kernel_before.bytes(),
-                             max_conns);
+    memory = memory_per_conn(server.rss_bytes() - rss_before,
+                             server.kernel_memory().bytes() - kernel_before.bytes(), max_conns);
   }
   const std::int64_t nofile = lower_limit(own_nofile_limit(), server.nofile_limit());
   conns.clear();

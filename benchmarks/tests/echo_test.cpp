@@ -488,9 +488,9 @@ TEST(EchoMaxConns, SmallCapBinds) {
     EXPECT_EQ(e.at("label"), "bound:cap");
     EXPECT_EQ(e.at("max_conns"), 50);
     EXPECT_GT(e.at("server_rss_bytes_per_conn").get<double>(), 0);
-    EXPECT_DOUBLE_EQ(e.at("server_total_bytes_per_conn").get<double>(),
-                     e.at("server_rss_bytes_per_conn").get<double>() +
-                         e.at("server_kernel_bytes_per_conn").get<double>());
+    EXPECT_DOUBLE_EQ(
+        e.at("server_total_bytes_per_conn").get<double>(),
+        e.at("server_rss_bytes_per_conn").get<double>() + e.at("server_kernel_bytes_per_conn").get<double>());
     // A thread per connection brings its kernel stack (16 KiB); a fiber brings none.
     if (server == "std_thread") {
       EXPECT_GE(e.at("server_kernel_bytes_per_conn").get<double>(), 16384);

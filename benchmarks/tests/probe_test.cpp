@@ -91,8 +91,8 @@ TEST(ProbeMemory, TasksThatRecursedAndReturnedAreReadAgainLater) {
   for (const std::string runtime : {"fiber/workers:1", "std_thread", "pthread/stack:default",
                                     "boost_fiber/sched:round_robin/workers:1/alloc:pooled"}) {
     SCOPED_TRACE(runtime);
-    const nlohmann::json entry =
-        only_entry(run_program(kProbe, {"memory", "--runtime", runtime, "--n", "200", "--recursed-kib", "64"}));
+    const nlohmann::json entry = only_entry(
+        run_program(kProbe, {"memory", "--runtime", runtime, "--n", "200", "--recursed-kib", "64"}));
     EXPECT_EQ(entry.at("name"), "memory/" + runtime + "/recursed:64KiB/n:200");
     EXPECT_EQ(entry.at("tasks_alive"), 200);
     EXPECT_DOUBLE_EQ(entry.at("total_bytes_per_task_settled").get<double>(),
@@ -181,8 +181,8 @@ TEST(ProbeExit, BadCommandLineExits2WithAMessage) {
       {"memory", "--runtime", "pthread/stack:64KiB", "--n", "10", "--recursed-kib", "64"},
       {"memory", "--runtime", "fiber/workers:1", "--n", "10", "--recursed-kib", "65"},
       {"memory", "--runtime", "fiber/workers:1", "--n", "10", "--recursed-kib", "8", "--depth-kib", "8"},
-      {"fly", "--runtime", "fiber/workers:1"},                                          // unknown workload
-      {},                                                                               // no workload
+      {"fly", "--runtime", "fiber/workers:1"},  // unknown workload
+      {},                                       // no workload
   };
   for (const std::vector<std::string>& args : bad) {
     std::string command;

@@ -39,11 +39,11 @@ namespace greenbench {
 struct MemoryResult {
   MemoryReading before;
   MemoryReading after;
-  std::optional<MemoryReading> settled;  // after `settle`, where one was asked for
-  std::int64_t alive = 0;        // tasks alive at the second reading
-  std::int64_t left_alive = 0;   // tasks alive after release and join (0)
-  double spawn_seconds = 0;      // spawning N until all were alive
-  double spawn_cpu_seconds = 0;  // process CPU time over the same
+  std::optional<MemoryReading> settled;                      // after `settle`, where one was asked for
+  std::int64_t alive = 0;                                    // tasks alive at the second reading
+  std::int64_t left_alive = 0;                               // tasks alive after release and join (0)
+  double spawn_seconds = 0;                                  // spawning N until all were alive
+  double spawn_cpu_seconds = 0;                              // process CPU time over the same
   std::vector<std::pair<std::string, double>> run_counters;  // the runtime's report, where it gives one
 };
 

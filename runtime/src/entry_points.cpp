@@ -12,6 +12,7 @@
 
 #include "cpu.h"
 #include "fatal.h"
+#include "parked_stacks.h"
 #include "scheduler.h"
 #include "worker.h"
 
@@ -85,18 +86,24 @@ Task* current_task() noexcept {
 
 void park(SpinLock& lock) {
   Worker& w = require_worker("a green:: primitive blocked outside a task");
-  Worker::park_current(
-      w, {[](Worker&, Task*, void* l) { static_cast<SpinLock*>(l)->unlock(); }, nullptr, &lock});
+  Worker::park_current(w, {[](Worker&, Task* self, void* l) {
+                             mark_parked(self);
+                             static_cast<SpinLock*>(l)->unlock();
+                           },
+                           nullptr, &lock});
 }
 
 void wake(Task* t) {
   if (Worker* w = current_worker()) {
-    w->make_runnable(t);
+    if (claim_parked(t)) w->make_runnable(t);
     return;
   }
   ForeignCall call(0);
-  // No live run: the task was abandoned with its run and is never resumed.
-  if (Scheduler* s = call.scheduler()) s->inject(t);
+  // No live run: the task was abandoned with its run and is never resumed (nor touched:
+  // its block went with the run).
+  if (Scheduler* s = call.scheduler()) {
+    if (claim_parked(t)) s->inject(t);
+  }
 }
 
 void join_task(Task* t, std::uint64_t run) {
@@ -111,9 +118,10 @@ void join_task(Task* t, std::uint64_t run) {
       w, {[](Worker& w, Task* self, void* target) {
             std::uintptr_t expected = kRunning;
             auto* joinee = static_cast<Task*>(target);
+            mark_parked(self);
             if (!joinee->join_state.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(self),
                                                             std::memory_order_acq_rel)) {
-              w.make_runnable(self);  // it finished meanwhile
+              if (claim_parked(self)) w.make_runnable(self);  // it finished meanwhile
             }
           },
           nullptr, t});
@@ -201,6 +209,7 @@ void sleep_until(std::chrono::steady_clock::time_point deadline) {
   // The timer goes in only once we are off our stack (the post-switch action): any idle
   // worker may fire it the moment it is in.
   detail::Worker::park_current(w, {[](detail::Worker& w, detail::Task* self, void* at) {
+                                     detail::mark_parked(self);
                                      w.add_timer(*static_cast<const detail::Clock::time_point*>(at), self);
                                    },
                                    nullptr, &deadline});

@@ -14,6 +14,7 @@
 #include <cstdlib>
 
 #include "fatal.h"
+#include "parked_stacks.h"
 #include "scheduler.h"
 #include "worker.h"
 
@@ -24,7 +25,8 @@ constexpr std::size_t kChunk = 256;
 
 // Post-switch action of a parked waiter: publish it, then make sure some idle worker
 // blocks in epoll_wait for it (otherwise only polls between tasks would see its event).
-void unlock_desc(Worker& w, Task*, void* pd) {
+void unlock_desc(Worker& w, Task* self, void* pd) {
+  mark_parked(self);
   static_cast<PollDesc*>(pd)->lock.unlock();
   if (!w.sched.poller().blocker_active()) w.sched.notify_work();
 }

@@ -251,12 +251,14 @@ RunReport Scheduler::run(std::function<void()> root) {
   root_task->id = take_ids(1);
   root_task->join_state.store(kDetached, std::memory_order_relaxed);
   inject(root_task);
+  if (config_.shrink_parked_stacks) pool_.set_parked_pass([this] { parked_stacks_.pass(); });
 
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < workers_.size(); ++i)
     threads.emplace_back([this, i] { workers_[i]->main_loop(); });
   workers_[0]->main_loop();
   for (auto& t : threads) t.join();
+  pool_.set_parked_pass(nullptr);  // waits out a pass in progress: none touches a task after
   // Before any stack is freed: a call in flight writes its result there (blocking_pool.h).
   blocking_pool_.shut_down();
   close_to_foreign();  // from here on, handles are inert and plain threads are refused
@@ -286,6 +288,8 @@ RunReport Scheduler::run(std::function<void()> root) {
   r.stacks_in_use_at_exit = ss.in_use;
   r.stacks_decommitted = ss.decommitted;
   r.stack_trim_passes = ss.trim_passes;
+  r.parked_stacks_trimmed = parked_stacks_.stacks_trimmed();
+  r.parked_bytes_released = parked_stacks_.bytes_released();
   r.unguarded_stacks = ss.unguarded;
   r.guard_mode = ss.guard_mode;
   g_active.store(nullptr, std::memory_order_release);

@@ -46,6 +46,7 @@
 #include "blocking_pool.h"
 #include "fatal.h"
 #include "green/runtime.h"
+#include "parked_stacks.h"
 #include "poller.h"
 #include "stack_pool.h"
 #include "task_blocks.h"
@@ -89,6 +90,7 @@ class Scheduler {
   std::vector<std::unique_ptr<Worker>>& workers() noexcept { return workers_; }
   StackPool& stack_pool() noexcept { return pool_; }
   TaskArena& arena() noexcept { return arena_; }
+  ParkedStackTrimmer& parked_stacks() noexcept { return parked_stacks_; }
   Poller& poller() noexcept { return poller_; }
   BlockingPool& blocking_pool() noexcept { return blocking_pool_; }
   // Distinguishes this run from every other in the process (descriptors belong to one).
@@ -101,6 +103,7 @@ class Scheduler {
   Config config_;
   StackPool pool_;
   TaskArena arena_;
+  ParkedStackTrimmer parked_stacks_{arena_, *this};
   std::vector<std::unique_ptr<Worker>> workers_;
   Poller poller_{*this};
   BlockingPool blocking_pool_{config_.blocking_threads};

@@ -157,7 +157,7 @@ void StackPool::arm_trimmer() noexcept {
 void StackPool::trimmer_main() {
   std::unique_lock lk(mu_);
   while (!trim_stop_) {
-    if (!trim_armed_) {
+    if (!trim_armed_ && !parked_pass_) {
       trim_cv_.wait(lk);
       continue;
     }
@@ -166,12 +166,23 @@ void StackPool::trimmer_main() {
     lk.unlock();
     trim_unused();
     const bool companion_more = companion_ && companion_();
+    {
+      std::lock_guard pass(trim_mu_);
+      if (parked_pass_) parked_pass_();
+    }
     GREEN_TEST_HOOK(stack_trim_pass);
     lk.lock();
     ++stats_.trim_passes;
     // Sleep until a give crosses keep_ again, or the companion arms it.
     if (hot_.size() <= keep_ && !companion_more && !companion_armed_) trim_armed_ = false;
   }
+}
+
+void StackPool::set_parked_pass(std::function<void()> pass) {
+  std::lock_guard wait_out(trim_mu_);
+  std::lock_guard lk(mu_);
+  parked_pass_ = std::move(pass);
+  trim_cv_.notify_one();  // a disarmed trimmer starts its passes
 }
 
 std::size_t StackPool::trim_unused() noexcept {

@@ -111,6 +111,12 @@ class StackPool final : public StackAllocator {
   // pass, keeping `keep` hot; returns how many went back.
   std::size_t trim_unused() noexcept;
 
+  // Another pass for the trimmer thread to make after its own, once per interval for as
+  // long as it is set, whatever the pool holds (the scheduler's parked-stack pass,
+  // parked_stacks.h); empty: none. Setting it waits for a pass in progress to end, so
+  // once it is cleared the pass runs no more.
+  void set_parked_pass(std::function<void()> pass);
+
  private:
   enum class Guard { off, madvise, mprotect };
   Stack carve_locked();  // a fresh slot from the current slab, guarded
@@ -147,6 +153,9 @@ class StackPool final : public StackAllocator {
   std::function<bool()> companion_;  // set under mu_ before any task runs; then read-only
   bool trim_stop_ = false;           // guarded by mu_
   std::thread trimmer_;              // none when trim_interval_ is zero
+
+  // Written under trim_mu_ and mu_, so read under either.
+  std::function<void()> parked_pass_;
 };
 
 // A worker's private, lock-free front for the pool.

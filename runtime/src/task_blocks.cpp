@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
+#include <memory>
 #include <new>
 
 #include "context.h"
@@ -56,8 +58,13 @@ TaskArena::Block* TaskArena::take_batch_locked() {
         ::munmap(p, slab_bytes());
         throw;
       }
-      slabs_.push_back(static_cast<Block*>(p));
-      link_slab(slabs_.back(), batches_);
+      auto* slab = static_cast<Block*>(p);
+      for (std::size_t i = 0; i < kBlocksPerSlab; ++i) {  // before the trimmer can see it
+        std::construct_at(&slab[i].state, kFree);
+        std::construct_at(&slab[i].hold, kNotHeld);
+      }
+      slabs_.push_back(slab);
+      link_slab(slab, batches_);
     }
   }
   Block* batch = batches_.back();
@@ -194,12 +201,12 @@ std::uint64_t TaskArena::destroy_live() noexcept {
   std::uint64_t n = 0;
   for (Block* slab : slabs_) {
     for (std::size_t i = 0; i < kBlocksPerSlab; ++i) {
-      if (!slab[i].live) continue;
+      if (slab[i].state.load(std::memory_order_relaxed) == kFree) continue;
       auto* t = static_cast<Task*>(payload(&slab[i]));
       retire_context(t->ctx);
       release_stack_fiber(t->stack);  // the stack itself goes with the pool's slabs
       t->~Task();
-      slab[i].live = 0;
+      slab[i].state.store(kFree, std::memory_order_relaxed);
       ++n;
     }
   }
@@ -210,6 +217,25 @@ TaskArena::Block* TaskArena::block_of(Task* t) noexcept {
   return reinterpret_cast<Block*>(reinterpret_cast<unsigned char*>(t) - offsetof(Block, bytes));
 }
 void* TaskArena::payload(Block* b) noexcept { return b->bytes; }
-void TaskArena::mark(Block* b, bool live) noexcept { b->live = live ? 1 : 0; }
+// Relaxed: a block's first and last states are its owner's alone; the trimmer acts only
+// on parked states, which are published with release (parked_stacks.h).
+void TaskArena::mark(Block* b, bool live) noexcept {
+  b->state.store(live ? kRunnable : kFree, std::memory_order_relaxed);
+}
+
+void TaskArena::visit_blocks(void (*fn)(Block*, void*), void* arg) const {
+  std::vector<Block*> all, cold, slabs;
+  {
+    std::lock_guard lk(mu_);
+    all = slabs_;
+    cold = cold_slabs_;
+  }
+  std::sort(all.begin(), all.end());
+  std::sort(cold.begin(), cold.end());
+  std::set_difference(all.begin(), all.end(), cold.begin(), cold.end(), std::back_inserter(slabs));
+  for (Block* slab : slabs) {
+    for (std::size_t i = 0; i < kBlocksPerSlab; ++i) fn(&slab[i], arg);
+  }
+}
 
 }  // namespace green::detail

@@ -31,13 +31,19 @@
 // it took once, and while it holds them a spawn that finds no free batch takes a cold
 // slab or maps one. A slab pinned by one live block (or one in a worker's cache) stays.
 //
-// Invariant: a block's header says `live` exactly between task_alloc and task_free; a
-// free block is in exactly one place (one worker's cache, one of the arena's batches, its
+// The header's state word (ParkState below) says whether the block holds a task and, if
+// so, whether that task is parked: the parked-stack trimmer (parked_stacks.h) reads it
+// from its own thread, which is why it is atomic, why kFree is zero (a decommitted slab
+// reads as free) and why slabs stay mapped for the run.
+//
+// Invariant: a block's state is kFree exactly outside task_alloc..task_free; a free
+// block is in exactly one place (one worker's cache, one of the arena's batches, its
 // loose list, the hands of one trim pass, or a cold slab, all of whose blocks are free);
 // slabs stay mapped until the arena is destroyed, after every worker and the trimmer have
 // stopped and no plain thread is inside the run.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -89,6 +95,12 @@ class TaskArena {
   static Block* block_of(Task* t) noexcept;
   static void* payload(Block* b) noexcept;
   static void mark(Block* b, bool live) noexcept;
+  // Calls fn(block, arg) for every block of the slabs that are not cold, free or not,
+  // without the lock (slabs stay until the arena goes): for the parked-stack trimmer's
+  // thread. Cold slabs hold no task, and reading them would commit their pages again
+  // (on kernels without the shared zero page a read fault allocates one, as here).
+  // A slab that goes cold during the visit is only read, never written.
+  void visit_blocks(void (*fn)(Block*, void*), void* arg) const;
 
  private:
   Block* take_batch_locked();
@@ -112,9 +124,26 @@ class TaskArena {
   std::vector<std::uint32_t> trim_counts_;
 };
 
+// A block's state. kFree is zero, so memory handed back to the OS (zero when it comes
+// back) reads as free. The parked states are parked_stacks.h's.
+enum ParkState : std::uint32_t {
+  kFree = 0,       // no task: between task_free and task_alloc
+  kRunnable,       // running, queued, or being made runnable (the task's own state)
+  kParked,         // parked; set by its park's post action, before wakers can see it
+  kParkedOld,      // parked, and seen so by one trimmer pass since it parked
+  kParkedTrimmed,  // parked, and a pass has released the pages below its stack pointer
+};
+// A block's hold word: whether a trimmer pass holds its task (parked_stacks.h).
+enum ParkHold : std::uint32_t {
+  kNotHeld = 0,
+  kHeld,      // a pass may be releasing the task's pages: a waker leaves the task to it
+  kHandedOn,  // a waker came while held: the pass makes the task runnable
+};
+
 struct TaskArena::Block {
-  Block* next_free;    // valid while free
-  std::uint64_t live;  // 1 between task_alloc and task_free
+  Block* next_free;                  // valid while free
+  std::atomic<std::uint32_t> state;  // a ParkState; see parked_stacks.h for who writes it
+  std::atomic<std::uint32_t> hold;   // a ParkHold; likewise
   alignas(std::max_align_t) unsigned char bytes[kTaskBlockSize];
 };
 

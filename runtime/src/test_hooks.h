@@ -32,6 +32,9 @@ inline Point blocker_woke;
 // stack_pool.cpp, trimmer_main: the trimmer thread has finished one trim pass (the
 // pool's and the task arena's).
 inline Point stack_trim_pass;
+// parked_stacks.cpp, ParkedStackTrimmer::trim: a pass holds a parked task (ParkHold),
+// before it releases the task's stack pages.
+inline Point parked_stack_trimming;
 
 #if defined(GREEN_TEST_HOOKS)
 inline void fire(Point& p) noexcept {

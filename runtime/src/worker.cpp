@@ -9,6 +9,7 @@
 #include "cpu.h"
 #include "fatal.h"
 #include "futex.h"
+#include "parked_stacks.h"
 #include "poller.h"
 #include "scheduler.h"
 #include "stack_overflow.h"
@@ -16,7 +17,6 @@
 
 namespace green::detail {
 namespace {
-
 
 // Rounds of steal attempts before an idle worker sleeps: long enough to catch work that
 // arrives within a few microseconds, short enough not to burn a core.
@@ -127,7 +127,7 @@ bool Worker::fire_timers(Worker& owner) {
     owner.timers_lock.unlock();
     for (std::size_t i = 0; i < n; ++i) {
       Task* t = due[i].pd ? sched.poller().expire(due[i].pd, due[i].side, due[i].token) : due[i].task;
-      if (t) {
+      if (t && claim_parked(t)) {
         make_runnable(t);
         woke = true;
       }
@@ -155,8 +155,14 @@ bool Worker::poll_network() {
   static constexpr timespec kNoWait{};
   Task* woken[Poller::kMaxWoken];
   std::size_t n = poller.poll(&kNoWait, woken, false, max_events);
-  for (std::size_t i = 0; i < n; ++i) make_runnable(woken[i]);
-  return n != 0;
+  bool any = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    if (claim_parked(woken[i])) {
+      make_runnable(woken[i]);
+      any = true;
+    }
+  }
+  return any;
 }
 
 Task* Worker::pull_global() {
@@ -245,7 +251,9 @@ void Worker::sleep_until_work() {
   }
   sched.idle_leave(*this);  // a blocker hands its role on there
   // Only now, off the idle list, so that the wake-ups these cause go to other workers.
-  for (std::size_t i = 0; i < n; ++i) make_runnable(woken[i]);
+  for (std::size_t i = 0; i < n; ++i) {
+    if (claim_parked(woken[i])) make_runnable(woken[i]);
+  }
 }
 
 void Worker::main_loop() {
@@ -294,14 +302,17 @@ void Worker::finish_current() {
   Task* self = w.current;
   ++w.finished;
   // A joiner already parked on us can be resumed directly: no one else can wake it, and
-  // it is fully switched out (it published itself from its post action).
+  // it is fully switched out (it published itself from its post action). If a trimmer
+  // pass holds it (claim_parked fails), the pass enqueues it; either way
+  // release_finished leaves it alone.
   std::uintptr_t state = self->join_state.load(std::memory_order_acquire);
   Task* joiner = state > kDetached && !w.stopping_.load(std::memory_order_relaxed)
                      ? reinterpret_cast<Task*>(state)
                      : nullptr;
+  Task* next = joiner && claim_parked(joiner) ? joiner : w.pick_next();
   // Everything else happens off this stack, in the next context: see release_finished.
   w.post = {&Worker::release_finished, self, joiner};
-  switch_away(nullptr, w, joiner ? joiner : w.pick_next());
+  switch_away(nullptr, w, next);
   __builtin_unreachable();
 }
 
@@ -318,7 +329,8 @@ void Worker::release_finished(Worker& w, Task* t, void* resumed_joiner) {
     if (t->error) die_with_task_exception(t->id, t->error);
     task_destroy(t);  // no handle left: the body was the last owner
   } else if (old != kRunning && reinterpret_cast<void*>(old) != resumed_joiner) {
-    w.make_runnable(reinterpret_cast<Task*>(old));  // the parked joiner
+    Task* joiner = reinterpret_cast<Task*>(old);  // parked on us
+    if (claim_parked(joiner)) w.make_runnable(joiner);
   }
 }
 

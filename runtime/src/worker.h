@@ -180,7 +180,10 @@ class Worker {
 #if defined(__x86_64__) && defined(__linux__)
 GREEN_ALWAYS_INLINE Worker* current_worker() noexcept {
   Worker* w;
-  asm volatile("movq green_detail_tls_worker@gottpoff(%%rip), %0\n\tmovq %%fs:(%0), %0" : "=r"(w) : : "memory");
+  asm volatile("movq green_detail_tls_worker@gottpoff(%%rip), %0\n\tmovq %%fs:(%0), %0"
+               : "=r"(w)
+               :
+               : "memory");
   return w;
 }
 #else

@@ -54,6 +54,14 @@ struct Config {
   // intervals after its last use); spawning and finishing never do. Zero: no trimmer,
   // free stacks and blocks stay committed until run() returns.
   std::chrono::milliseconds pool_trim_interval{250};
+  // The same trimmer, once per interval, gives back the stack pages of tasks parked for a
+  // whole interval below their saved stack pointers' pages: a task that went deep once
+  // and parked shallow keeps only what its live frames use. Between one and two
+  // intervals after the park, one madvise per park episode, never on a park or wake path
+  // (runtime/README.md). Needs a nonzero pool_trim_interval, and membarrier(2) (Linux
+  // 4.14+; elsewhere nothing shrinks). With it on, the trimmer thread wakes once per
+  // interval for the whole run.
+  bool shrink_parked_stacks = true;
   // How long a task may run before this_task::maybe_yield() yields: short enough that a
   // 1 ms timer is served within about a slice of a hog's check, long enough that a yield
   // (~0.1 µs) costs the hog 0.01% of its time.
@@ -74,6 +82,8 @@ struct RunReport {
   std::uint64_t stack_allocations = 0;      // stacks handed to tasks; above stacks_mapped = reuse
   std::uint64_t stacks_decommitted = 0;     // times a pooled stack's memory went back to the OS
   std::uint64_t stack_trim_passes = 0;      // passes the background trimmer made
+  std::uint64_t parked_stacks_trimmed = 0;  // times a parked task's deep stack pages went back
+  std::uint64_t parked_bytes_released = 0;  // resident stack bytes those released
   std::uint64_t unguarded_stacks = 0;       // stacks left without a guard page (map limit)
   const char* guard_mode = "";              // "madvise", "mprotect" or "off"
   std::uint64_t steals = 0;                 // tasks taken from another worker's queue
