@@ -64,7 +64,8 @@ class FiberRuntime {
 
   // The run's report as counters, over the whole run (warm-up and every iteration):
   // stacks_peak_in_use, stacks_mapped, stack_allocations, stacks_decommitted,
-  // task_blocks_decommitted, unguarded_stacks, steals, and
+  // task_blocks_decommitted, parked_stacks_trimmed, parked_bytes_released,
+  // unguarded_stacks, steals, and
   // stack_guard: 2 guard pages by MADV_GUARD_INSTALL, 1 by mprotect, 0 none.
   static std::vector<std::pair<std::string, double>> run_counters(const green::RunReport& report) {
     const std::string_view guard = report.guard_mode;
@@ -74,6 +75,8 @@ class FiberRuntime {
             {"stack_allocations", static_cast<double>(report.stack_allocations)},
             {"stacks_decommitted", static_cast<double>(report.stacks_decommitted)},
             {"task_blocks_decommitted", static_cast<double>(report.task_blocks_decommitted)},
+            {"parked_stacks_trimmed", static_cast<double>(report.parked_stacks_trimmed)},
+            {"parked_bytes_released", static_cast<double>(report.parked_bytes_released)},
             {"unguarded_stacks", static_cast<double>(report.unguarded_stacks)},
             {"steals", static_cast<double>(report.steals)},
             {"stack_guard", stack_guard}};
