@@ -67,6 +67,7 @@ Scheduler::Scheduler(const Config& config)
 Scheduler::~Scheduler() = default;
 
 void Scheduler::inject(Task* t) {
+  if (t->home >= 0) return send_home(t);
   {
     std::lock_guard lk(global_mu_);
     global_.push(t);
@@ -115,6 +116,27 @@ void Scheduler::notify_work() {
     idle_count_.fetch_sub(1, std::memory_order_relaxed);
   }
   in_poll ? poller_.interrupt() : wake_idle(w);
+}
+
+void Scheduler::send_home(Task* t) {
+  Worker& home = *workers_[static_cast<unsigned>(t->home)];
+  home.pinned.push(t);
+  notify_worker(home);
+}
+
+void Scheduler::notify_worker(Worker& w) {
+  // Dekker, as in notify_work: the task is published (the inbox's CAS), then we look.
+  if (idle_count_.fetch_add(0, std::memory_order_acq_rel) == 0) return;
+  bool in_poll = false;
+  {
+    std::lock_guard lk(idle_mu_);
+    auto it = std::find(idle_.begin(), idle_.end(), &w);
+    if (it == idle_.end()) return;  // awake: it looks at its inbox before it sleeps
+    in_poll = w.idle_in_poll;
+    idle_.erase(it);
+    idle_count_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  in_poll ? poller_.interrupt() : wake_idle(&w);
 }
 
 bool Scheduler::idle_enter(Worker& w) {

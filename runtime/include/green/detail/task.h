@@ -86,6 +86,7 @@ struct Task {
   TaskId id = 0;                                     // set at spawn
   std::atomic<std::uintptr_t> join_state{kRunning};  // see constants above
   std::exception_ptr error;                          // what escaped the body, for the joiner
+  int home = -1;                                     // the worker it is pinned to (spawn_on), or -1
 
   virtual void invoke() = 0;  // runs the closure once, keeps its result
   virtual ~Task() = default;
