@@ -6,7 +6,8 @@
 // Channel<T> its unbuffered Channel<T>.
 // Stacks: the runtime's defaults (128 KiB reserved per fiber, committed lazily, guard page
 // by MADV_GUARD_INSTALL where the kernel has it). A woken fiber is queued on the waker's
-// worker, so with two workers a ping-pong pair stays on one worker (workload_switch.h).
+// worker, so with two workers a ping-pong pair mostly stays on one worker, unless placed
+// (spawn_on: green::spawn_on; workload_switch.h's place:same and place:cross).
 // Sockets (Net, for the echo workload): green::net's, whose calls park the fiber on the
 // runtime's netpoller, not its worker.
 //
@@ -74,6 +75,11 @@ class FiberRuntime {
   Handle spawn(F&& f) const {
     return green::spawn(std::forward<F>(f));
   }
+  // The task stays on that worker for life (PlacingRuntime, task_runtime.h).
+  template <class F>
+  Handle spawn_on(unsigned worker, F&& f) const {
+    return green::spawn_on(worker, std::forward<F>(f));
+  }
 
   static void yield() { green::this_task::yield(); }
   static void sleep_until(std::chrono::steady_clock::time_point t) { green::this_task::sleep_until(t); }
@@ -120,6 +126,6 @@ class FiberRuntime {
   unsigned workers_;
 };
 
-static_assert(TaskRuntime<FiberRuntime>);
+static_assert(PlacingRuntime<FiberRuntime>);
 
 }  // namespace greenbench
