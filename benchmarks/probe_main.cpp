@@ -2,7 +2,8 @@
 // (memory, max_count): the driver starts one process per measurement and reads the one
 // results document it prints on stdout (docs/results-format.md, an "iteration" entry).
 //
-//   greenbench_probe memory    --runtime PREFIX --n N [--depth-kib D] [--rep K] [--reps R]
+//   greenbench_probe memory    --runtime PREFIX --n N [--depth-kib D | --recursed-kib D]
+//                              [--rep K] [--reps R]
 //   greenbench_probe max_count --runtime PREFIX [--budget-bytes B] [--cap C]
 //                              [--time-limit S] [--rep K] [--reps R]
 //   greenbench_probe after_burst --runtime PREFIX --n N [--rep K] [--reps R]
@@ -11,7 +12,10 @@
 // PREFIX is a runtime part of an entry name ("fiber/workers:2", "pthread/stack:64KiB",
 // "boost_fiber/sched:work_stealing/workers:2/alloc:pooled"); --rep and --reps become the
 // entry's repetition_index and repetitions. Entries: memory/PREFIX/n:N (with --depth-kib,
-// memory/PREFIX/depth:DKiB/n:N: each task parks under D KiB of stack in use) and
+// memory/PREFIX/depth:DKiB/n:N: each task parks under D KiB of stack in use; with
+// --recursed-kib, memory/PREFIX/recursed:DKiB/n:N: each task recursed through D KiB of
+// stack, returned and parks shallow, and the entry has a third reading, *_settled,
+// kSettleTrimIntervals trimmer intervals later; fiber rows carry the run's report) and
 // max_count/PREFIX and after_burst/PREFIX/n:N (workload_memory.h, workload_max_count.h,
 // workload_after_burst.h say what they measure).
 //
@@ -24,12 +28,15 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <iostream>
 #include <limits>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -50,6 +57,12 @@ constexpr double kEightGiB = 8.0 * 1024 * 1024 * 1024;
 // Stack a task needs beyond --depth-kib: the runtime's frames below it and the task's own.
 constexpr std::int64_t kDepthHeadroomBytes = 16 * 1024;
 constexpr std::int64_t kMaxDepthKiB = 64;
+// --recursed-kib: the third reading comes this many of the fiber runtime's trimmer
+// intervals (green::Config::pool_trim_interval, 250 ms: 2 s) after the second, for every
+// runtime alike: the trimmer has run at least three times by then, and Go's background
+// scavenger, which the Go peer waits for as long, returns freed pages in paced bursts
+// (on the reference VM most of a thousand shrunk goroutine stacks' within 1.5 s).
+constexpr int kSettleTrimIntervals = 8;
 
 struct Repetition {
   int index = 0;
@@ -89,29 +102,59 @@ void check_alive_then_released(const std::string& name, std::int64_t n, std::int
   }
 }
 
+// The memory counters of one reading over another, per task; `suffix` ends each name.
+std::vector<std::pair<std::string, double>> memory_counters(const MemoryReading& after, const MemoryReading& before,
+                                                            std::int64_t n, const std::string& suffix) {
+  const auto per_task = [n](std::int64_t a, std::int64_t b) {
+    return static_cast<double>(a - b) / static_cast<double>(n);
+  };
+  return {
+      {"rss_bytes_per_task" + suffix, per_task(after.rss_bytes, before.rss_bytes)},
+      {"pss_bytes_per_task" + suffix, per_task(after.pss_bytes, before.pss_bytes)},
+      {"vsz_bytes_per_task" + suffix, per_task(after.vsz_bytes, before.vsz_bytes)},
+      {"page_table_bytes_per_task" + suffix,
+       per_task(after.kernel.page_table_bytes, before.kernel.page_table_bytes)},
+      {"kernel_stack_bytes_per_task" + suffix,
+       per_task(after.kernel.kernel_stack_bytes, before.kernel.kernel_stack_bytes)},
+      {"kernel_bytes_per_task" + suffix, per_task(after.kernel.bytes(), before.kernel.bytes())},
+      {"total_bytes_per_task" + suffix,
+       per_task(after.rss_bytes + after.kernel.bytes(), before.rss_bytes + before.kernel.bytes())},
+  };
+}
+
+// How a memory entry's tasks use their stack: --depth-kib (parked under it) or
+// --recursed-kib (returned from it, then parked shallow); at most one is non-zero.
+struct StackParams {
+  std::int64_t depth_kib = 0;
+  std::int64_t recursed_kib = 0;
+};
+
 template <TaskRuntime RT>
-IterationEntry memory_entry(const RT& rt, std::int64_t n, std::int64_t depth_kib, Repetition rep) {
+IterationEntry memory_entry(const RT& rt, std::int64_t n, StackParams stack, Repetition rep) {
   std::vector<std::string> params;
-  if (depth_kib > 0) params.push_back("depth:" + std::to_string(depth_kib) + "KiB");
+  if (stack.depth_kib > 0) params.push_back("depth:" + std::to_string(stack.depth_kib) + "KiB");
+  if (stack.recursed_kib > 0) params.push_back("recursed:" + std::to_string(stack.recursed_kib) + "KiB");
   params.push_back("n:" + std::to_string(n));
   const std::string name = entry_name("memory", rt.prefix(), params);
   const std::int64_t page = ::sysconf(_SC_PAGESIZE);
-  const std::int64_t stack_bytes = depth_kib * 1024;
+  const bool returned = stack.recursed_kib > 0;
+  const std::int64_t stack_bytes = (returned ? stack.recursed_kib : stack.depth_kib) * 1024;
+  const char* flag = returned ? "--recursed-kib " : "--depth-kib ";
   check_size_possible(rt, n, 1 + (stack_bytes + page - 1) / page, name);
-  // Every other runtime gives a task at least 128 KiB (the range of --depth-kib stops at 64).
+  // Every other runtime gives a task at least 128 KiB (the ranges of the flags stop at 64).
   if constexpr (requires { rt.stack_bytes(); }) {
     const auto given = static_cast<std::int64_t>(rt.stack_bytes());
     if (given > 0 && stack_bytes + kDepthHeadroomBytes > given) {
-      throw UsageError(name + ": --depth-kib " + std::to_string(depth_kib) + " leaves under " +
+      throw UsageError(name + ": " + flag + std::to_string(stack_bytes / 1024) + " leaves under " +
                        std::to_string(kDepthHeadroomBytes / 1024) + " KiB of the " +
                        std::to_string(given / 1024) + " KiB stack this runtime gives a task");
     }
   }
-  const MemoryResult r = measure_memory(rt, n, static_cast<std::size_t>(stack_bytes));
+  const std::optional<std::chrono::milliseconds> settle =
+      returned ? std::optional(kSettleTrimIntervals * green::Config{}.pool_trim_interval) : std::nullopt;
+  const MemoryResult r =
+      measure_memory(rt, n, StackUse{static_cast<std::size_t>(stack_bytes), returned}, settle);
   check_alive_then_released(name, n, r.alive, r.left_alive);
-  const auto per_task = [n](std::int64_t after, std::int64_t before) {
-    return static_cast<double>(after - before) / static_cast<double>(n);
-  };
   IterationEntry entry;
   entry.name = name;
   entry.repetitions = rep.count;
@@ -119,19 +162,12 @@ IterationEntry memory_entry(const RT& rt, std::int64_t n, std::int64_t depth_kib
   entry.real_time = r.spawn_seconds * 1e9;
   entry.cpu_time = r.spawn_cpu_seconds * 1e9;
   entry.time_unit = "ns";
-  entry.counters = {
-      {"rss_bytes_per_task", per_task(r.after.rss_bytes, r.before.rss_bytes)},
-      {"pss_bytes_per_task", per_task(r.after.pss_bytes, r.before.pss_bytes)},
-      {"vsz_bytes_per_task", per_task(r.after.vsz_bytes, r.before.vsz_bytes)},
-      {"page_table_bytes_per_task",
-       per_task(r.after.kernel.page_table_bytes, r.before.kernel.page_table_bytes)},
-      {"kernel_stack_bytes_per_task",
-       per_task(r.after.kernel.kernel_stack_bytes, r.before.kernel.kernel_stack_bytes)},
-      {"kernel_bytes_per_task", per_task(r.after.kernel.bytes(), r.before.kernel.bytes())},
-      {"total_bytes_per_task",
-       per_task(r.after.rss_bytes + r.after.kernel.bytes(), r.before.rss_bytes + r.before.kernel.bytes())},
-      {"tasks_alive", static_cast<double>(r.alive)},
-  };
+  entry.counters = memory_counters(r.after, r.before, n, "");
+  entry.counters.emplace_back("tasks_alive", static_cast<double>(r.alive));
+  if (r.settled) {
+    for (auto& counter : memory_counters(*r.settled, r.before, n, "_settled")) entry.counters.push_back(counter);
+  }
+  for (const auto& counter : r.run_counters) entry.counters.push_back(counter);
   return entry;
 }
 
@@ -231,10 +267,17 @@ int probe_main(int argc, char** argv) {
   CLI::App* memory = app.add_subcommand("memory", "memory per parked task with N alive at once");
   add_common(memory);
   memory->add_option("--n", n, "tasks parked at once")->required()->check(at_least_one);
-  std::int64_t depth_kib = 0;
+  StackParams stack;
+  CLI::Option* depth_option =
+      memory
+          ->add_option("--depth-kib", stack.depth_kib, "each task parks under this much stack in use, KiB (default 0)")
+          ->check(CLI::Range(std::int64_t{0}, kMaxDepthKiB));
   memory
-      ->add_option("--depth-kib", depth_kib, "each task parks under this much stack in use, KiB (default 0)")
-      ->check(CLI::Range(std::int64_t{0}, kMaxDepthKiB));
+      ->add_option("--recursed-kib", stack.recursed_kib,
+                   "each task first recurses through this much stack, KiB, returns and parks shallow; "
+                   "memory is read again after the runtime had time to give stack back (default 0)")
+      ->check(CLI::Range(std::int64_t{0}, kMaxDepthKiB))
+      ->excludes(depth_option);
 
   MaxCountLimits limits{std::int64_t{1} << 30, 10'000'000, 60.0};
   CLI::App* max_count =
@@ -275,7 +318,7 @@ int probe_main(int argc, char** argv) {
     IterationEntry entry;
     std::vector<std::string> warnings;
     if (memory->parsed()) {
-      entry = std::visit([&](const auto& rt) { return memory_entry(rt, n, depth_kib, rep); }, any);
+      entry = std::visit([&](const auto& rt) { return memory_entry(rt, n, stack, rep); }, any);
     } else if (after_burst->parsed()) {
       entry = std::visit([&](const auto& rt) { return after_burst_entry(rt, n, rep); }, any);
     } else {

@@ -92,7 +92,7 @@ func runMaxCount(limits maxCountLimits) (maxCountResult, error) {
 	if err != nil {
 		return maxCountResult{}, err
 	}
-	parked := newParkedGoroutines(0)
+	parked := newParkedGoroutines(0, false)
 	bound := "cap"
 	began, cpuBefore := time.Now(), readProcessUsage()
 	for parked.spawned < limits.limit {

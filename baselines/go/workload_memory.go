@@ -18,7 +18,15 @@
 // With -depth-kib D each goroutine parks under D KiB of stack in use (atDepth,
 // as the C++ suite's stack_depth.h does): Go grows the stack by copying it to
 // one twice as large, so the figure shows the stack a blocked handler really
-// holds, not the 2 KiB it started with.
+// holds, not the 2 KiB it started with. With -recursed-kib D each goroutine
+// recurses through D KiB of frames once, returns and parks shallow, and two more
+// readings follow (the C++ probe's recursed:DKiB rows): after one runtime.GC()
+// (*_after_1gc: a collection shrinks a parked goroutine's stack to half when it
+// uses under a quarter of it) and, after further runtime.GC() calls until one
+// leaves StackInuse unchanged (gc_runs_until_settled counts every call, the
+// first and the one that changed nothing included, at most maxSettleGCs), a
+// wait of settleWait (*_settled): the copies' old stacks go back to the heap,
+// and the background scavenger returns free heap pages to the OS at its pace.
 //
 // Invariant: the second reading happens while all N goroutines are alive
 // (counted by themselves, tasks_alive == N), and the workload ends only after
@@ -39,6 +47,7 @@ import (
 // release; alive counts those that have started and not yet exited.
 type parkedGoroutines struct {
 	depthBytes int
+	returned   bool // recursed through depthBytes and returned before parking
 	release    chan struct{}
 	ready      sync.WaitGroup // Done by each goroutine just before it parks
 	exited     sync.WaitGroup // Done by each goroutine as it exits
@@ -47,16 +56,25 @@ type parkedGoroutines struct {
 	framesSum  atomic.Uint64 // keeps atDepth's frames from being optimised out
 }
 
-func newParkedGoroutines(depthBytes int) *parkedGoroutines {
-	return &parkedGoroutines{depthBytes: depthBytes, release: make(chan struct{})}
+func newParkedGoroutines(depthBytes int, returned bool) *parkedGoroutines {
+	return &parkedGoroutines{depthBytes: depthBytes, returned: returned, release: make(chan struct{})}
 }
 
 // stackFrameBytes is the stack each atDepth frame holds, as in stack_depth.h;
-// maxDepthKiB is the C++ probe's bound on -depth-kib too.
+// maxDepthKiB is the C++ probe's bound on -depth-kib and -recursed-kib too;
+// maxSettleGCs bounds the collections run until memory stops changing (a stack
+// halves once per collection: 64 KiB frames grow one to 128 KiB, which six
+// halvings bring back to the 2 KiB minimum).
 const (
 	stackFrameBytes = 1024
 	maxDepthKiB     = 64
+	maxSettleGCs    = 16
 )
+
+// settleWait is the C++ probe's wait before its settled reading: eight of the
+// fiber runtime's 250 ms stack-trimmer intervals. Go's scavenger returns free
+// pages in paced bursts: most of a thousand shrunk stacks' within 1.5 s here.
+const settleWait = 2 * time.Second
 
 // atDepth calls park at the bottom of a chain of frames holding at least bytes
 // of stack, each frame's buffer written once a cache line before the call and
@@ -97,6 +115,9 @@ func (p *parkedGoroutines) spawn() {
 	go func() {
 		if p.depthBytes == 0 {
 			p.park() // directly: atDepth's frame alone would grow the 2 KiB stack
+		} else if p.returned {
+			p.framesSum.Add(atDepth(p.depthBytes, func() {}))
+			p.park() // from this frame, the deep frames returned from
 		} else {
 			p.framesSum.Add(atDepth(p.depthBytes, p.park))
 		}
@@ -136,9 +157,42 @@ type memoryResult struct {
 	goBefore  runtime.MemStats
 	goAfter   runtime.MemStats
 	alive     int64
+	// -recursed-kib only: after one runtime.GC(), and after as many as it took
+	// until one changed neither StackInuse nor RSS (gcRuns of them).
+	after1GC, settled     processMemory
+	goAfter1GC, goSettled runtime.MemStats
+	gcRuns                int
 }
 
-func runMemory(n, depthBytes int) (memoryResult, error) {
+// collectUntilSettled reads memory after one runtime.GC(), runs more until one
+// leaves StackInuse as it was (or maxSettleGCs ran), then waits settleWait, the
+// background scavenger's chance to return freed stack pages to the OS, as the
+// C++ probe gives its runtimes', and reads again.
+func collectUntilSettled(r *memoryResult) error {
+	runtime.GC()
+	r.gcRuns = 1
+	runtime.ReadMemStats(&r.goAfter1GC)
+	var err error
+	if r.after1GC, err = readProcessMemory(); err != nil {
+		return err
+	}
+	stackInuse := r.goAfter1GC.StackInuse
+	for r.gcRuns < maxSettleGCs {
+		runtime.GC()
+		r.gcRuns++
+		runtime.ReadMemStats(&r.goSettled)
+		if r.goSettled.StackInuse == stackInuse {
+			break
+		}
+		stackInuse = r.goSettled.StackInuse
+	}
+	time.Sleep(settleWait)
+	runtime.ReadMemStats(&r.goSettled)
+	r.settled, err = readProcessMemory()
+	return err
+}
+
+func runMemory(n, depthBytes int, returned bool) (memoryResult, error) {
 	runtime.GC()
 	var r memoryResult
 	before, err := readProcessMemory()
@@ -148,7 +202,7 @@ func runMemory(n, depthBytes int) (memoryResult, error) {
 	// Go's own readings right around the spawning, not around the /proc reads: a read
 	// that blocks can make the runtime start a thread, whose stacks StackInuse counts.
 	runtime.ReadMemStats(&r.goBefore)
-	parked := newParkedGoroutines(depthBytes)
+	parked := newParkedGoroutines(depthBytes, returned)
 	began, cpuBefore := time.Now(), readProcessUsage()
 	for i := 0; i < n; i++ {
 		parked.spawn()
@@ -157,6 +211,9 @@ func runMemory(n, depthBytes int) (memoryResult, error) {
 	spawnWall, spawnCPU := time.Since(began), readProcessUsage().since(cpuBefore).cpu
 	runtime.ReadMemStats(&r.goAfter)
 	after, readErr := readProcessMemory()
+	if returned && readErr == nil {
+		readErr = collectUntilSettled(&r)
+	}
 	if err := parked.releaseAll(); err != nil {
 		return memoryResult{}, err
 	}
@@ -170,9 +227,29 @@ func runMemory(n, depthBytes int) (memoryResult, error) {
 	return r, nil
 }
 
+// memoryCounters are the per-task deltas of one reading over another, each
+// name ending in suffix.
+func memoryCounters(after, before processMemory, goAfter, goBefore runtime.MemStats, n int, suffix string) []counter {
+	perTask := func(a, b int64) float64 { return float64(a-b) / float64(n) }
+	goPerTask := func(a, b uint64) float64 { return perTask(int64(a), int64(b)) }
+	return []counter{
+		{"rss_bytes_per_task" + suffix, perTask(after.rssBytes, before.rssBytes)},
+		{"pss_bytes_per_task" + suffix, perTask(after.pssBytes, before.pssBytes)},
+		{"vsz_bytes_per_task" + suffix, perTask(after.vszBytes, before.vszBytes)},
+		{"page_table_bytes_per_task" + suffix, perTask(after.kernel.pageTableBytes, before.kernel.pageTableBytes)},
+		{"kernel_stack_bytes_per_task" + suffix, perTask(after.kernel.kernelStackBytes, before.kernel.kernelStackBytes)},
+		{"kernel_bytes_per_task" + suffix, perTask(after.kernel.bytes(), before.kernel.bytes())},
+		{"total_bytes_per_task" + suffix, perTask(after.rssBytes+after.kernel.bytes(), before.rssBytes+before.kernel.bytes())},
+		{"heap_alloc_bytes_per_task" + suffix, goPerTask(goAfter.Alloc, goBefore.Alloc)},
+		{"stack_inuse_bytes_per_task" + suffix, goPerTask(goAfter.StackInuse, goBefore.StackInuse)},
+	}
+}
+
 func memoryFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 	n := fs.Int("n", 100000, "goroutines parked at once (up to 1000000 and beyond)")
 	depthKiB := fs.Int("depth-kib", 0, "each goroutine parks under this much stack in use, KiB (0 to 64)")
+	recursedKiB := fs.Int("recursed-kib", 0, "each goroutine first recurses through this much stack, KiB (0 to 64), "+
+		"returns and parks shallow; memory is read again after runtime.GC() calls")
 	return func() (plan, error) {
 		if *n < 1 {
 			return plan{}, usagef("-n must be at least 1, got %d", *n)
@@ -180,29 +257,33 @@ func memoryFlags(fs *flag.FlagSet, common *commonFlags) func() (plan, error) {
 		if *depthKiB < 0 || *depthKiB > maxDepthKiB {
 			return plan{}, usagef("-depth-kib must be 0 to %d, got %d", maxDepthKiB, *depthKiB)
 		}
-		count, depthBytes := *n, *depthKiB*1024
+		if *recursedKiB < 0 || *recursedKiB > maxDepthKiB {
+			return plan{}, usagef("-recursed-kib must be 0 to %d, got %d", maxDepthKiB, *recursedKiB)
+		}
+		if *depthKiB > 0 && *recursedKiB > 0 {
+			return plan{}, usagef("-depth-kib and -recursed-kib exclude each other")
+		}
+		returned := *recursedKiB > 0
+		count, depthBytes := *n, (*depthKiB+*recursedKiB)*1024
 		measure := func() (measurement, error) {
-			r, err := runMemory(count, depthBytes)
+			r, err := runMemory(count, depthBytes, returned)
 			if err != nil {
 				return measurement{}, err
 			}
-			perTask := func(after, before int64) float64 { return float64(after-before) / float64(count) }
-			goPerTask := func(after, before uint64) float64 { return perTask(int64(after), int64(before)) }
+			counters := append(memoryCounters(r.after, r.before, r.goAfter, r.goBefore, count, ""),
+				counter{"tasks_alive", float64(r.alive)})
+			if returned {
+				counters = append(counters, memoryCounters(r.after1GC, r.before, r.goAfter1GC, r.goBefore, count, "_after_1gc")...)
+				counters = append(counters, memoryCounters(r.settled, r.before, r.goSettled, r.goBefore, count, "_settled")...)
+				counters = append(counters, counter{"gc_runs_until_settled", float64(r.gcRuns)})
+			}
 			return measurement{RealTime: float64(r.spawnWall.Nanoseconds()), CPUTime: float64(r.spawnCPU.Nanoseconds()),
-				Iterations: 1, Counters: []counter{
-					{"rss_bytes_per_task", perTask(r.after.rssBytes, r.before.rssBytes)},
-					{"pss_bytes_per_task", perTask(r.after.pssBytes, r.before.pssBytes)},
-					{"vsz_bytes_per_task", perTask(r.after.vszBytes, r.before.vszBytes)},
-					{"page_table_bytes_per_task", perTask(r.after.kernel.pageTableBytes, r.before.kernel.pageTableBytes)},
-					{"kernel_stack_bytes_per_task", perTask(r.after.kernel.kernelStackBytes, r.before.kernel.kernelStackBytes)},
-					{"kernel_bytes_per_task", perTask(r.after.kernel.bytes(), r.before.kernel.bytes())},
-					{"total_bytes_per_task", perTask(r.after.rssBytes+r.after.kernel.bytes(), r.before.rssBytes+r.before.kernel.bytes())},
-					{"heap_alloc_bytes_per_task", goPerTask(r.goAfter.Alloc, r.goBefore.Alloc)},
-					{"stack_inuse_bytes_per_task", goPerTask(r.goAfter.StackInuse, r.goBefore.StackInuse)},
-					{"tasks_alive", float64(r.alive)},
-				}}, nil
+				Iterations: 1, Counters: counters}, nil
 		}
 		params := []string{"n:" + strconv.Itoa(*n)}
+		if *recursedKiB > 0 {
+			params = append([]string{"recursed:" + strconv.Itoa(*recursedKiB) + "KiB"}, params...)
+		}
 		if *depthKiB > 0 {
 			params = append([]string{"depth:" + strconv.Itoa(*depthKiB) + "KiB"}, params...)
 		}

@@ -123,7 +123,7 @@ func TestMemoryKeepsAllAlive(t *testing.T) {
 	if !inFreshProcess(t) {
 		return
 	}
-	r, err := runMemory(2000, 0)
+	r, err := runMemory(2000, 0, false)
 	if err != nil || r.alive != 2000 {
 		t.Fatalf("runMemory(2000) = %+v, %v", r, err)
 	}
@@ -156,7 +156,7 @@ func TestParkedGoroutinesHoldTheStackTheyNeed(t *testing.T) {
 	}
 	const n = 4000
 	for _, c := range []struct{ depth, low, high uint64 }{{0, 2 << 10, 3 << 10}, {16 << 10, 17 << 10, 32 << 10}} {
-		r, err := runMemory(n, int(c.depth))
+		r, err := runMemory(n, int(c.depth), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,6 +168,28 @@ func TestParkedGoroutinesHoldTheStackTheyNeed(t *testing.T) {
 		if c.depth == 0 && (heap < 256 || heap > 1024) {
 			t.Errorf("depth %d: %d B of heap per parked goroutine, want 256 to 1024", c.depth, heap)
 		}
+	}
+}
+
+// A goroutine that recursed through 64 KiB of frames and returned parks on the
+// 128 KiB stack it grew to; each collection halves it (it uses under a quarter),
+// so one GC leaves 64 KiB and more bring it down to a few KiB, and the reading
+// after them says how many ran. Go's StackInuse is the runtime's own account and
+// moves with the collections alone, whatever the scavenger has returned yet.
+func TestRecursedGoroutinesStacksShrinkAtEachGC(t *testing.T) {
+	const n = 500
+	r, err := runMemory(n, 64<<10, true)
+	if err != nil || r.alive != n {
+		t.Fatalf("runMemory(%d, 64 KiB, returned) = %+v, %v", n, r, err)
+	}
+	perTask := func(after runtime.MemStats) uint64 { return (after.StackInuse - r.goBefore.StackInuse) / n }
+	right, one, settled := perTask(r.goAfter), perTask(r.goAfter1GC), perTask(r.goSettled)
+	if right < 64<<10 || one > right*3/4 || settled > one/4 {
+		t.Errorf("stack per goroutine: %d B right after, %d after one GC, %d settled; want >= 64 KiB, "+
+			"then at most 3/4 of it, then at most a quarter of that", right, one, settled)
+	}
+	if r.gcRuns < 3 || r.gcRuns > maxSettleGCs {
+		t.Errorf("%d collections until the stacks settled, want 3 to %d", r.gcRuns, maxSettleGCs)
 	}
 }
 

@@ -187,8 +187,9 @@ int echo_main(int argc, char** argv) {
             : "client and server share its CPUs";
     std::vector<std::string> warnings = {
         "echo: the load generator runs on this machine; " + where +
-        "; server_rss_bytes_per_conn is the server's user-space resident memory only (kernel socket "
-        "buffers and thread kernel stacks are not in it)"};
+        "; server_rss_bytes_per_conn is the server's user-space resident memory only, "
+        "server_kernel_bytes_per_conn its page tables and kernel stacks (16 KiB a thread), "
+        "server_total_bytes_per_conn both; kernel socket buffers are in none of them"};
     std::vector<IterationEntry> entries;
     if (run_command->parsed()) {
       for (int k = 0; k < reps; ++k) entries.push_back(measure_echo(server, load, {k, reps}, warnings));

@@ -86,6 +86,19 @@ void check_size_possible(const ServerSpec& spec, std::int64_t conns, const std::
   }
 }
 
+// A server's memory per connection: the growth of its resident memory (user space) and of
+// its kernel memory (page tables, a kernel stack per thread) over `conns`; NaN without any.
+struct MemoryPerConn {
+  double rss = NAN;
+  double kernel = NAN;
+};
+
+MemoryPerConn memory_per_conn(std::int64_t rss_growth, std::int64_t kernel_growth, std::int64_t conns) {
+  if (conns <= 0) return {};
+  return {static_cast<double>(rss_growth) / static_cast<double>(conns),
+          static_cast<double>(kernel_growth) / static_cast<double>(conns)};
+}
+
 }  // namespace
 
 IterationEntry measure_echo(const ServerOptions& server_options, const LoadOptions& load_options,
@@ -100,6 +113,7 @@ IterationEntry measure_echo(const ServerOptions& server_options, const LoadOptio
   ServerChild server(server_command(server_options.spec, server_options.listen, server_options.go_peer),
                      kServerStartTimeout, cpus.disjoint() ? cpus.server : std::vector<int>{});
   const std::int64_t rss_before = server.rss_bytes();
+  const KernelMemory kernel_before = server.kernel_memory();
 
   std::optional<ScopedPin> client_cpus;  // this thread, and so the client threads it starts
   if (cpus.disjoint()) client_cpus.emplace(cpus.client);
@@ -124,6 +138,7 @@ IterationEntry measure_echo(const ServerOptions& server_options, const LoadOptio
   const LoadFigures figures = load->finish();
   check_alive(server);
   const std::int64_t rss_with_conns = server.rss_bytes();
+  const KernelMemory kernel_with_conns = server.kernel_memory();
   const std::int64_t nofile = lower_limit(own_nofile_limit(), server.nofile_limit());
   load.reset();
 
@@ -181,9 +196,13 @@ IterationEntry measure_echo(const ServerOptions& server_options, const LoadOptio
     entry.counters.insert(entry.counters.begin(),
                           {"offered_per_second", static_cast<double>(load_options.rate)});
   } else {
+    const MemoryPerConn memory = memory_per_conn(rss_with_conns - rss_before,
+                                                 kernel_with_conns.bytes() - kernel_before.bytes(),
+                                                 load_options.conns);
     entry.counters.insert(entry.counters.begin() + 5,
-                          {"server_rss_bytes_per_conn", static_cast<double>(rss_with_conns - rss_before) /
-                                                            static_cast<double>(load_options.conns)});
+                          {{"server_rss_bytes_per_conn", memory.rss},
+                           {"server_kernel_bytes_per_conn", memory.kernel},
+                           {"server_total_bytes_per_conn", memory.rss + memory.kernel}});
   }
   return entry;
 }
@@ -195,6 +214,7 @@ IterationEntry measure_max_conns(const ServerOptions& server_options, const MaxC
                      kServerStartTimeout);
   const std::int64_t rss_before = server.rss_bytes();
   const std::int64_t vm_rss_before = server.vm_rss_bytes();
+  const KernelMemory kernel_before = server.kernel_memory();
   const std::int64_t own_nofile = own_nofile_limit();
   const std::int64_t mem_available_floor = std::max(kMemAvailableFloorBytes, meminfo_bytes("MemTotal") / 20);
   ConnectionOpener opener(server.address(), 64);
@@ -204,6 +224,7 @@ IterationEntry measure_max_conns(const ServerOptions& server_options, const MaxC
   struct Reading {
     std::int64_t conns = 0;
     std::int64_t rss = 0;
+    std::int64_t kernel = 0;
   } under_budget;  // the last reading within the budget
   std::string bound;
   bool killed_over_budget = false;
@@ -234,7 +255,7 @@ IterationEntry measure_max_conns(const ServerOptions& server_options, const MaxC
         bound = "memory_budget";
         break;
       }
-      under_budget = {n, rss};
+      under_budget = {n, rss, server.kernel_memory().bytes()};
       const std::int64_t available = meminfo_bytes("MemAvailable");
       if (available >= 0 && available < mem_available_floor) {
         bound = "mem_available";
@@ -269,19 +290,19 @@ IterationEntry measure_max_conns(const ServerOptions& server_options, const MaxC
   const double seconds = seconds_since(began);
 
   std::int64_t max_conns = static_cast<std::int64_t>(conns.size());
-  double rss_per_conn = NAN;
+  MemoryPerConn memory;
   if (killed_over_budget) {
     max_conns = under_budget.conns;  // what the server held within its budget, last seen
-    if (max_conns > 0)
-      rss_per_conn = static_cast<double>(under_budget.rss - vm_rss_before) / static_cast<double>(max_conns);
+    memory = memory_per_conn(under_budget.rss - vm_rss_before, under_budget.kernel - kernel_before.bytes(),
+                             max_conns);
     warnings.push_back(name +
                        ": the server passed its memory budget between two readings and was "
                        "killed; max_conns is the count at the last reading within it");
   } else {
     check_alive(server);
     server_cpu = server.cpu_seconds() - server_cpu_before;
-    if (max_conns > 0)
-      rss_per_conn = static_cast<double>(server.rss_bytes() - rss_before) / static_cast<double>(max_conns);
+    memory = memory_per_conn(server.rss_bytes() - rss_before, server.kernel_memory().bytes() - kernel_before.bytes(),
+                             max_conns);
   }
   const std::int64_t nofile = lower_limit(own_nofile_limit(), server.nofile_limit());
   conns.clear();
@@ -294,7 +315,9 @@ IterationEntry measure_max_conns(const ServerOptions& server_options, const MaxC
   entry.label = "bound:" + bound;
   entry.counters = {
       {"max_conns", static_cast<double>(max_conns)},
-      {"server_rss_bytes_per_conn", rss_per_conn},
+      {"server_rss_bytes_per_conn", memory.rss},
+      {"server_kernel_bytes_per_conn", memory.kernel},
+      {"server_total_bytes_per_conn", memory.rss + memory.kernel},
       {"nofile_limit", static_cast<double>(nofile)},
       {"seconds", seconds},
   };

@@ -10,6 +10,9 @@
 //                         the reply
 //   server_rss_bytes_per_conn  (server Rss with C connections open, after the window
 //                         - its Rss once listening, before the first connection) / C
+//   server_kernel_bytes_per_conn  the same of the server's kernel memory (procfs.h: page
+//                         tables, 16 KiB of kernel stack per thread), read beside each Rss
+//   server_total_bytes_per_conn   the two summed: all-in, as the memory probe counts
 //   server_cpu_ns_per_request  server user+system CPU over the window / requests
 //   client_cpu_ns_per_request  this process's CPU over the window / requests
 //   client_run_queue_fraction  the client threads' run-queue wait (runnable, not
@@ -21,8 +24,8 @@
 //   a CPU at least kClientSaturated of the window (a warning in the context says so too).
 // echo_open_loop/<server>/conns:C/rate:R, the same at an offered rate of R requests per
 //   second (load_generator.h's open loop, wrk2's method): latency counted from when each
-//   request was due; counters as above, less server_rss_bytes_per_conn (the closed
-//   loop's figure), plus offered_per_second (R); label `client_saturated` as above, else
+//   request was due; counters as above, less the server_*_bytes_per_conn (the closed
+//   loop's figures), plus offered_per_second (R); label `client_saturated` as above, else
 //   `short_of_offered_rate` when requests_per_second fell below kShortOfOfferedRate x R
 //   (the server, or the machine under it, could not keep up; a warning says so too).
 // echo_max_conns/<server>: connections opened one after another, each counted once it
@@ -32,7 +35,9 @@
 //   socket memory, which no process's RSS shows, grows with every connection), `nofile`
 //   (EMFILE or ENFILE on either side), `ports` (EADDRNOTAVAIL on every source address
 //   127.0.0.1-254), a thread limit the server names (`pid_max`, `threads_max`, ...),
-//   `time`, or `errno:<NAME>`. Counters: max_conns, server_rss_bytes_per_conn, nofile_limit,
+//   `time`, or `errno:<NAME>`. Counters: max_conns, server_rss_bytes_per_conn,
+//   server_kernel_bytes_per_conn, server_total_bytes_per_conn (over max_conns; where the
+//   server was killed, from the last reading within the budget, its Rss VmRSS), nofile_limit,
 //   seconds; label `bound:<limit>`.
 //
 // Invariant: a figure comes only from a run whose every reply matched its request and

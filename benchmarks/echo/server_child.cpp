@@ -154,6 +154,10 @@ std::int64_t ServerChild::vm_rss_bytes() const {
   return parse_kb_table(read_file("/proc/" + std::to_string(pid_) + "/status")).at("VmRSS");
 }
 
+KernelMemory ServerChild::kernel_memory() const {
+  return parse_kernel_memory(read_file("/proc/" + std::to_string(pid_) + "/status"));
+}
+
 double ServerChild::cpu_seconds() const {
   const std::string stat = read_file("/proc/" + std::to_string(pid_) + "/stat");
   // Fields after "(comm)": state is field 3, utime 14 and stime 15, in clock ticks.

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/procfs.h"
 #include "threads/blocking_socket.h"
 
 namespace greenbench::echo {
@@ -41,6 +42,9 @@ class ServerChild {
   // (status VmRSS, the kernel's per-process counters, for polling).
   std::int64_t rss_bytes() const;
   std::int64_t vm_rss_bytes() const;
+  // Its kernel memory by the suite's one definition (procfs.h): page tables (VmPTE) and a
+  // kernel stack per thread, from /proc/PID/status.
+  KernelMemory kernel_memory() const;
   // User + system CPU time of all its threads (/proc/PID/stat), in seconds.
   double cpu_seconds() const;
   // Its open descriptors, and its soft RLIMIT_NOFILE (-1: unknown or unlimited).

@@ -228,6 +228,11 @@ std::vector<nlohmann::json> short_run(const std::string& server, int reps, const
     const double run_queue = e.at("client_run_queue_fraction").get<double>();  // NaN where unknown
     EXPECT_TRUE(std::isnan(run_queue) || (run_queue >= 0 && run_queue <= 1)) << run_queue;
     EXPECT_EQ(e.contains("server_rss_bytes_per_conn"), !e.contains("offered_per_second"));
+    if (e.contains("server_rss_bytes_per_conn")) {
+      EXPECT_DOUBLE_EQ(e.at("server_total_bytes_per_conn").get<double>(),
+                       e.at("server_rss_bytes_per_conn").get<double>() +
+                           e.at("server_kernel_bytes_per_conn").get<double>());
+    }
     EXPECT_GE(e.at("server_cpus").get<double>(), 1);
     EXPECT_GE(e.at("client_cpus").get<double>(), 1);
     EXPECT_EQ(e.at("cpu_sets_disjoint").get<double>() == 1,
@@ -483,6 +488,15 @@ TEST(EchoMaxConns, SmallCapBinds) {
     EXPECT_EQ(e.at("label"), "bound:cap");
     EXPECT_EQ(e.at("max_conns"), 50);
     EXPECT_GT(e.at("server_rss_bytes_per_conn").get<double>(), 0);
+    EXPECT_DOUBLE_EQ(e.at("server_total_bytes_per_conn").get<double>(),
+                     e.at("server_rss_bytes_per_conn").get<double>() +
+                         e.at("server_kernel_bytes_per_conn").get<double>());
+    // A thread per connection brings its kernel stack (16 KiB); a fiber brings none.
+    if (server == "std_thread") {
+      EXPECT_GE(e.at("server_kernel_bytes_per_conn").get<double>(), 16384);
+    } else {
+      EXPECT_LT(e.at("server_kernel_bytes_per_conn").get<double>(), 16384);
+    }
     EXPECT_GE(e.at("seconds").get<double>(), 0);
   }
 }

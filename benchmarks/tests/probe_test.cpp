@@ -82,6 +82,34 @@ TEST(ProbeMemory, TasksParkedDeepHoldTheStackTheyTouched) {
   }
 }
 
+TEST(ProbeMemory, TasksThatRecursedAndReturnedAreReadAgainLater) {
+  // Each task wrote 64 KiB of frames and returned before parking: right after, an OS
+  // thread or a Boost.Fiber still holds those pages, and one that cannot give them back
+  // still does at the later reading. Every runtime has both readings, the later one with
+  // the same parts as the first. One runtime of each kind: each run waits 2 s.
+  constexpr double kRecursed = 64 * 1024;
+  for (const std::string runtime : {"fiber/workers:1", "std_thread", "pthread/stack:default",
+                                    "boost_fiber/sched:round_robin/workers:1/alloc:pooled"}) {
+    SCOPED_TRACE(runtime);
+    const nlohmann::json entry =
+        only_entry(run_program(kProbe, {"memory", "--runtime", runtime, "--n", "200", "--recursed-kib", "64"}));
+    EXPECT_EQ(entry.at("name"), "memory/" + runtime + "/recursed:64KiB/n:200");
+    EXPECT_EQ(entry.at("tasks_alive"), 200);
+    EXPECT_DOUBLE_EQ(entry.at("total_bytes_per_task_settled").get<double>(),
+                     entry.at("rss_bytes_per_task_settled").get<double>() +
+                         entry.at("kernel_bytes_per_task_settled").get<double>());
+    EXPECT_DOUBLE_EQ(entry.at("kernel_bytes_per_task_settled").get<double>(),
+                     entry.at("page_table_bytes_per_task_settled").get<double>() +
+                         entry.at("kernel_stack_bytes_per_task_settled").get<double>());
+    if (runtime.starts_with("fiber/")) {
+      EXPECT_TRUE(entry.contains("stacks_mapped")) << "a fiber row carries the run's report";
+    } else {
+      EXPECT_GT(entry.at("rss_bytes_per_task").get<double>(), kRecursed * 0.9);
+      EXPECT_GT(entry.at("rss_bytes_per_task_settled").get<double>(), kRecursed * 0.9);
+    }
+  }
+}
+
 // after_burst watches for 5 s, so two runtimes only: ours, whose trimmer hands a burst's
 // stacks back within two of its 250 ms intervals, and OS threads.
 TEST(ProbeAfterBurst, RecordsMemoryOverTimeAndTheFiberRuntimeGivesItBack) {
@@ -145,6 +173,9 @@ TEST(ProbeExit, BadCommandLineExits2WithAMessage) {
       {"memory", "--runtime", "fiber/workers:1", "--n", "10", "--rep", "2", "--reps", "2"},
       {"memory", "--runtime", "fiber/workers:1", "--n", "10", "--depth-kib", "65"},
       {"memory", "--runtime", "pthread/stack:16KiB", "--n", "10", "--depth-kib", "8"},  // overflow
+      {"memory", "--runtime", "pthread/stack:64KiB", "--n", "10", "--recursed-kib", "64"},
+      {"memory", "--runtime", "fiber/workers:1", "--n", "10", "--recursed-kib", "65"},
+      {"memory", "--runtime", "fiber/workers:1", "--n", "10", "--recursed-kib", "8", "--depth-kib", "8"},
       {"fly", "--runtime", "fiber/workers:1"},                                          // unknown workload
       {},                                                                               // no workload
   };

@@ -2,7 +2,9 @@
 // max_count probes measure. Each task counts itself alive, says it is ready, and parks on
 // one gate (an RT::WaitGroup holding a count of one) until release_all() opens it: OS
 // threads sleep in a futex, fibers sit in their runtime's wait queue; none spins or polls.
-// With `stack_bytes`, each parks under that much stack in use (stack_depth.h).
+// With a StackUse of `bytes`, each either parks under that much stack in use, or first
+// recurses that deep and returns, then parks shallow (stack_depth.h): the stack it holds
+// parked, or the stack it once needed and no longer does.
 //
 // Invariant: when wait_alive() returns, every spawned task has started and counted itself;
 // the destructor releases and joins every task still held, so no path out of a
@@ -19,13 +21,20 @@
 
 namespace greenbench {
 
+// How much stack a parked task used: none beyond its own frame (bytes 0), `bytes` of
+// frames it parks under, or `bytes` of frames it wrote and returned from before parking.
+struct StackUse {
+  std::size_t bytes = 0;
+  bool returned = false;  // true: recursed, returned, then parked shallow
+};
+
 template <TaskRuntime RT>
 class ParkedTasks {
  public:
   // `capacity` handles are allocated and written now, before any reading is taken, so
   // that this bookkeeping is not counted as the tasks' memory; past it the vector grows.
-  ParkedTasks(const RT& rt, std::size_t capacity, std::size_t stack_bytes = 0)
-      : rt_(rt), handles_(capacity), stack_bytes_(stack_bytes) {
+  ParkedTasks(const RT& rt, std::size_t capacity, StackUse stack = {})
+      : rt_(rt), handles_(capacity), stack_(stack) {
     gate_.add(1);
   }
   ParkedTasks(const ParkedTasks&) = delete;
@@ -44,10 +53,14 @@ class ParkedTasks {
           gate_.wait();
           alive_.fetch_sub(1, std::memory_order_relaxed);
         };
-        if (stack_bytes_ == 0) {
+        if (stack_.bytes == 0) {
           park();  // directly: at_stack_depth's own frame would add to a shallow task's stack
+        } else if (stack_.returned) {
+          auto bottom = [] {};
+          frames_sum_.fetch_add(at_stack_depth(stack_.bytes, bottom), std::memory_order_relaxed);
+          park();  // from this frame, the deep frames returned from
         } else {
-          frames_sum_.fetch_add(at_stack_depth(stack_bytes_, park), std::memory_order_relaxed);
+          frames_sum_.fetch_add(at_stack_depth(stack_.bytes, park), std::memory_order_relaxed);
         }
       });
       if (spawned_ < handles_.size()) {
@@ -89,7 +102,7 @@ class ParkedTasks {
   typename RT::WaitGroup ready_;  // one per spawned task that has not started yet
   typename RT::WaitGroup gate_;   // one until release_all()
   std::atomic<std::int64_t> alive_{0};
-  const std::size_t stack_bytes_;
+  const StackUse stack_;
   std::atomic<std::uint64_t> frames_sum_{0};  // keeps the frames of at_stack_depth alive
 };
 

@@ -8,17 +8,27 @@
 //   kernel_stack /proc/self/status Threads x THREAD_SIZE (16 KiB): an OS thread's kernel
 //              stack; page tables and kernel stacks are the process's own, so neither
 //              other processes nor an earlier child's deferred frees move them
-// With stack_bytes (entry parameter depth:NKiB), each task parks under that much stack in
-// use (stack_depth.h): the cost of a task blocked deep in its calls, where a thread's or a
-// fiber's lazily committed stack and a goroutine's grown one show what they really hold.
+// With a StackUse (parked_tasks.h) of `bytes` (entry parameter depth:NKiB), each task parks
+// under that much stack in use (stack_depth.h): the cost of a task blocked deep in its
+// calls, where a thread's or a fiber's lazily committed stack and a goroutine's grown one
+// show what they really hold. With `returned` (recursed:NKiB), each task went that deep
+// once, returned and parks shallow; a third reading, `settled`, is taken after `settle`
+// (the root task sleeping in its runtime, all N still parked): what a runtime that gives
+// back a parked task's unused stack (a trimmer in the background) has given back by then.
 // There is no warm-up: pools a runtime fills on first use are part of what N tasks cost,
 // and a warm-up would leave freed stacks in them that the measured tasks then reuse.
 //
-// Invariant: the second reading is taken while all N tasks are alive (counted by
-// themselves), and the measurement ends only after every task was released and joined.
+// Invariant: the second (and third) reading is taken while all N tasks are alive (counted
+// by themselves), and the measurement ends only after every task was released and joined.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
 
 #include "harness/procfs.h"
 #include "tasks/task_runtime.h"
@@ -30,17 +40,20 @@ namespace greenbench {
 struct MemoryResult {
   MemoryReading before;
   MemoryReading after;
+  std::optional<MemoryReading> settled;  // after `settle`, where one was asked for
   std::int64_t alive = 0;        // tasks alive at the second reading
   std::int64_t left_alive = 0;   // tasks alive after release and join (0)
   double spawn_seconds = 0;      // spawning N until all were alive
   double spawn_cpu_seconds = 0;  // process CPU time over the same
+  std::vector<std::pair<std::string, double>> run_counters;  // the runtime's report, where it gives one
 };
 
 template <TaskRuntime RT>
-MemoryResult measure_memory(const RT& rt, std::int64_t n, std::size_t stack_bytes = 0) {
+MemoryResult measure_memory(const RT& rt, std::int64_t n, StackUse stack = {},
+                            std::optional<std::chrono::milliseconds> settle = std::nullopt) {
   MemoryResult result;
-  rt.run([&] {
-    ParkedTasks<RT> parked(rt, static_cast<std::size_t>(n), stack_bytes);
+  auto root = [&] {
+    ParkedTasks<RT> parked(rt, static_cast<std::size_t>(n), stack);
     result.before = read_memory();
     const auto began = Clock::now();
     const ProcessUsage usage_before = ProcessUsage::now();
@@ -49,8 +62,17 @@ MemoryResult measure_memory(const RT& rt, std::int64_t n, std::size_t stack_byte
     result.spawn_seconds = seconds_between(began, Clock::now());
     result.spawn_cpu_seconds = ProcessUsage::now().cpu_seconds - usage_before.cpu_seconds;
     result.after = read_memory();
+    if (settle) {
+      RT::sleep_until(Clock::now() + *settle);
+      result.settled = read_memory();
+    }
     result.left_alive = parked.release_all();
-  });
+  };
+  if constexpr (std::is_void_v<decltype(rt.run(root))>) {
+    rt.run(root);
+  } else {
+    result.run_counters = RT::run_counters(rt.run(root));
+  }
   return result;
 }
 

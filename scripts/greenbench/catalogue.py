@@ -30,7 +30,9 @@ MIN_REPS = 3
 # What each profile measures. Timing entries: `reps` processes each, Google Benchmark
 # growing the iteration count to `min_time` seconds. Probes: memory at each `memory_n`
 # and (KiB, N) of `memory_depth` (tasks parked under that much stack in use,
-# stack_depth.h); max_count up to `max_count_cap` tasks or `max_count_seconds`; M:N
+# stack_depth.h) and of `memory_recursed` (tasks that recursed that deep once, returned
+# and park shallow, read again after the runtime had its chance to give the stack back;
+# not on a runtime whose fixed stack cannot hold the frames, pthread/stack:64KiB); max_count up to `max_count_cap` tasks or `max_count_seconds`; M:N
 # runtimes' probes at the worker counts `probe_workers` (None: all the suite's);
 # after_burst (RSS over 5 s after a burst; std_thread and fiber/workers:1, the pools it
 # is about) at `after_burst_n` = (N for threads, N for fibers), or not at all (None: 5 s
@@ -77,7 +79,7 @@ MIN_REPS = 3
 # marks a server that could not keep up.
 PROFILES = {
     "quick": {"reps": 3, "min_time": 0.05, "memory_n": [1000, 10000],
-              "memory_depth": [(16, 1000)],
+              "memory_depth": [(16, 1000)], "memory_recursed": [(64, 1000)],
               "probe_reps": 3, "max_count_cap": 100_000, "max_count_seconds": 20,
               "echo_conns": [1000], "echo_reps": 3, "echo_warmup": 0.5, "echo_seconds": 1,
               "echo_rates": [20000], "echo_rate_conns": 1000, "echo_max_conns": False,
@@ -93,7 +95,7 @@ PROFILES = {
                        "blocking/*/call:read/*", "blocking/*/call:fsync/*"],
               "skip_on_several_cpus": ["skynet/fiber/workers:1/*n:1000000", "skynet/go/procs:1/*n:1000000"]},
     "full": {"reps": 5, "min_time": 0.5, "memory_n": [1000, 10000, 100000, 1_000_000],
-             "memory_depth": [(16, 10000)],
+             "memory_depth": [(16, 10000)], "memory_recursed": [(64, 10000)],
              "probe_reps": 3, "max_count_cap": 20_000_000, "max_count_seconds": 120,
              "echo_conns": [100, 1000, 10000], "echo_reps": 3, "echo_warmup": 1, "echo_seconds": 3,
              "echo_rates": [10000, 40000, 80000], "echo_rate_conns": 1000,
@@ -469,6 +471,10 @@ def _go(paths, prof, budget, cores, workers):
         entries.append(_peer(f"memory/go/procs:{cores}/depth:{depth}KiB/n:{n}",
                              [go, "memory", "-n", str(n), "-depth-kib", str(depth), "-procs", str(cores),
                               "-reps", str(prof["probe_reps"])], 3))
+    for depth, n in prof["memory_recursed"]:
+        entries.append(_peer(f"memory/go/procs:{cores}/recursed:{depth}KiB/n:{n}",
+                             [go, "memory", "-n", str(n), "-recursed-kib", str(depth), "-procs", str(cores),
+                              "-reps", str(prof["probe_reps"])], 5))
     for procs in dict.fromkeys([1, cores]):
         for hogs in (procs, 2 * procs):
             entries.append(_peer(f"fairness/go/procs:{procs}/via:spin/hogs:{hogs}/window:{WINDOW_MS}ms",
@@ -519,6 +525,12 @@ def entries(profile, paths, cpus, budget, has_echo=True, has_go=True, workers=No
         for depth, n in prof["memory_depth"]:
             out.append(_probe(paths, f"memory/{rt}/depth:{depth}KiB/n:{n}",
                               ["memory", "--runtime", rt, "--n", str(n), "--depth-kib", str(depth)],
+                              prof["probe_reps"], timeout=600))
+        for depth, n in prof["memory_recursed"]:
+            if rt == f"pthread/stack:{SMALL_PTHREAD_STACK_KIB}KiB":
+                continue  # the frames and the task's own would overflow its 64 KiB stack
+            out.append(_probe(paths, f"memory/{rt}/recursed:{depth}KiB/n:{n}",
+                              ["memory", "--runtime", rt, "--n", str(n), "--recursed-kib", str(depth)],
                               prof["probe_reps"], timeout=600))
         out.append(_probe(paths, f"max_count/{rt}",
                           ["max_count", "--runtime", rt, "--budget-bytes", str(budget),

@@ -228,8 +228,9 @@ def _measured(summary, counter):
 
 
 # Parameters that set a run apart from what a claim is about unless its glob names them:
-# tasks parked deep, Go's collector off, a process held to fewer CPUs than the machine's.
-SET_APART_PARAMETERS = ("depth", "gogc", "cpuset")
+# tasks parked deep, tasks that went deep and returned, Go's collector off, a process held
+# to fewer CPUs than the machine's.
+SET_APART_PARAMETERS = ("depth", "recursed", "gogc", "cpuset")
 
 
 def _candidates(spec, summaries, min_size=0):
@@ -363,15 +364,19 @@ def _not_reached(column, m):
 
 
 def _extrapolated(claim, m, count):
-    """'; server memory per connection 7.38 KiB extrapolates to 7.03 GiB for 1,000,000', from
-    the claim's judge.extrapolate counter of the run, or '' where it has none."""
-    spec = claim["judge"].get("extrapolate")
-    per = m.figures.get(spec["counter"]) if spec else None
-    if per is None or not math.isfinite(per):
-        return ""
-    unit = unit_of(spec["counter"])
-    return (f"; {spec['what']} {format_quantity(per, unit)} extrapolates to "
-            f"{format_quantity(per * count, unit)} for {format_quantity(count, 'count')}")
+    """'; server memory per connection 7.38 KiB extrapolates to 7.03 GiB for 1,000,000', for
+    each of the claim's judge.extrapolate counters (one {counter, what}, or a list of them)
+    that the run measured, or '' where it has none."""
+    specs = claim["judge"].get("extrapolate") or []
+    said = []
+    for spec in specs if isinstance(specs, list) else [specs]:
+        per = m.figures.get(spec["counter"])
+        if per is None or not math.isfinite(per):
+            continue
+        unit = unit_of(spec["counter"])
+        said.append(f"; {spec['what']} {format_quantity(per, unit)} extrapolates to "
+                    f"{format_quantity(per * count, unit)} for {format_quantity(count, 'count')}")
+    return "".join(said)
 
 
 def _judge_reaches(claims_doc, claim, m, column):

@@ -51,7 +51,7 @@ FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "messages"
                            "client_cpus", "cpu_sets_disjoint", "ticks_expected",
                            "peak_live_tasks", "stacks_peak_in_use", "stacks_mapped",
                            "stack_allocations", "stacks_decommitted", "unguarded_stacks", "steals",
-                           "stack_guard"})
+                           "stack_guard", "gc_runs_until_settled"})
 _LOWER_IS_BETTER = re.compile(r"(^|_)(ns|us|ms|bytes|instructions)(_|$)|^seconds$|_(switches|faults)_per_op$|^ticks_missed$")
 
 # Runtime ids in the order of the format doc's table, with the parameters each takes.

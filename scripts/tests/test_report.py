@@ -137,7 +137,12 @@ class EchoReportTest(ReportTestCase):
         self.assertEqual(go["spread (requests/s)"], "cv 8.9% · 50,578/s–57,356/s")
         self.assertEqual((go["p50"], go["p99"], go["p99.9"]),
                          ("18.4 ms (×0.85, ×1.0)", "31.7 ms (×1.1, ×1.0)", "44.9 ms (×1.6, ×1.0)"))
-        self.assertEqual(go["server memory/conn"], "7.81 KiB (×0.63, ×1.0)")
+        self.assertEqual(go["server RSS/conn"], "7.81 KiB (×0.63, ×1.0)")
+        # RSS-only and all-in side by side: a thread's kernel stack counts in the second.
+        thread = row(rows, server="std_thread")
+        self.assertEqual((thread["server kernel/conn"], thread["server all-in/conn"]),
+                         ("20.0 KiB (×1.0, ×1,280)", "32.4 KiB (×1.0, ×4.1)"))
+        self.assertEqual(row(rows, server="fiber workers:1")["server all-in/conn"], "—")
         self.assertEqual(go["server CPU/request"], "12.9 µs (×0.57, ×1.0)")
         self.assertEqual(go["client CPU/request"], "9.24 µs (×0.61, ×1.0)")
         self.assertEqual(row(rows, server="std_thread")["requests/s"], "44,774/s (×1.0, ×0.83)")
@@ -158,7 +163,7 @@ class EchoReportTest(ReportTestCase):
     def test_max_conns_table_shows_what_stopped_each_server(self):
         rows = support.markdown_table(self.text, "### echo_max_conns")
         go = row(rows, server="go procs:2")
-        self.assertEqual((go["max_conns"], go["stopped by"], go["server memory/conn"], go["time"]),
+        self.assertEqual((go["max_conns"], go["stopped by"], go["server RSS/conn"], go["time"]),
                          ("19,968 (×1.0, ×1.0)", "nofile (20,000)", "7.38 KiB (×0.59, ×1.0)", "7.63 s"))
         self.assertEqual(len(rows), 5)
 
@@ -476,8 +481,20 @@ class ReportTradeOffTest(ReportTestCase):
         self.assertEqual(direct["p99, most blockers"], "2.21 ms")
         self.assertEqual(row(rows, runtime="fiber workers:2", via="blocking")["round trips/s, 0 blockers"], "—")
 
+    def test_stack_table_has_before_and_after_for_each_runtime(self):
+        rows = support.markdown_table(self.text, "### stack memory after a deep call returns")
+        self.assertEqual(len(rows), 2)
+        fiber = row(rows, runtime="fiber workers:1")
+        self.assertEqual((fiber["recursed"], fiber["tasks"], fiber["kept"], fiber["GCs run"], fiber["after one GC: all-in"]),
+                         ("64KiB", "1000", "100%", "—", "—"))
+        go = row(rows, runtime="go procs:2")
+        self.assertEqual((go["right after: all-in"], go["settled: all-in"], go["kept"], go["GCs run"]),
+                         ("70.8 KiB", "25.5 KiB", "36%", "6"))
+
     def test_claims_read_the_rows(self):
         claims = claim_rows(self.text, "## Claims from the notes: gamma")
+        self.assertTrue(claims["goroutine-stack-shrinks"]["verdict"].startswith("depends on the definition"),
+                        claims["goroutine-stack-shrinks"]["verdict"])
         self.assertTrue(claims["blocked-goroutine-others-run"]["verdict"].startswith("holds"))
         self.assertTrue(claims["goroutines-share-the-cpu"]["verdict"].startswith("holds"))
 
