@@ -187,6 +187,8 @@ class CatalogueTest(unittest.TestCase):
         self.assertTrue(all(n.split("/")[1] == "fiber" and "n:1000000" not in n and "n:100000" not in n
                             for n in timings), timings)
         self.assertIn("switch/fiber/workers:1/via:yield/cpus:1", timings)
+        self.assertIn("switch/fiber/workers:2/via:handoff/place:same/cpus:2", timings)
+        self.assertNotIn("switch/fiber/workers:2/via:handoff/place:cross/cpus:2", timings)
         self.assertTrue(all(ci[n].reps == 10 for n in timings))
         self.assertEqual({e.kind for e in ci.values()}, {"timing", "probe", "instructions"})
         self.assertFalse([e for e in catalogue.entries("quick", PATHS, 2, BUDGET) if e.kind == "instructions"])
