@@ -203,9 +203,9 @@ TEST(Placement, APlainThreadSpawnsAndWakesPinnedTasks) {
 // asleep on either worker, they are never resumed, and run() frees them and returns.
 TEST(Placement, RootReturnAbandonsParkedPinnedTasks) {
   std::atomic<int> resumed{0};
+  green::Channel<int> never;  // outlives run(): the parked tasks refer to it
+  green::WaitGroup started;
   auto report = green::run(workers(2), [&] {
-    static green::Channel<int> never;  // outlives run(): the parked tasks refer to it
-    static green::WaitGroup started;
     started.add(40);
     for (unsigned i = 0; i < 40; ++i) {
       green::spawn_on(i % 2, [&, i] {
