@@ -194,6 +194,7 @@ IterationEntry after_burst_entry(const RT& rt, std::int64_t n, Repetition rep) {
     entry.counters.emplace_back("rss_bytes_at_" + std::to_string(kAfterBurstOffsets[i].count()) + "ms",
                                 static_cast<double>(r.at[i]));
   }
+  entry.counters.insert(entry.counters.end(), r.run_counters.begin(), r.run_counters.end());
   return entry;
 }
 

@@ -1,15 +1,15 @@
 // fiber_runtime.h: greenbench's own M:N fiber runtime (runtime/, green::) as a TaskRuntime.
-// Entry prefix "fiber/workers:W".
+// Entry prefix "fiber/workers:W", or "fiber/workers:W/stack:NKiB" with a stack size other
+// than the runtime's default.
 //
 // Hand-off: Event is the runtime's Channel<char> with one slot (signal is a try_send that
 // never blocks, wait is a recv that parks the fiber); WaitGroup is the runtime's own, and
 // Channel<T> its unbuffered Channel<T>.
-// Stacks: the runtime's defaults (128 KiB reserved per fiber, committed lazily, guard page
-// by MADV_GUARD_INSTALL where the kernel has it). A woken fiber is queued on the waker's
-// worker, so with two workers a ping-pong pair mostly stays on one worker, unless placed
-// (spawn_on: green::spawn_on; workload_switch.h's place:same and place:cross).
-// Sockets (Net, for the echo workload): green::net's, whose calls park the fiber on the
-// runtime's netpoller, not its worker.
+// Stacks: the runtime's defaults (128 KiB reserved per fiber unless stack:NKiB says other, committed lazily,
+// guard page by MADV_GUARD_INSTALL where the kernel has it). A woken fiber is queued on the waker's worker,
+// so with two workers a ping-pong pair mostly stays on one worker, unless placed (spawn_on: green::spawn_on;
+// workload_switch.h's place:same and place:cross). Sockets (Net, for the echo workload): green::net's, whose
+// calls park the fiber on the runtime's netpoller, not its worker.
 //
 // What the runtime reports on a run (green::RunReport) is kept: run() returns it, and
 // run_counters() turns it into the entry counters of docs/results-format.md (workloads
@@ -21,6 +21,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -36,15 +37,24 @@ class FiberRuntime {
  public:
   static constexpr TaskKind kind = TaskKind::user_space;
 
-  explicit FiberRuntime(unsigned workers) : workers_(workers) {}
+  // `stack_bytes` zero: the runtime's default stack size (green::Config::stack_size).
+  explicit FiberRuntime(unsigned workers, std::size_t stack_bytes = 0)
+      : workers_(workers), stack_bytes_(stack_bytes) {}
 
-  std::string prefix() const { return "fiber/workers:" + std::to_string(workers_); }
+  // "fiber/workers:W", then "/stack:NKiB" when the stack size is not the default.
+  std::string prefix() const {
+    std::string p = "fiber/workers:" + std::to_string(workers_);
+    if (stack_bytes_ != 0) p += "/stack:" + std::to_string(stack_bytes_ / 1024) + "KiB";
+    return p;
+  }
+  std::size_t stack_bytes() const { return stack_bytes_ != 0 ? stack_bytes_ : green::Config{}.stack_size; }
   unsigned workers() const { return workers_; }
 
   template <class F>
   green::RunReport run(F&& root) const {
     green::Config config;
     config.workers = workers_;
+    config.stack_size = stack_bytes();
     const green::RunReport report = green::run(config, std::forward<F>(root));
     if (report.tasks_abandoned != 0) {
       throw std::logic_error(prefix() + ": the root returned with " + std::to_string(report.tasks_abandoned) +
@@ -55,7 +65,7 @@ class FiberRuntime {
 
   // The run's report as counters, over the whole run (warm-up and every iteration):
   // stacks_peak_in_use, stacks_mapped, stack_allocations, stacks_decommitted,
-  // unguarded_stacks, steals, and
+  // task_blocks_decommitted, unguarded_stacks, steals, and
   // stack_guard: 2 guard pages by MADV_GUARD_INSTALL, 1 by mprotect, 0 none.
   static std::vector<std::pair<std::string, double>> run_counters(const green::RunReport& report) {
     const std::string_view guard = report.guard_mode;
@@ -64,6 +74,7 @@ class FiberRuntime {
             {"stacks_mapped", static_cast<double>(report.stacks_mapped)},
             {"stack_allocations", static_cast<double>(report.stack_allocations)},
             {"stacks_decommitted", static_cast<double>(report.stacks_decommitted)},
+            {"task_blocks_decommitted", static_cast<double>(report.task_blocks_decommitted)},
             {"unguarded_stacks", static_cast<double>(report.unguarded_stacks)},
             {"steals", static_cast<double>(report.steals)},
             {"stack_guard", stack_guard}};
@@ -124,6 +135,7 @@ class FiberRuntime {
 
  private:
   unsigned workers_;
+  std::size_t stack_bytes_;  // 0: the runtime's default
 };
 
 static_assert(PlacingRuntime<FiberRuntime>);

@@ -38,12 +38,24 @@ std::optional<unsigned> positive(std::string_view digits, unsigned max) {
   return value;
 }
 
+// The bytes of "NKiB": N from 16 to 1 GiB's worth, whole 4 KiB pages; nullopt otherwise.
+std::optional<std::size_t> stack_kib(std::string_view text) {
+  if (text.size() < 4 || text.substr(text.size() - 3) != "KiB") return std::nullopt;
+  const auto kib = positive(text.substr(0, text.size() - 3), 1u << 20);
+  if (!kib || *kib < 16 || *kib % 4 != 0) return std::nullopt;
+  return std::size_t{*kib} * 1024;
+}
+
 std::optional<AnyRuntime> fiber_named(const std::vector<std::string_view>& params) {
-  if (params.size() != 1) return std::nullopt;
+  if (params.empty() || params.size() > 2) return std::nullopt;
   const auto workers = value_of(params[0], "workers");
   const auto count = workers ? positive(*workers, kMaxWorkers) : std::nullopt;
   if (!count) return std::nullopt;
-  return FiberRuntime{*count};
+  if (params.size() == 1) return FiberRuntime{*count};
+  const auto stack = value_of(params[1], "stack");
+  const auto bytes = stack ? stack_kib(*stack) : std::nullopt;
+  if (!bytes) return std::nullopt;
+  return FiberRuntime{*count, *bytes};
 }
 
 std::optional<AnyRuntime> pthread_named(const std::vector<std::string_view>& params) {
@@ -51,10 +63,9 @@ std::optional<AnyRuntime> pthread_named(const std::vector<std::string_view>& par
   const auto stack = value_of(params[0], "stack");
   if (!stack) return std::nullopt;
   if (*stack == "default") return PthreadRuntime{0};
-  if (stack->size() < 4 || stack->substr(stack->size() - 3) != "KiB") return std::nullopt;
-  const auto kib = positive(stack->substr(0, stack->size() - 3), 1u << 20);
-  if (!kib || *kib < 16 || *kib % 4 != 0) return std::nullopt;
-  return PthreadRuntime{std::size_t{*kib} * 1024};
+  const auto bytes = stack_kib(*stack);
+  if (!bytes) return std::nullopt;
+  return PthreadRuntime{*bytes};
 }
 
 std::optional<AnyRuntime> boost_fiber_named(const std::vector<std::string_view>& params) {

@@ -111,7 +111,7 @@ TEST(ProbeMemory, TasksThatRecursedAndReturnedAreReadAgainLater) {
 }
 
 // after_burst watches for 5 s, so two runtimes only: ours, whose trimmer hands a burst's
-// stacks back within two of its 250 ms intervals, and OS threads.
+// stacks and task blocks back within two of its 250 ms intervals, and OS threads.
 TEST(ProbeAfterBurst, RecordsMemoryOverTimeAndTheFiberRuntimeGivesItBack) {
   constexpr int kN = 20'000;
   for (const std::string runtime : {"fiber/workers:1", "std_thread"}) {
@@ -130,6 +130,11 @@ TEST(ProbeAfterBurst, RecordsMemoryOverTimeAndTheFiberRuntimeGivesItBack) {
     if (runtime == "fiber/workers:1") {
       EXPECT_LT(entry.at("rss_bytes_at_5000ms").get<double>() - before, (peak - before) / 2);
       EXPECT_TRUE(entry.at("seconds_until_back").is_number());
+      // The run's report: the trimmer gave back stacks and whole slabs of task blocks.
+      EXPECT_GT(entry.at("stacks_decommitted").get<double>(), 0);
+      EXPECT_GT(entry.at("task_blocks_decommitted").get<double>(), 0);
+    } else {
+      EXPECT_FALSE(entry.contains("task_blocks_decommitted")) << "only our runtime reports on its run";
     }
   }
 }

@@ -208,6 +208,12 @@ TEST(RuntimeSet, EverySuitePrefixRoundTrips) {
             "fiber/workers:7");
   EXPECT_EQ(std::visit([](const auto& a) { return a.prefix(); }, *runtime_named("pthread/stack:256KiB")),
             "pthread/stack:256KiB");
+  const auto small = runtime_named("fiber/workers:1/stack:64KiB");
+  ASSERT_TRUE(small.has_value());
+  EXPECT_EQ(std::visit([](const auto& a) { return a.prefix(); }, *small), "fiber/workers:1/stack:64KiB");
+  EXPECT_EQ(std::get<FiberRuntime>(*small).stack_bytes(), 64u * 1024);
+  EXPECT_EQ(std::get<FiberRuntime>(*runtime_named("fiber/workers:1")).stack_bytes(),
+            green::Config{}.stack_size);
 }
 
 TEST(RuntimeSet, ScalingWorkerCountsMeetAcrossMachines) {
@@ -274,8 +280,9 @@ TEST(FiberRuntime, SpawnOnKeepsATaskOnItsWorkerThroughHandOffs) {
 
 TEST(RuntimeSet, MalformedPrefixesNameNothing) {
   for (const char* prefix : {"", "fiber", "fiber/workers:0", "fiber/workers:x", "fiber/workers:1/x:1",
-                             "std_thread/x", "pthread", "pthread/stack:10KiB", "pthread/stack:64K",
-                             "go/procs:2", "boost_fiber/sched:round_robin/workers:2/alloc:default",
+                             "fiber/workers:1/stack:10KiB", "fiber/workers:1/stack:64KiB/x:1", "std_thread/x",
+                             "pthread", "pthread/stack:10KiB", "pthread/stack:64K", "go/procs:2",
+                             "boost_fiber/sched:round_robin/workers:2/alloc:default",
                              "boost_fiber/sched:work_stealing/workers:2/alloc:malloc",
                              "boost_fiber/sched:work_stealing/alloc:pooled/workers:2"}) {
     EXPECT_FALSE(runtime_named(prefix).has_value()) << prefix;

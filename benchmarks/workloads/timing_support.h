@@ -21,6 +21,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 #include "harness/procfs.h"
 
@@ -113,17 +114,23 @@ class PeakResident {
   }
 };
 
-// Runs root() in rt. Where the runtime reports on its run (its run() returns a report and
-// RT::run_counters turns it into counters: ours), those counters go on the entry as they
-// are: figures of the whole run, warm-up included, not means per iteration.
+// Runs root() in rt and returns the counters of the runtime's report on the run: where its
+// run() returns a report, RT::run_counters turns it into counters (ours); none elsewhere.
 template <class RT, class Root>
-void run_recording(benchmark::State& state, const RT& rt, Root&& root) {
+std::vector<std::pair<std::string, double>> run_reporting(const RT& rt, Root&& root) {
   if constexpr (std::is_void_v<decltype(rt.run(root))>) {
     rt.run(std::forward<Root>(root));
+    return {};
   } else {
-    const auto report = rt.run(std::forward<Root>(root));
-    for (const auto& [name, value] : RT::run_counters(report)) state.counters[name] = value;
+    return RT::run_counters(rt.run(std::forward<Root>(root)));
   }
+}
+
+// Runs root() in rt; the runtime's counters (run_reporting) go on the entry as they are:
+// figures of the whole run, warm-up included, not means per iteration.
+template <class RT, class Root>
+void run_recording(benchmark::State& state, const RT& rt, Root&& root) {
+  for (const auto& [name, value] : run_reporting(rt, std::forward<Root>(root))) state.counters[name] = value;
 }
 
 // Runs body(); an exception it throws marks the entry as failed (the timing binary then

@@ -10,6 +10,8 @@
 //   at(t)         at t = 0, 100, 500, 1000, 2000 and 5000 ms after the last join
 //   back_seconds  the first sample at which rss - before is at most 25% of peak - before
 //                 (NaN when none within the window)
+//   run counters  where the runtime reports on its run (ours: stacks and task blocks
+//                 given back to the OS by its trimmer), over the whole run, window included
 // What it shows: a runtime that keeps freed stacks (pools, caches) for reuse holds the
 // burst's memory; one that returns it, at once or paced, comes back down. Both are
 // choices: the timing workloads show what keeping them buys.
@@ -20,7 +22,9 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "harness/procfs.h"
@@ -46,12 +50,13 @@ struct AfterBurstResult {
   std::int64_t alive = 0;         // tasks alive at the peak reading
   std::int64_t left_alive = 0;    // tasks alive after release and join (0)
   double window_cpu_seconds = 0;  // process CPU time over the window (trimming, sampling)
+  std::vector<std::pair<std::string, double>> run_counters;  // run_reporting's
 };
 
 template <TaskRuntime RT>
 AfterBurstResult measure_after_burst(const RT& rt, std::int64_t n) {
   AfterBurstResult r;
-  rt.run([&] {
+  r.run_counters = run_reporting(rt, [&] {
     {
       ParkedTasks<RT> parked(rt, static_cast<std::size_t>(n));
       r.before = resident_bytes();

@@ -26,7 +26,6 @@
 #include <cstdint>
 #include <optional>
 #include <string>
-#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -68,11 +67,7 @@ MemoryResult measure_memory(const RT& rt, std::int64_t n, StackUse stack = {},
     }
     result.left_alive = parked.release_all();
   };
-  if constexpr (std::is_void_v<decltype(rt.run(root))>) {
-    rt.run(root);
-  } else {
-    result.run_counters = RT::run_counters(rt.run(root));
-  }
+  result.run_counters = run_reporting(rt, root);
   return result;
 }
 

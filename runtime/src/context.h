@@ -1,11 +1,14 @@
 // context.h: the one seam through which the runtime switches stacks. It wraps
-// Boost.Context's lowest layer (jump_fcontext/make_fcontext) and tells ASan and TSan
-// about every switch, so the sanitizer builds follow fibers correctly.
+// Boost.Context's lowest layer (make_fcontext, and jump_fcontext or the runtime's own
+// copy of it: context_jump.cpp) and tells ASan and TSan about every switch, so the
+// sanitizer builds follow fibers correctly.
 //
-// What a switch does not save: jump_fcontext saves only the callee-saved registers, the
-// stack pointer and the x87/SSE control words (Boost's fcontext ABI); everything else is
-// dead across a call anyway. It does not touch signal masks (unlike ucontext), which is
-// why it costs nanoseconds instead of a system call. Besides the registers, a switch
+// What a switch does not save: only the callee-saved registers and the stack pointer
+// are saved (Boost's fcontext ABI, less the x87/SSE control words on x86-64, where the
+// jump is the runtime's own: context_jump.cpp says why); everything else is dead across
+// a call anyway, and the floating-point environment stays the thread's. It does not
+// touch signal masks (unlike ucontext), which is why it costs nanoseconds instead of a
+// system call. Besides the registers, a switch
 // saves and restores one more piece of per-thread state: the C++ exception state
 // (ExceptionState, two words), so a task that parks inside a catch block, or in a
 // destructor run by unwinding, finds its own exception when it resumes, on any worker.
@@ -35,6 +38,16 @@
 #define GREEN_TSAN 1
 #endif
 
+// x86-64 System V (ELF): the runtime's own jump, context_jump.cpp, which leaves the
+// floating-point control words out; elsewhere Boost.Context's jump_fcontext.
+#if defined(__x86_64__) && defined(__ELF__) && defined(__linux__)
+#define GREEN_OWN_JUMP 1
+extern "C" boost::context::detail::transfer_t green_jump_context(boost::context::detail::fcontext_t to,
+                                                                 void* data) noexcept;
+#else
+#define GREEN_OWN_JUMP 0
+#endif
+
 namespace green::detail {
 
 namespace fctx = boost::context::detail;
@@ -47,8 +60,10 @@ namespace fctx = boost::context::detail;
 inline void make_context(ContextState& state, Stack& stack, void (*entry)(fctx::transfer_t)) {
   char* top = static_cast<char*>(stack.base) + stack.size;
   state.fctx = fctx::make_fcontext(top, stack.size, entry);
+#if GREEN_ASAN
   state.stack_bottom = stack.base;
   state.stack_size = stack.size;
+#endif
 #if GREEN_TSAN
   if (!stack.tsan_fiber) stack.tsan_fiber = __tsan_create_fiber(0);
   state.tsan_fiber = stack.tsan_fiber;
@@ -64,8 +79,10 @@ inline void retire_context(ContextState& state) noexcept { state = ContextState{
 inline void release_stack_fiber(Stack& stack) noexcept {
 #if GREEN_TSAN
   if (stack.tsan_fiber) __tsan_destroy_fiber(stack.tsan_fiber);
-#endif
   stack.tsan_fiber = nullptr;
+#else
+  (void)stack;
+#endif
 }
 
 // A finished fiber left ASan's redzones of its last frames on its stack; clear them
@@ -135,7 +152,11 @@ inline void* switch_context(ContextState* from, ContextState& to, void* carry,
   __tsan_switch_to_fiber(to.tsan_fiber, 0);
 #endif
   Hop hop{from, carry};
+#if GREEN_OWN_JUMP
+  fctx::transfer_t t = green_jump_context(to.fctx, &hop);
+#else
   fctx::transfer_t t = fctx::jump_fcontext(to.fctx, &hop);
+#endif
   return land(t, from);
 }
 

@@ -203,8 +203,7 @@ void yield() {
 #if GREEN_PLANTED_YIELD_COST > 0
   detail::planted_yield_cost();
 #endif
-  detail::Worker::park_current(
-      *w, {[](detail::Worker& w, detail::Task* self, void*) { w.make_runnable(self); }, nullptr, nullptr});
+  detail::Worker::yield_current(*w);
 }
 
 void sleep_until(std::chrono::steady_clock::time_point deadline) {

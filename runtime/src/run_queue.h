@@ -22,8 +22,9 @@ class RunQueue {
 
   explicit RunQueue(bool shared) : shared_(shared) {}
 
-  // Owner only. False when full (the caller moves half to the global queue).
-  bool push(Task* t) noexcept {
+  // Owner only. False when full (the caller moves half to the global queue). Always
+  // inlined, as pop is: both are on every switch.
+  __attribute__((always_inline)) bool push(Task* t) noexcept {
     std::uint32_t tail = tail_.load(std::memory_order_relaxed);
     std::uint32_t head = head_.load(std::memory_order_acquire);
     if (tail - head >= kCapacity) return false;
@@ -32,21 +33,15 @@ class RunQueue {
     return true;
   }
 
-  // Owner only.
-  Task* pop() noexcept {
-    std::uint32_t head = head_.load(std::memory_order_acquire);
-    for (;;) {
-      std::uint32_t tail = tail_.load(std::memory_order_relaxed);
-      if (head == tail) return nullptr;
-      Task* t = slots_[head % kCapacity].load(std::memory_order_relaxed);
-      if (!shared_) {
-        head_.store(head + 1, std::memory_order_relaxed);
-        return t;
-      }
-      if (head_.compare_exchange_weak(head, head + 1, std::memory_order_release, std::memory_order_acquire)) {
-        return t;
-      }
-    }
+  // Owner only. The unshared case is a few plain loads and a store, small enough to
+  // inline into every switch; the shared one races thieves with a CAS loop.
+  __attribute__((always_inline)) Task* pop() noexcept {
+    if (shared_) return pop_shared();
+    std::uint32_t head = head_.load(std::memory_order_relaxed);
+    if (head == tail_.load(std::memory_order_relaxed)) return nullptr;
+    Task* t = slots_[head % kCapacity].load(std::memory_order_relaxed);
+    head_.store(head + 1, std::memory_order_relaxed);
+    return t;
   }
 
   // Owner only: takes the first `n` tasks (for moving half to the global queue); returns
@@ -93,6 +88,18 @@ class RunQueue {
   }
 
  private:
+  Task* pop_shared() noexcept {
+    std::uint32_t head = head_.load(std::memory_order_acquire);
+    for (;;) {
+      std::uint32_t tail = tail_.load(std::memory_order_relaxed);
+      if (head == tail) return nullptr;
+      Task* t = slots_[head % kCapacity].load(std::memory_order_relaxed);
+      if (head_.compare_exchange_weak(head, head + 1, std::memory_order_release, std::memory_order_acquire)) {
+        return t;
+      }
+    }
+  }
+
   const bool shared_;
   alignas(64) std::atomic<std::uint32_t> head_{0};
   alignas(64) std::atomic<std::uint32_t> tail_{0};

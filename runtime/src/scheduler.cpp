@@ -30,6 +30,25 @@ void close_to_foreign() noexcept {
   while (g_foreign_calls.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
 }
 
+// The store-load barrier of the idle protocol (scheduler.h): between a waker's publishing
+// of work and its look at the idle count, and between a sleeper's registering and its
+// look at the queues. Two sequentially consistent fences: one side always sees the
+// other. A fence costs each side only its own pipeline, where a read-modify-write of the
+// shared counter would pass its cache line between busy workers on every wake. TSan does
+// not model fences (GCC warns), so under TSan both sides write the counter instead.
+#if defined(__SANITIZE_THREAD__)
+std::size_t look_after_publish(std::atomic<std::size_t>& idle_count) noexcept {
+  return idle_count.fetch_add(0, std::memory_order_acq_rel);
+}
+void look_after_register() noexcept {}
+#else
+std::size_t look_after_publish(std::atomic<std::size_t>& idle_count) noexcept {
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  return idle_count.load(std::memory_order_relaxed);
+}
+void look_after_register() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+#endif
+
 void wake_idle(Worker* w) {
   w->wake_word.store(1, std::memory_order_release);
   futex_wake_one(w->wake_word);
@@ -56,7 +75,11 @@ bool run_is_live(std::uint64_t run) noexcept {
 Scheduler::Scheduler(const Config& config)
     : config_(config),
       pool_(config.stack_size, config.guard_pages, config.pool_keep_stacks, config.pool_trim_interval),
+      arena_(config.pool_keep_stacks, config.pool_trim_interval > std::chrono::milliseconds::zero()
+                                          ? std::function<void()>([this] { pool_.arm_trimmer(); })
+                                          : nullptr),
       run_id_(g_runs.fetch_add(1, std::memory_order_relaxed) + 1) {
+  pool_.set_trim_companion([this] { return arena_.trim_unused(); });
   if (config_.workers == 0) config_.workers = std::max(1u, std::thread::hardware_concurrency());
   workers_.reserve(config_.workers);
   for (unsigned i = 0; i < config_.workers; ++i) {
@@ -64,7 +87,7 @@ Scheduler::Scheduler(const Config& config)
   }
 }
 
-Scheduler::~Scheduler() = default;
+Scheduler::~Scheduler() { pool_.stop_trimmer(); }  // its passes use arena_, which goes first
 
 void Scheduler::inject(Task* t) {
   if (t->home >= 0) return send_home(t);
@@ -99,9 +122,8 @@ std::uint32_t Scheduler::take_global(Task** out, std::uint32_t max) {
 }
 
 void Scheduler::notify_work() {
-  // Dekker: publish, then look. A read-modify-write of the counter the sleeper
-  // increments orders the two sides (and, unlike a fence, TSan understands it).
-  if (idle_count_.fetch_add(0, std::memory_order_acq_rel) == 0) return;
+  // Dekker: publish, then look (look_after_publish).
+  if (look_after_publish(idle_count_) == 0) return;
   Worker* w = nullptr;
   bool in_poll = false;
   {
@@ -126,7 +148,7 @@ void Scheduler::send_home(Task* t) {
 
 void Scheduler::notify_worker(Worker& w) {
   // Dekker, as in notify_work: the task is published (the inbox's CAS), then we look.
-  if (idle_count_.fetch_add(0, std::memory_order_acq_rel) == 0) return;
+  if (look_after_publish(idle_count_) == 0) return;
   bool in_poll = false;
   {
     std::lock_guard lk(idle_mu_);
@@ -144,6 +166,7 @@ bool Scheduler::idle_enter(Worker& w) {
   std::lock_guard lk(idle_mu_);
   idle_.push_back(&w);
   idle_count_.fetch_add(1, std::memory_order_acq_rel);  // Dekker: register, then look
+  look_after_register();
   // Only now, registered: a task that parked on I/O, or a timer pushed, before this
   // point is seen here; one after it finds `w` idle and wakes it.
   w.idle_in_poll =
@@ -160,7 +183,7 @@ Clock::rep Scheduler::earliest_timer() const noexcept {
 
 void Scheduler::timer_added(Clock::rep at) {
   // Dekker with idle_enter, as in notify_work: the deadline is published, then we look.
-  if (idle_count_.fetch_add(0, std::memory_order_acq_rel) == 0) return;  // all busy: ticks
+  if (look_after_publish(idle_count_) == 0) return;  // all busy: ticks
   Worker* sleeper = nullptr;
   {
     std::lock_guard lk(idle_mu_);
@@ -274,8 +297,10 @@ RunReport Scheduler::run(std::function<void()> root) {
   r.tasks_abandoned = r.tasks_spawned - finished;
 
   tearing_down_.store(true, std::memory_order_release);
+  pool_.stop_trimmer();   // no pass from here on: the arena and the pool are settled
   arena_.destroy_live();  // closures of abandoned tasks (and handles they held)
   r.task_blocks_carved = arena_.carved();
+  r.task_blocks_decommitted = arena_.decommitted();
   r.blocking_threads_peak = blocking_pool_.threads_peak();
   StackStats ss = pool_.stats();
   r.stacks_mapped = ss.mapped;

@@ -11,8 +11,9 @@
 //     the "blocker", while tasks wait on descriptors or any timer is pending: poller.h).
 //     Whoever makes work runnable while some worker sleeps wakes one. Sleeper and waker
 //     follow Dekker's pattern: the sleeper registers as idle then re-checks every queue;
-//     the waker publishes the task then checks for idle workers; a read-modify-write of
-//     idle_count_ on each side means one always sees the other, so no wake-up is lost.
+//     the waker publishes the task then checks for idle workers; a sequentially
+//     consistent fence on each side between the two (scheduler.cpp: look_after_publish)
+//     means one always sees the other, so no wake-up is lost.
 //     The sleeper decides whether it is the blocker only after registering, so a task
 //     that parks on I/O (or a timer pushed) just before is seen by one side or the other.
 //   * Pinned tasks (spawn_on): made runnable, a pinned task goes to its home worker's

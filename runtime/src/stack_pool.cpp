@@ -58,14 +58,7 @@ StackPool::StackPool(std::size_t stack_size, bool guard, std::size_t keep,
 }
 
 StackPool::~StackPool() {
-  if (trimmer_.joinable()) {
-    {
-      std::lock_guard lk(mu_);
-      trim_stop_ = true;
-    }
-    trim_cv_.notify_one();
-    trimmer_.join();
-  }
+  stop_trimmer();
   for (unsigned id : valgrind_stack_ids_) VALGRIND_STACK_DEREGISTER(id);
   for (Stack& s : hot_) release_stack_fiber(s);
   for (auto& [base, bytes] : slabs_) ::munmap(base, bytes);
@@ -137,6 +130,30 @@ void StackPool::give_locked(Stack s) noexcept {
   }
 }
 
+void StackPool::stop_trimmer() noexcept {
+  if (!trimmer_.joinable()) return;
+  {
+    std::lock_guard lk(mu_);
+    trim_stop_ = true;
+  }
+  trim_cv_.notify_one();
+  trimmer_.join();
+}
+
+void StackPool::set_trim_companion(std::function<bool()> pass) {
+  std::lock_guard lk(mu_);
+  companion_ = std::move(pass);
+}
+
+void StackPool::arm_trimmer() noexcept {
+  std::lock_guard lk(mu_);
+  companion_armed_ = true;
+  if (!trim_armed_) {
+    trim_armed_ = true;
+    trim_cv_.notify_one();
+  }
+}
+
 void StackPool::trimmer_main() {
   std::unique_lock lk(mu_);
   while (!trim_stop_) {
@@ -145,12 +162,15 @@ void StackPool::trimmer_main() {
       continue;
     }
     if (trim_cv_.wait_for(lk, trim_interval_, [this] { return trim_stop_; })) break;
+    companion_armed_ = false;
     lk.unlock();
     trim_unused();
+    const bool companion_more = companion_ && companion_();
     GREEN_TEST_HOOK(stack_trim_pass);
     lk.lock();
     ++stats_.trim_passes;
-    if (hot_.size() <= keep_) trim_armed_ = false;  // sleep until a give crosses keep_ again
+    // Sleep until a give crosses keep_ again, or the companion arms it.
+    if (hot_.size() <= keep_ && !companion_more && !companion_armed_) trim_armed_ = false;
   }
 }
 

@@ -25,7 +25,9 @@
 //     per run of adjacent stacks); the pool keeps their address ranges (cold). So the
 //     stacks recent peaks needed stay committed while they keep being used, and a
 //     burst's memory goes back between one and two intervals after its last use; `keep`
-//     hot stacks always stay. The madvise runs outside the pool's lock.
+//     hot stacks always stay. The madvise runs outside the pool's lock. After each of
+//     its passes the trimmer makes one of its companion's (the task arena's), which can
+//     arm it too; it sleeps only when neither has anything left to trim.
 //   * Each worker keeps a small private cache in front of the shared pool, so the common
 //     spawn/exit path takes no lock.
 //   * Under TSan a hot stack keeps the TSan fiber its last task ran on (context.h), so
@@ -45,6 +47,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -94,6 +97,15 @@ class StackPool final : public StackAllocator {
 
   std::size_t stack_size() const noexcept { return stack_size_; }
 
+  // Another store of free memory that the trimmer trims after each of its own passes
+  // (the task arena, task_blocks.h): `pass` makes one pass and returns whether the store
+  // wants more passes. Set before any task runs, and only with a trimmer.
+  void set_trim_companion(std::function<bool()> pass);
+  // The companion has memory to trim: passes are due even while the pool has none.
+  void arm_trimmer() noexcept;
+  // Stops and joins the trimmer (idempotent); before the companion goes away.
+  void stop_trimmer() noexcept;
+
   // One trim pass (see above; the trimmer's, and tests call it directly): returns to the
   // OS the hot stacks, least recently used first, that no one took since the previous
   // pass, keeping `keep` hot; returns how many went back.
@@ -131,6 +143,8 @@ class StackPool final : public StackAllocator {
   std::vector<Stack> trim_batch_;    // the pass's stacks; guarded by trim_mu_
   std::condition_variable trim_cv_;  // with mu_: arms or stops the trimmer
   bool trim_armed_ = false;          // more than keep_ hot: passes are due; guarded by mu_
+  bool companion_armed_ = false;     // arm_trimmer() since the pass began; guarded by mu_
+  std::function<bool()> companion_;  // set under mu_ before any task runs; then read-only
   bool trim_stop_ = false;           // guarded by mu_
   std::thread trimmer_;              // none when trim_interval_ is zero
 };

@@ -1,44 +1,77 @@
-// task_blocks.cpp: the task arena's slabs and batches (design and invariant in
-// task_blocks.h).
+// task_blocks.cpp: the task arena's slabs, batches and trim passes (design and invariant
+// in task_blocks.h).
 #include "task_blocks.h"
 
-#include <cstdlib>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <new>
 
 #include "context.h"
 
 namespace green::detail {
 namespace {
-constexpr std::size_t kBlocksPerSlab = 1024;
-static_assert(kBlocksPerSlab % TaskArena::kBatch == 0, "a slab splits into whole batches");
+static_assert(TaskArena::kBlocksPerSlab % TaskArena::kBatch == 0, "a slab splits into whole batches");
+
+std::size_t slab_bytes() {
+  static const std::size_t bytes = [] {
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    return (sizeof(TaskArena::Block) * TaskArena::kBlocksPerSlab + page - 1) / page * page;
+  }();
+  return bytes;
+}
+
+// Links a slab's blocks into kBlocksPerSlab / kBatch batches and pushes their heads.
+// Writes only next_free: a fresh or decommitted slab reads as zero, every block free.
+void link_slab(TaskArena::Block* slab, std::vector<TaskArena::Block*>& batches) noexcept {
+  constexpr std::size_t n = TaskArena::kBlocksPerSlab, batch = TaskArena::kBatch;
+  for (std::size_t i = 0; i < n; ++i) slab[i].next_free = (i + 1) % batch != 0 ? &slab[i + 1] : nullptr;
+  for (std::size_t i = n; i > 0; i -= batch) batches.push_back(&slab[i - batch]);
+}
 }  // namespace
 
+TaskArena::TaskArena(std::size_t keep, std::function<void()> trim_due)
+    : keep_batches_((keep + kBatch - 1) / kBatch), trim_due_(std::move(trim_due)) {}
+
 TaskArena::~TaskArena() {
-  for (Block* slab : slabs_) std::free(slab);
+  for (Block* slab : slabs_) ::munmap(slab, slab_bytes());
 }
 
 TaskArena::Block* TaskArena::take_batch_locked() {
   if (batches_.empty()) {
-    auto* slab = static_cast<Block*>(std::aligned_alloc(alignof(Block), sizeof(Block) * kBlocksPerSlab));
-    if (!slab) throw std::bad_alloc();
-    try {
-      // Room for every batch there can ever be, so that give_batch never allocates.
-      slabs_.reserve(slabs_.size() + 1);
-      batches_.reserve((slabs_.size() + 1) * (kBlocksPerSlab / kBatch));
-    } catch (...) {
-      std::free(slab);
-      throw;
+    if (!cold_slabs_.empty()) {
+      link_slab(cold_slabs_.back(), batches_);  // room reserved when it was carved
+      cold_slabs_.pop_back();
+    } else {
+      void* p = ::mmap(nullptr, slab_bytes(), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+      try {
+        // Room for every batch and cold slab there can ever be, so that neither
+        // give_batch nor a trim pass ever allocates under the lock.
+        slabs_.reserve(slabs_.size() + 1);
+        cold_slabs_.reserve(slabs_.size() + 1);
+        batches_.reserve((slabs_.size() + 1) * (kBlocksPerSlab / kBatch));
+      } catch (...) {
+        ::munmap(p, slab_bytes());
+        throw;
+      }
+      slabs_.push_back(static_cast<Block*>(p));
+      link_slab(slabs_.back(), batches_);
     }
-    slabs_.push_back(slab);
-    for (std::size_t i = 0; i < kBlocksPerSlab; ++i) {
-      slab[i].live = 0;
-      slab[i].next_free = (i + 1) % kBatch != 0 ? &slab[i + 1] : nullptr;
-    }
-    for (std::size_t i = kBlocksPerSlab; i > 0; i -= kBatch) batches_.push_back(&slab[i - kBatch]);
   }
   Block* batch = batches_.back();
   batches_.pop_back();
+  low_water_ = std::min(low_water_, batches_.size());
   return batch;
+}
+
+void TaskArena::push_batch_locked(Block* batch) noexcept {
+  batches_.push_back(batch);  // never reallocates: see take_batch_locked
+  if (!trim_armed_ && batches_.size() > keep_batches_) {
+    trim_armed_ = true;
+    if (trim_due_) trim_due_();
+  }
 }
 
 TaskArena::Block* TaskArena::take_batch() {
@@ -48,7 +81,7 @@ TaskArena::Block* TaskArena::take_batch() {
 
 void TaskArena::give_batch(Block* batch) noexcept {
   std::lock_guard lk(mu_);
-  batches_.push_back(batch);  // never reallocates: see take_batch_locked
+  push_batch_locked(batch);
 }
 
 void* TaskArena::take_shared() {
@@ -68,7 +101,7 @@ void TaskArena::give_shared(Block* b) noexcept {
   std::lock_guard lk(mu_);
   mark(b, false);
   if (loose_count_ == kBatch) {  // a full batch: hand it to the workers
-    batches_.push_back(loose_);
+    push_batch_locked(loose_);
     loose_ = nullptr;
     loose_count_ = 0;
   }
@@ -77,9 +110,84 @@ void TaskArena::give_shared(Block* b) noexcept {
   ++loose_count_;
 }
 
+bool TaskArena::trim_unused() noexcept {
+  std::lock_guard pass(trim_mu_);
+  trim_batches_.clear();
+  trim_kept_.clear();
+  {
+    std::lock_guard lk(mu_);
+    if (!trim_armed_) return false;
+    const std::size_t unused = std::min(low_water_, batches_.size());
+    const std::size_t n = unused > keep_batches_ ? unused - keep_batches_ : 0;
+    try {
+      trim_batches_.reserve(n);
+      trim_kept_.reserve(n);
+      trim_slabs_.assign(slabs_.begin(), slabs_.end());
+      trim_counts_.assign(slabs_.size(), 0);
+    } catch (const std::bad_alloc&) {
+      return true;  // no memory for the bookkeeping: keep the blocks, try next pass
+    }
+    const auto first = batches_.begin(), last = batches_.begin() + static_cast<std::ptrdiff_t>(n);
+    trim_batches_.assign(first, last);
+    batches_.erase(first, last);
+    low_water_ = batches_.size();
+  }
+  // Outside the lock: the pass owns its batches (and reads only their links); the
+  // snapshot of the slabs covers every block in them.
+  std::sort(trim_slabs_.begin(), trim_slabs_.end());
+  auto slab_of = [this](Block* b) {
+    return static_cast<std::size_t>(std::upper_bound(trim_slabs_.begin(), trim_slabs_.end(), b) -
+                                    trim_slabs_.begin() - 1);
+  };
+  for (Block* head : trim_batches_) {
+    for (Block* b = head; b; b = b->next_free) ++trim_counts_[slab_of(b)];
+  }
+  // The blocks of slabs not wholly free go back relinked into whole batches (a pass
+  // takes whole batches and drops whole slabs, so what is left is whole batches too).
+  Block* batch = nullptr;
+  std::size_t in_batch = 0;
+  for (Block* head : trim_batches_) {
+    for (Block *b = head, *next; b; b = next) {
+      next = b->next_free;
+      if (trim_counts_[slab_of(b)] == kBlocksPerSlab) continue;
+      b->next_free = batch;
+      batch = b;
+      if (++in_batch == kBatch) {
+        trim_kept_.push_back(batch);  // reserved: no throw
+        batch = nullptr;
+        in_batch = 0;
+      }
+    }
+  }
+  std::size_t cold = 0;
+  for (std::size_t i = 0; i < trim_slabs_.size(); ++i) {
+    if (trim_counts_[i] != kBlocksPerSlab) continue;
+    ::madvise(trim_slabs_[i], slab_bytes(), MADV_DONTNEED);
+    trim_slabs_[cold++] = trim_slabs_[i];
+  }
+  std::lock_guard lk(mu_);
+  // Back at the bottom of the LIFO, untaken: the next pass looks at them again.
+  batches_.insert(batches_.begin(), trim_kept_.begin(), trim_kept_.end());  // reserved: no throw
+  low_water_ += trim_kept_.size();
+  cold_slabs_.insert(cold_slabs_.end(), trim_slabs_.begin(),
+                     trim_slabs_.begin() + static_cast<std::ptrdiff_t>(cold));
+  decommitted_ += cold * kBlocksPerSlab;
+  // Stay armed while there is more to look at: batches beyond keep that this pass did
+  // not look at, or a pass that freed something. One that looked at every batch beyond
+  // keep and freed nothing disarms; the next batch given beyond keep re-arms.
+  trim_armed_ =
+      batches_.size() > keep_batches_ + trim_kept_.size() || (cold > 0 && batches_.size() > keep_batches_);
+  return trim_armed_;
+}
+
 std::uint64_t TaskArena::carved() const {
   std::lock_guard lk(mu_);
   return slabs_.size() * kBlocksPerSlab;
+}
+
+std::uint64_t TaskArena::decommitted() const {
+  std::lock_guard lk(mu_);
+  return decommitted_;
 }
 
 std::uint64_t TaskArena::destroy_live() noexcept {

@@ -29,7 +29,8 @@ inline Point idle_before_enter;
 inline Point idle_entered;
 // worker.cpp, sleep_until_work: the blocker back from epoll_wait, before it leaves idle.
 inline Point blocker_woke;
-// stack_pool.cpp, trimmer_main: the trimmer thread has finished one trim pass.
+// stack_pool.cpp, trimmer_main: the trimmer thread has finished one trim pass (the
+// pool's and the task arena's).
 inline Point stack_trim_pass;
 
 #if defined(GREEN_TEST_HOOKS)

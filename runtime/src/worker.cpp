@@ -17,7 +17,6 @@
 namespace green::detail {
 namespace {
 
-thread_local Worker* tls_worker = nullptr;
 
 // Rounds of steal attempts before an idle worker sleeps: long enough to catch work that
 // arrives within a few microseconds, short enough not to burn a core.
@@ -27,11 +26,17 @@ constexpr TaskId kIdBlock = 1024;
 
 }  // namespace
 
+// The calling thread's worker (read through current_worker(), worker.h). External, under
+// a fixed assembler name, for current_worker()'s asm; `used`, so that LTO keeps it.
+thread_local Worker* tls_worker asm("green_detail_tls_worker") __attribute__((used)) = nullptr;
+
+#if !(defined(__x86_64__) && defined(__linux__))
 __attribute__((noinline)) Worker* current_worker() noexcept {
   Worker* w = tls_worker;
   asm volatile("" ::: "memory");
   return w;
 }
+#endif
 void set_current_worker(Worker* w) noexcept { tls_worker = w; }
 Task* running_task_for_signal() noexcept { return tls_worker ? tls_worker->current : nullptr; }
 

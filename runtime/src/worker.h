@@ -62,6 +62,12 @@ class Worker {
   // caller on purpose: after a switch the CPU's return-address predictions belong to
   // the other stack, so each extra call level costs a mispredicted return.
   static GREEN_ALWAYS_INLINE void park_current(Worker& w, PostAction post);
+  // From the running fiber, for yield: switch to the next runnable task and queue this
+  // one behind the others. With one worker nothing but this thread takes from the run
+  // queue, so the task is queued before the switch, with no post action: it cannot be
+  // resumed before the switch is done, here. With more, a thief could resume it while it
+  // is still on its stack, so the queueing is the next context's post action.
+  static GREEN_ALWAYS_INLINE void yield_current(Worker& w);
   // Ends the running task; never returns. (Not declared [[noreturn]]: ASan would call
   // __asan_handle_no_return first, which cannot tell a fiber stack from the thread's.)
   static void finish_current();
@@ -148,6 +154,7 @@ class Worker {
   static GREEN_ALWAYS_INLINE void switch_away(ContextState* from, Worker& w, Task* next);
   static void fiber_entry(fctx::transfer_t t);
   static void release_finished(Worker& w, Task* t, void*);
+  static void requeue(Worker& w, Task* t, void*) { w.make_runnable(t); }
   GREEN_ALWAYS_INLINE void run_post() noexcept {
     if (!post.fn) return;
     PostAction p = post;
@@ -174,10 +181,21 @@ class Worker {
   friend Task* running_task_for_signal() noexcept;
 };
 
-// The worker of the calling thread, or nullptr outside the runtime. Never inlined: a
-// fiber can resume on another thread, and the compiler must not reuse a thread-local
-// address computed before a switch.
+// The worker of the calling thread, or nullptr outside the runtime. A fiber can resume
+// on another thread, so the compiler must not reuse a thread-local address computed
+// before a switch (GCC treats the thread pointer as constant within a function). On
+// x86-64 the read is one volatile asm through %fs, which the compiler can neither cache
+// nor move across a switch (initial-exec TLS: two instructions, no call); elsewhere it is
+// a call to a function that is never inlined.
+#if defined(__x86_64__) && defined(__linux__)
+GREEN_ALWAYS_INLINE Worker* current_worker() noexcept {
+  Worker* w;
+  asm volatile("movq green_detail_tls_worker@gottpoff(%%rip), %0\n\tmovq %%fs:(%0), %0" : "=r"(w) : : "memory");
+  return w;
+}
+#else
 Worker* current_worker() noexcept;
+#endif
 void set_current_worker(Worker* w) noexcept;
 Task* running_task_for_signal() noexcept;
 
@@ -190,6 +208,14 @@ GREEN_ALWAYS_INLINE void Worker::park_current(Worker& w, PostAction p) {
   p.task = self;
   w.post = p;
   switch_away(&self->ctx, w, w.pick_next());
+}
+
+GREEN_ALWAYS_INLINE void Worker::yield_current(Worker& w) {
+  if (w.multi_) return park_current(w, {&Worker::requeue, nullptr, nullptr});
+  Task* self = w.current;
+  Task* next = w.pick_next();  // before the push: never `self`
+  w.make_runnable(self);
+  switch_away(&self->ctx, w, next);
 }
 
 GREEN_ALWAYS_INLINE void Worker::switch_away(ContextState* from, Worker& w, Task* next) {

@@ -138,6 +138,29 @@ TEST(Scheduler, YieldInterleavesTasksOnOneWorker) {
   });
 }
 
+// On one worker a yield queues its task before it switches (worker.h: yield_current),
+// also when the local queue is full and half of it moves to the global queue: with more
+// tasks yielding than the queue holds, every yield still resumes its task exactly once.
+// (A yield takes one task and queues one, but every 61st switch takes its task from the
+// global queue, so the local one grows until it overflows: 30,000 yields make sure.)
+TEST(Scheduler, YieldResumesEachTaskOnceWhenTheLocalQueueOverflows) {
+  static constexpr int kTasks = 600, kRounds = 50;  // 600 > RunQueue::kCapacity (256)
+  green::run(workers(1), [] {
+    std::vector<int> resumed(kTasks, 0);
+    std::vector<green::JoinHandle<void>> tasks;
+    for (int t = 0; t < kTasks; ++t) {
+      tasks.push_back(green::spawn([&resumed, t] {
+        for (int r = 0; r < kRounds; ++r) {
+          green::this_task::yield();
+          ++resumed[t];
+        }
+      }));
+    }
+    for (auto& h : tasks) h.join();
+    EXPECT_EQ(std::count(resumed.begin(), resumed.end(), kRounds), kTasks);
+  });
+}
+
 // Timers live in per-worker heaps: on one worker they fire in deadline order. Every task
 // is asleep before the clock starts, so the order cannot depend on when each one began;
 // the deadlines start 200 ms later, so that all six are in the heap before the first is

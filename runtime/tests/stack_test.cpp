@@ -6,8 +6,6 @@
 
 #include <atomic>
 #include <cstring>
-#include <fstream>
-#include <string>
 #include <thread>
 #include <vector>
 
@@ -26,15 +24,6 @@ TEST(Stacks, AreReusedAndNoneLeak) {
   EXPECT_EQ(report.stack_allocations, 10'000u + 1);
   EXPECT_LE(report.stacks_mapped, 128u) << "sequential spawn/join must reuse stacks";
   EXPECT_EQ(report.stacks_in_use_at_exit, 0u);
-}
-
-long rss_kib() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return -1;
 }
 
 green::detail::StackStats pool_stats() { return green::detail::active_scheduler()->stack_pool().stats(); }
@@ -102,9 +91,9 @@ TEST(Stacks, TrimmerReturnsABurstsStacksOnItsOwn) {
   c.pool_trim_interval = std::chrono::milliseconds(5);
   long rss_before = 0, rss_at_peak = 0, rss_after = 0;
   auto report = green::run(c, [&] {
-    rss_before = rss_kib();
+    rss_before = green_test::rss_kib();
     burst(kBurst);
-    rss_at_peak = rss_kib();  // the burst's stacks are free now, but still committed
+    rss_at_peak = green_test::rss_kib();  // the burst's stacks are free now, but still committed
     const std::uint64_t peak = pool_stats().peak_in_use;
     EXPECT_GE(peak, static_cast<std::uint64_t>(kBurst));
     // The workers' caches keep up to 64 stacks each out of the pool: those stay.
@@ -116,7 +105,7 @@ TEST(Stacks, TrimmerReturnsABurstsStacksOnItsOwn) {
         [] { green::this_task::sleep_for(std::chrono::milliseconds(1)); });
     EXPECT_TRUE(trimmed) << "hot stacks left: " << pool_stats().hot;
     EXPECT_GE(pool_stats().decommitted, peak - 16 - 2 * 64);
-    rss_after = rss_kib();
+    rss_after = green_test::rss_kib();
   });
   // The memory itself went back. (Not under the sanitizers: their shadow memory and
   // fake stacks change RSS.)
@@ -201,14 +190,14 @@ TEST(Stacks, ParkedFibersCommitOnlyTouchedPages) {
     const int n = 20'000;
     green::WaitGroup gate(1), parked;
     parked.add(n);
-    long before = rss_kib();
+    long before = green_test::rss_kib();
     for (int i = 0; i < n; ++i)
       green::go([&] {
         parked.done();
         gate.wait();
       });
     parked.wait();
-    delta_kib = rss_kib() - before;
+    delta_kib = green_test::rss_kib() - before;
     gate.done();
   });
   EXPECT_LT(delta_kib, 20'000L * 16) << "more than 16 KiB resident per parked fiber";

@@ -2,12 +2,14 @@
 // this build runs under a sanitizer (which caps thread counts and slows every switch
 // tenfold, so the largest tests run at a fraction of their size there), ScopedHook,
 // which sets one of the runtime's test hooks (src/test_hooks.h) for one scope, HookGate,
-// which holds a thread at a hook point, and deadlines for waiting on a condition (never
-// a fixed sleep before an assertion).
+// which holds a thread at a hook point, deadlines for waiting on a condition (never
+// a fixed sleep before an assertion), and the process's resident memory.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "green/green.h"
@@ -106,6 +108,16 @@ inline bool hold_the_other_worker(HookGate& gate) {
     green::go([] {});
     return false;
   });
+}
+
+// This process's resident memory (VmRSS), in KiB; -1 if unreadable.
+inline long rss_kib() {
+  std::ifstream f("/proc/self/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
 }
 
 // Sets hook point `p` to `fn` until the end of the scope. Set it before the run that

@@ -50,8 +50,8 @@ FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "messages"
                            "offered_per_second", "client_run_queue_fraction", "server_cpus",
                            "client_cpus", "cpu_sets_disjoint", "ticks_expected",
                            "peak_live_tasks", "stacks_peak_in_use", "stacks_mapped",
-                           "stack_allocations", "stacks_decommitted", "unguarded_stacks", "steals",
-                           "stack_guard", "gc_runs_until_settled"})
+                           "stack_allocations", "stacks_decommitted", "task_blocks_decommitted",
+                           "unguarded_stacks", "steals", "stack_guard", "gc_runs_until_settled"})
 _LOWER_IS_BETTER = re.compile(r"(^|_)(ns|us|ms|bytes|instructions)(_|$)|^seconds$|_(switches|faults)_per_op$|^ticks_missed$")
 
 # Runtime ids in the order of the format doc's table, with the parameters each takes.
@@ -59,7 +59,7 @@ _LOWER_IS_BETTER = re.compile(r"(^|_)(ns|us|ms|bytes|instructions)(_|$)|^seconds
 # runtime's starts the workload parameters.
 # `cpuset:K` (any runtime but the echo servers): the whole process ran on K CPUs.
 RUNTIME_PARAMETERS = {
-    "fiber": ("workers", "cpuset"),
+    "fiber": ("workers", "stack", "cpuset"),
     "std_thread": ("cpus", "cpuset"),
     "pthread": ("stack", "cpus", "cpuset"),
     "boost_fiber": ("sched", "workers", "alloc", "cpuset"),

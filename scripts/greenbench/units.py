@@ -15,8 +15,9 @@ _BYTE_STEPS = ((2.0 ** 40, "TiB"), (2.0 ** 30, "GiB"), (2.0 ** 20, "MiB"), (2.0 
 _COUNTS = frozenset({"max_tasks", "tasks_in_8GiB", "tasks", "tasks_alive", "switches", "messages",
                      "map_count", "sum", "max_conns", "requests", "conns", "client_threads",
                      "nofile_limit", "peak_live_tasks", "stacks_peak_in_use", "stacks_mapped",
-                     "stack_allocations", "stacks_decommitted", "unguarded_stacks", "steals",
-                     "ticks", "ticks_missed", "ticks_expected", "gc_runs_until_settled"})
+                     "stack_allocations", "stacks_decommitted", "task_blocks_decommitted",
+                     "unguarded_stacks", "steals", "ticks", "ticks_missed", "ticks_expected",
+                     "gc_runs_until_settled"})
 
 
 def unit_of(counter):

@@ -46,12 +46,13 @@ struct Config {
   std::size_t stack_size = 128 * 1024;
   // A guard page below every stack, so an overflow faults instead of corrupting memory.
   bool guard_pages = true;
-  // Free stacks always kept committed for reuse.
+  // Free stacks always kept committed for reuse (and as many free task blocks).
   std::size_t pool_keep_stacks = 1024;
   // Beyond pool_keep_stacks, a background trimmer hands back the memory of free stacks
-  // that no task took for a whole interval, one pass per interval (so a burst's memory
-  // goes back between one and two intervals after its last use); spawning and finishing
-  // never do. Zero: no trimmer, free stacks stay committed until run() returns.
+  // (and of task blocks, in whole slabs of 1,024) that no task took for a whole
+  // interval, one pass per interval (so a burst's memory goes back between one and two
+  // intervals after its last use); spawning and finishing never do. Zero: no trimmer,
+  // free stacks and blocks stay committed until run() returns.
   std::chrono::milliseconds pool_trim_interval{250};
   // How long a task may run before this_task::maybe_yield() yields: short enough that a
   // 1 ms timer is served within about a slice of a hog's check, long enough that a yield
@@ -78,6 +79,8 @@ struct RunReport {
   std::uint64_t steals = 0;                 // tasks taken from another worker's queue
   std::uint64_t timers_peak = 0;            // most entries one worker's timer heap held
   std::uint64_t task_blocks_carved = 0;     // task control blocks ever carved from slabs
+  // Free task blocks whose memory went back to the OS (in whole slabs of 1,024).
+  std::uint64_t task_blocks_decommitted = 0;
   std::uint64_t blocking_threads_peak = 0;  // helper threads green::blocking() started
   unsigned workers = 0;
 };

@@ -51,22 +51,29 @@ struct ExceptionState {
 };
 
 // Where a suspended context lives: the Boost.Context handle, its exception state, and what
-// the sanitizers need to follow a stack switch. Written only by the context switch
+// the sanitizers need to follow a stack switch (only in builds under them: every byte
+// here is a byte of every task block). Written only by the context switch
 // (src/context.h).
 struct ContextState {
-  void* fctx = nullptr;                // boost fcontext_t of the suspended context
-  ExceptionState eh;                   // its exception state while it is switched out
-  const void* stack_bottom = nullptr;  // lowest address of its stack (ASan)
+  void* fctx = nullptr;  // boost fcontext_t of the suspended context
+  ExceptionState eh;     // its exception state while it is switched out
+#if defined(__SANITIZE_ADDRESS__)
+  const void* stack_bottom = nullptr;  // lowest address of its stack
   std::size_t stack_size = 0;
   void* asan_fake_stack = nullptr;
+#endif
+#if defined(__SANITIZE_THREAD__)
   void* tsan_fiber = nullptr;
+#endif
 };
 
 // The usable range of a fiber stack: [base, base + size); a guard page lies below base.
 struct Stack {
   void* base = nullptr;
   std::size_t size = 0;
-  void* tsan_fiber = nullptr;  // TSan's fiber for this stack (src/context.h); null elsewhere
+#if defined(__SANITIZE_THREAD__)
+  void* tsan_fiber = nullptr;  // TSan's fiber for this stack (src/context.h)
+#endif
   explicit operator bool() const noexcept { return base != nullptr; }
 };
 
@@ -93,9 +100,12 @@ struct Task {
 };
 
 // Task blocks: fixed-size, pooled per worker, enumerable at shutdown (so that tasks
-// still alive when the root task returns can be destroyed). Closures that do not fit
-// are boxed on the heap by TaskImpl.
-inline constexpr std::size_t kTaskBlockSize = 256;
+// still alive when the root task returns can be destroyed). 128 bytes: the Task (80
+// outside the sanitizers) and a closure of up to five words for a task that returns
+// nothing (skynet's has five); a closure or result that does not fit is boxed on the
+// heap by TaskImpl, one allocation more per spawn. Every 16 bytes here are 16 MB of
+// memory per million tasks alive (tests/task_blocks_test.cpp checks the five words).
+inline constexpr std::size_t kTaskBlockSize = 128;
 void* task_alloc();
 void task_free(Task* task) noexcept;
 
@@ -145,9 +155,32 @@ class IntrusiveFifo {
 };
 using WaitQueue = IntrusiveFifo<Task>;
 
+// Whether a T stored after `Prefix` leaves the whole within a task block.
+template <class Prefix, class T>
+inline constexpr bool kFitsAfter =
+    alignof(T) <= alignof(std::max_align_t) &&
+    (sizeof(Prefix) + alignof(T) - 1) / alignof(T) * alignof(T) + sizeof(T) <= kTaskBlockSize;
+
+template <class R>
+struct InlineResultOf : Task {
+  std::optional<R> result;
+};
+
+// The result a joiner takes (`*result`): inline when it leaves room for at least a boxed
+// closure, else boxed.
 template <class R>
 struct TaskOf : Task {
-  std::optional<R> result;
+  using Storage =
+      std::conditional_t<kFitsAfter<InlineResultOf<R>, void*>, std::optional<R>, std::unique_ptr<R>>;
+  Storage result;
+  template <class G>
+  void keep_result(G&& produce) {
+    if constexpr (std::is_same_v<Storage, std::optional<R>>) {
+      result.emplace(std::forward<G>(produce)());
+    } else {
+      result = std::make_unique<R>(std::forward<G>(produce)());
+    }
+  }
 };
 template <>
 struct TaskOf<void> : Task {};
@@ -156,7 +189,7 @@ struct TaskOf<void> : Task {};
 // captures are released before the handle is joined.
 template <class F, class R>
 struct TaskImpl final : TaskOf<R> {
-  static constexpr bool kInline = sizeof(std::optional<F>) + sizeof(TaskOf<R>) + 16 <= kTaskBlockSize;
+  static constexpr bool kInline = kFitsAfter<TaskOf<R>, std::optional<F>>;
   using Storage = std::conditional_t<kInline, std::optional<F>, std::unique_ptr<F>>;
   Storage fn;
 
@@ -171,7 +204,7 @@ struct TaskImpl final : TaskOf<R> {
     if constexpr (std::is_void_v<R>) {
       (*fn)();
     } else {
-      this->result.emplace((*fn)());
+      this->keep_result(*fn);
     }
     fn.reset();
   }
