@@ -74,6 +74,10 @@ void require_worker_of_run(unsigned worker) {
     throw std::invalid_argument("green::spawn_on: no worker " + std::to_string(worker) + " (the run has " +
                                 std::to_string(workers) + " workers)");
   }
+  if (worker >= 0xFFFF) {  // Task::pin holds 1 + the worker in 16 bits
+    throw std::invalid_argument("green::spawn_on: worker " + std::to_string(worker) +
+                                ": tasks can be pinned to the first 65,535 workers only");
+  }
 }
 
 void submit(Task* t) {

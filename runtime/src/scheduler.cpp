@@ -90,7 +90,7 @@ Scheduler::Scheduler(const Config& config)
 Scheduler::~Scheduler() { pool_.stop_trimmer(); }  // its passes use arena_, which goes first
 
 void Scheduler::inject(Task* t) {
-  if (t->home >= 0) return send_home(t);
+  if (t->pin != 0) return send_home(t);
   {
     std::lock_guard lk(global_mu_);
     global_.push(t);
@@ -141,7 +141,7 @@ void Scheduler::notify_work() {
 }
 
 void Scheduler::send_home(Task* t) {
-  Worker& home = *workers_[static_cast<unsigned>(t->home)];
+  Worker& home = *workers_[t->pin - 1];
   home.pinned.push(t);
   notify_worker(home);
 }

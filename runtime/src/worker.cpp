@@ -17,7 +17,6 @@
 namespace green::detail {
 namespace {
 
-
 // Rounds of steal attempts before an idle worker sleeps: long enough to catch work that
 // arrives within a few microseconds, short enough not to burn a core.
 constexpr int kSpinRounds = 32;
@@ -70,7 +69,7 @@ void Worker::overflow(Task* t) {
 void Worker::notify() { sched.notify_work(); }
 
 void Worker::send_home(Task* t) {
-  if (static_cast<unsigned>(t->home) == index) return pinned.push(t);  // we are awake: no wake-up
+  if (static_cast<unsigned>(t->pin) == index + 1) return pinned.push(t);  // we are awake: no wake-up
   sched.send_home(t);
 }
 
@@ -308,7 +307,7 @@ void Worker::finish_current() {
   Task* joiner = state > kDetached && !w.stopping_.load(std::memory_order_relaxed)
                      ? reinterpret_cast<Task*>(state)
                      : nullptr;
-  if (joiner && joiner->home >= 0 && static_cast<unsigned>(joiner->home) != w.index) joiner = nullptr;
+  if (joiner && joiner->pin != 0 && static_cast<unsigned>(joiner->pin) != w.index + 1) joiner = nullptr;
   // Everything else happens off this stack, in the next context: see release_finished.
   w.post = {&Worker::release_finished, self, joiner};
   switch_away(nullptr, w, joiner ? joiner : w.pick_next());

@@ -74,7 +74,7 @@ class Worker {
 
   // Owner only: makes `t` runnable on this worker, or, if it is pinned, on its home.
   GREEN_ALWAYS_INLINE void make_runnable(Task* t) {
-    if (t->home >= 0) [[unlikely]] {
+    if (t->pin != 0) [[unlikely]] {
       return send_home(t);
     }
     if (!runq.push(t)) return overflow(t);

@@ -198,7 +198,7 @@ auto spawn_on(unsigned worker, F&& f) -> JoinHandle<std::invoke_result_t<std::de
   if (!scope.run()) return {};
   detail::require_worker_of_run(worker);
   auto* task = detail::make_task<F, R>(std::forward<F>(f));
-  task->home = static_cast<int>(worker);
+  task->pin = worker + 1;
   detail::submit(task);
   return JoinHandle<R>(task, scope.run());
 }
