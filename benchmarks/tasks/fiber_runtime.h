@@ -7,8 +7,9 @@
 // Channel<T> its unbuffered Channel<T>.
 // Stacks: the runtime's defaults (128 KiB reserved per fiber unless stack:NKiB says other, committed lazily,
 // guard page by MADV_GUARD_INSTALL where the kernel has it). A woken fiber is queued on the waker's worker,
-// so with two workers a ping-pong pair stays on one worker (workload_switch.h). Sockets (Net, for the echo
-// workload): green::net's, whose calls park the fiber on the runtime's netpoller, not its worker.
+// so with two workers a ping-pong pair mostly stays on one worker, unless placed (spawn_on: green::spawn_on;
+// workload_switch.h's place:same and place:cross). Sockets (Net, for the echo workload): green::net's, whose
+// calls park the fiber on the runtime's netpoller, not its worker.
 //
 // What the runtime reports on a run (green::RunReport) is kept: run() returns it, and
 // run_counters() turns it into the entry counters of docs/results-format.md (workloads
@@ -88,6 +89,11 @@ class FiberRuntime {
   Handle spawn(F&& f) const {
     return green::spawn(std::forward<F>(f));
   }
+  // The task stays on that worker for life (PlacingRuntime, task_runtime.h).
+  template <class F>
+  Handle spawn_on(unsigned worker, F&& f) const {
+    return green::spawn_on(worker, std::forward<F>(f));
+  }
 
   static void yield() { green::this_task::yield(); }
   static void sleep_until(std::chrono::steady_clock::time_point t) { green::this_task::sleep_until(t); }
@@ -135,6 +141,6 @@ class FiberRuntime {
   std::size_t stack_bytes_;  // 0: the runtime's default
 };
 
-static_assert(TaskRuntime<FiberRuntime>);
+static_assert(PlacingRuntime<FiberRuntime>);
 
 }  // namespace greenbench

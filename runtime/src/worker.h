@@ -13,12 +13,16 @@
 // left in `post` and run by the context that lands next, on the same thread. That is
 // what makes park/wake race-free without a lock held across the switch.
 //
+// Pinned tasks (green::spawn_on) never enter a run queue: whoever makes one runnable puts
+// it in its home worker's inbox (pinned_inbox.h), which only that worker pops, like the
+// global queue: when its run queue is empty, and one task at each fairness tick.
+//
 // Timers: pushed only by the owner, but fired by any worker that looks for work (an idle
 // worker fires a busy one's due timers, as Go's idle Ps run other Ps' timers), so the
 // heap is guarded by timers_lock and its earliest deadline mirrored in timers_next.
 //
 // Invariant: every field below is touched only by the worker's own thread, except
-// runq (thieves), wake_word (wakers), idle_in_poll (under the idle lock), timers (under
+// runq (thieves), pinned (pushers), wake_word (wakers), idle_in_poll (under the idle lock), timers (under
 // timers_lock), timers_next (read by anyone) and the counters read after the worker is
 // joined.
 #pragma once
@@ -27,6 +31,7 @@
 #include <cstdint>
 
 #include "context.h"
+#include "pinned_inbox.h"
 #include "run_queue.h"
 #include "stack_pool.h"
 #include "task_blocks.h"
@@ -67,8 +72,11 @@ class Worker {
   // __asan_handle_no_return first, which cannot tell a fiber stack from the thread's.)
   static void finish_current();
 
-  // Owner only: makes `t` runnable on this worker.
+  // Owner only: makes `t` runnable on this worker, or, if it is pinned, on its home.
   GREEN_ALWAYS_INLINE void make_runnable(Task* t) {
+    if (t->pin != 0) [[unlikely]] {
+      return send_home(t);
+    }
     if (!runq.push(t)) return overflow(t);
     if (multi_) notify();
   }
@@ -108,6 +116,7 @@ class Worker {
   Scheduler& sched;
   const unsigned index;
   RunQueue runq;
+  PinnedInbox pinned;                       // this worker's pinned tasks, ready to run
   std::atomic<std::uint32_t> wake_word{0};  // futex: 1 = woken
   bool idle_in_poll = false;                // guarded by the scheduler's idle lock: asleep in epoll_wait
   TimeSlice slice;                          // the running task's slice, for maybe_yield (time_slice.h)
@@ -136,6 +145,7 @@ class Worker {
   bool poll_network();  // without blocking; true if it made tasks runnable
   void sleep_until_work();
   void overflow(Task* t);
+  void send_home(Task* t);
   void notify();
   TaskId refill_ids();
   void start(Task* t) noexcept;  // gives a task its stack on first run (or ends the process)
