@@ -52,6 +52,17 @@ namespace green::detail {
 
 namespace fctx = boost::context::detail;
 
+// Destroys TSan's fiber of `stack` (see make_context): when the pool hands the stack's
+// memory back, unmaps it, or its task is abandoned.
+inline void release_stack_fiber(Stack& stack) noexcept {
+#if GREEN_TSAN
+  if (stack.tsan_fiber) __tsan_destroy_fiber(stack.tsan_fiber);
+  stack.tsan_fiber = nullptr;
+#else
+  (void)stack;
+#endif
+}
+
 // Prepares `state` to start running `entry` on `stack` at its first resume. Under TSan
 // the fiber TSan follows the context by lives with the stack: created the first time the
 // stack is used, kept with it while it is pooled, so a task that reuses a pooled stack
@@ -65,7 +76,18 @@ inline void make_context(ContextState& state, Stack& stack, void (*entry)(fctx::
   state.stack_size = stack.size;
 #endif
 #if GREEN_TSAN
-  if (!stack.tsan_fiber) stack.tsan_fiber = __tsan_create_fiber(0);
+  // A task's first frames never return (it ends by switching away for good), so the
+  // fiber's shadow stack in TSan (its call stack for reports, a fixed-size array) keeps
+  // an entry or two of every task that ran on it. Reused task after task, a fiber's
+  // shadow stack overran into the rest of TSan's state for it and TSan crashed (a
+  // million spawns on one worker, nearly all on the same pooled stack). So a fiber is
+  // replaced after kTsanTasksPerFiber tasks: ~6 us a task, amortized, under TSan only.
+  constexpr std::uint32_t kTsanTasksPerFiber = 1024;
+  if (stack.tsan_fiber && ++stack.tsan_tasks >= kTsanTasksPerFiber) release_stack_fiber(stack);
+  if (!stack.tsan_fiber) {
+    stack.tsan_fiber = __tsan_create_fiber(0);
+    stack.tsan_tasks = 0;
+  }
   state.tsan_fiber = stack.tsan_fiber;
 #endif
 }
@@ -73,17 +95,6 @@ inline void make_context(ContextState& state, Stack& stack, void (*entry)(fctx::
 // Forgets a finished or abandoned context; `state` must not be running. What the
 // sanitizers hold for it stays with its stack.
 inline void retire_context(ContextState& state) noexcept { state = ContextState{}; }
-
-// Destroys TSan's fiber of `stack` (see make_context): when the pool hands the stack's
-// memory back, unmaps it, or its task is abandoned.
-inline void release_stack_fiber(Stack& stack) noexcept {
-#if GREEN_TSAN
-  if (stack.tsan_fiber) __tsan_destroy_fiber(stack.tsan_fiber);
-  stack.tsan_fiber = nullptr;
-#else
-  (void)stack;
-#endif
-}
 
 // A finished fiber left ASan's redzones of its last frames on its stack; clear them
 // before the stack is reused by another fiber.

@@ -72,7 +72,8 @@ struct Stack {
   void* base = nullptr;
   std::size_t size = 0;
 #if defined(__SANITIZE_THREAD__)
-  void* tsan_fiber = nullptr;  // TSan's fiber for this stack (src/context.h)
+  void* tsan_fiber = nullptr;    // TSan's fiber for this stack (src/context.h)
+  std::uint32_t tsan_tasks = 0;  // tasks started on that fiber (src/context.h)
 #endif
   explicit operator bool() const noexcept { return base != nullptr; }
 };
