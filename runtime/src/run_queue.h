@@ -36,7 +36,7 @@ class RunQueue {
 
   // Owner of an unshared queue only (thieves take from the head): puts `t` ahead of
   // every queued task. False when full.
-  bool push_front(Task* t) noexcept {
+  __attribute__((always_inline)) bool push_front(Task* t) noexcept {
     std::uint32_t head = head_.load(std::memory_order_relaxed);
     if (tail_.load(std::memory_order_relaxed) - head >= kCapacity) return false;
     slots_[(head - 1) % kCapacity].store(t, std::memory_order_relaxed);

@@ -99,12 +99,6 @@ Task* Worker::pick_shared() noexcept {
   return runq.pop();
 }
 
-void Worker::make_next_unshared(Task* t) {
-  demote_runnext();
-  if (!runq.push_front(t)) return overflow(t);
-  runnext_at_ = runq.head_position();
-}
-
 void Worker::demote_runnext() {
   Task* t = nullptr;
   if (multi_) {

@@ -82,8 +82,20 @@ class Worker {
   // Owner only: makes `t`, spawned or woken by the running task, the next to run here
   // (runnext); the task it displaces goes to the tail of the queue.
   GREEN_ALWAYS_INLINE void make_next(Task* t) {
-    if (!multi_) return make_next_unshared(t);
-    Task* displaced = runnext.exchange(t, std::memory_order_acq_rel);
+    if (!multi_) {
+      if (runq.head_position() == runnext_at_) demote_runnext();
+      if (!runq.push_front(t)) return overflow(t);
+      runnext_at_ = runq.head_position();
+      return;
+    }
+    // Only the owner stores a task here and thieves only empty the slot, so an empty slot
+    // takes a plain store; a full one an exchange, racing a thief for the displaced task.
+    Task* displaced = runnext.load(std::memory_order_relaxed);
+    if (displaced) {
+      displaced = runnext.exchange(t, std::memory_order_acq_rel);
+    } else {
+      runnext.store(t, std::memory_order_release);
+    }
     if (displaced && !runq.push(displaced)) overflow(displaced);
     notify();
   }
@@ -153,7 +165,6 @@ class Worker {
     return runnext.exchange(nullptr, std::memory_order_acquire);
   }
   __attribute__((noinline)) Task* pick_shared() noexcept;  // runnext, else runq's head
-  void make_next_unshared(Task* t);
   void demote_runnext();  // runnext, if any, to the tail of runq
   Task* pull_global();
   Task* pick_fair();
