@@ -126,6 +126,19 @@ void register_switch(TimingEntries& entries, const SuiteSizes& sizes) {
     for_each_os_thread_runtime(add);
     for_each_m_to_n_runtime(cpus, add);
   }
+  // Hand-offs between pinned tasks (workload_switch.h), at two workers.
+  if (usable < 2) return;
+  for_each_m_to_n_runtime(2, [&](const auto& rt) {
+    if constexpr (PlacingRuntime<std::decay_t<decltype(rt)>>) {
+      for (SwitchPlace place : {SwitchPlace::same, SwitchPlace::cross}) {
+        entries.add(entry_name("switch", rt.prefix(),
+                               {"via:handoff", std::string("place:") + switch_place_name(place), "cpus:2"}),
+                    [rt, place, switches = sizes.switches_per_iteration](benchmark::State& state) {
+                      switch_workload(state, rt, SwitchVia::handoff, 2, switches, place);
+                    });
+      }
+    }
+  });
 }
 
 void register_skynet(TimingEntries& entries, const SuiteSizes& sizes,

@@ -9,7 +9,10 @@
 // cpus:C runs it with GOMAXPROCS=C, so procs always equals cpus here. With
 // GOMAXPROCS=2 Go's scheduler still prefers to run the woken goroutine on the
 // waker's P (runnext), so cpus:2 measures what Go does given two Ps, not a
-// forced cross-core wake. Yield is only defined for cpus:1: with two Ps each
+// forced cross-core wake. Goroutines cannot be placed on a P
+// (runtime.LockOSThread ties one to an OS thread, not to a P), so Go has no
+// place:same or place:cross row; the C++ fiber runtime has them (green::spawn_on
+// pins a task to a worker). Yield is only defined for cpus:1: with two Ps each
 // goroutine would yield to nobody.
 //
 // Invariant: ns_per_switch is wall time divided by one-way switches, and the

@@ -7,8 +7,9 @@
 // Channel<T> its unbuffered Channel<T>.
 // Stacks: the runtime's defaults (128 KiB reserved per fiber unless stack:NKiB says other, committed lazily,
 // guard page by MADV_GUARD_INSTALL where the kernel has it). A woken fiber is queued on the waker's worker,
-// so with two workers a ping-pong pair stays on one worker (workload_switch.h). Sockets (Net, for the echo
-// workload): green::net's, whose calls park the fiber on the runtime's netpoller, not its worker.
+// so with two workers a ping-pong pair mostly stays on one worker, unless placed (spawn_on: green::spawn_on;
+// workload_switch.h's place:same and place:cross). Sockets (Net, for the echo workload): green::net's, whose
+// calls park the fiber on the runtime's netpoller, not its worker.
 //
 // What the runtime reports on a run (green::RunReport) is kept: run() returns it, and
 // run_counters() turns it into the entry counters of docs/results-format.md (workloads
@@ -64,7 +65,8 @@ class FiberRuntime {
 
   // The run's report as counters, over the whole run (warm-up and every iteration):
   // stacks_peak_in_use, stacks_mapped, stack_allocations, stacks_decommitted,
-  // task_blocks_decommitted, unguarded_stacks, steals, and
+  // task_blocks_decommitted, parked_stacks_trimmed, parked_bytes_released,
+  // unguarded_stacks, steals, and
   // stack_guard: 2 guard pages by MADV_GUARD_INSTALL, 1 by mprotect, 0 none.
   static std::vector<std::pair<std::string, double>> run_counters(const green::RunReport& report) {
     const std::string_view guard = report.guard_mode;
@@ -74,6 +76,8 @@ class FiberRuntime {
             {"stack_allocations", static_cast<double>(report.stack_allocations)},
             {"stacks_decommitted", static_cast<double>(report.stacks_decommitted)},
             {"task_blocks_decommitted", static_cast<double>(report.task_blocks_decommitted)},
+            {"parked_stacks_trimmed", static_cast<double>(report.parked_stacks_trimmed)},
+            {"parked_bytes_released", static_cast<double>(report.parked_bytes_released)},
             {"unguarded_stacks", static_cast<double>(report.unguarded_stacks)},
             {"steals", static_cast<double>(report.steals)},
             {"stack_guard", stack_guard}};
@@ -84,6 +88,11 @@ class FiberRuntime {
   template <class F>
   Handle spawn(F&& f) const {
     return green::spawn(std::forward<F>(f));
+  }
+  // The task stays on that worker for life (PlacingRuntime, task_runtime.h).
+  template <class F>
+  Handle spawn_on(unsigned worker, F&& f) const {
+    return green::spawn_on(worker, std::forward<F>(f));
   }
 
   static void yield() { green::this_task::yield(); }
@@ -132,6 +141,6 @@ class FiberRuntime {
   std::size_t stack_bytes_;  // 0: the runtime's default
 };
 
-static_assert(TaskRuntime<FiberRuntime>);
+static_assert(PlacingRuntime<FiberRuntime>);
 
 }  // namespace greenbench

@@ -36,6 +36,14 @@
 //                        v, recv() blocks until a value arrives and returns it. Any number
 //                        of tasks may send; one receives at a time.
 //
+// Optional, PlacingRuntime below (a workload tests for it with `if constexpr`):
+//   rt.spawn_on(w, f)    as spawn, but f runs on worker w (0 to workers() - 1) for its whole
+//                        life: never stolen, resumed on w after every park. Offered only by
+//                        a runtime that keeps that promise: ours (green::spawn_on). Not
+//                        Boost.Fiber (work_stealing migrates fibers; round_robin, which
+//                        does not, runs on one thread here) and not Go (goroutines cannot
+//                        be placed).
+//
 // Invariant every adapter keeps: a blocked task costs no CPU (it is parked in the kernel or
 // in its runtime's wait queue, never in a sleep or spin loop of ours), and run() returns
 // only after every task it started has been joined (joining is the workloads' job; an
@@ -81,6 +89,13 @@ concept TaskRuntime =
       group.wait();
       channel.send(std::int64_t{1});
       { channel.recv() } -> std::same_as<std::int64_t>;
+    };
+
+template <class RT>
+concept PlacingRuntime =
+    TaskRuntime<RT> && RT::kind == TaskKind::user_space &&
+    requires(const RT& rt, void (*task)()) {
+      { rt.spawn_on(0u, task) } -> std::same_as<typename RT::Handle>;
     };
 // clang-format on
 

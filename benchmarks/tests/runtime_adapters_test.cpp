@@ -248,6 +248,36 @@ TEST(CpuRestrictedRuntime, KeepsTheWholeRunOnItsCpus) {
   EXPECT_THROW((CpuRestrictedRuntime{StdThreadRuntime{}, 0}), std::invalid_argument);
 }
 
+// Placement (PlacingRuntime, the switch workload's place:same and place:cross) is offered
+// only where a task stays where it is put: by ours, not by the peers.
+static_assert(PlacingRuntime<FiberRuntime>);
+static_assert(!PlacingRuntime<BoostFiberRuntime> && !PlacingRuntime<StdThreadRuntime>);
+
+TEST(FiberRuntime, SpawnOnKeepsATaskOnItsWorkerThroughHandOffs) {
+  const FiberRuntime rt{2};
+  int away = 0;
+  rt.run([&] {
+    FiberRuntime::Event ping, pong;
+    auto first = rt.spawn_on(0, [&] {
+      for (int i = 0; i < 100; ++i) {
+        ping.signal();
+        pong.wait();
+        away += green::this_task::worker_index() != 0;
+      }
+    });
+    auto second = rt.spawn_on(1, [&] {
+      for (int i = 0; i < 100; ++i) {
+        ping.wait();
+        away += green::this_task::worker_index() != 1;
+        pong.signal();
+      }
+    });
+    first.join();
+    second.join();
+  });
+  EXPECT_EQ(away, 0);
+}
+
 TEST(RuntimeSet, MalformedPrefixesNameNothing) {
   for (const char* prefix : {"", "fiber", "fiber/workers:0", "fiber/workers:x", "fiber/workers:1/x:1",
                              "fiber/workers:1/stack:10KiB", "fiber/workers:1/stack:64KiB/x:1", "std_thread/x",

@@ -13,9 +13,16 @@
 //                hand-off is a cross-CPU futex wake. M:N runtimes: two workers, and the
 //                runtime decides where the woken task runs: greenbench's fiber runtime
 //                queues it on the waker's worker (which then parks and runs it), so the
-//                pair may stay on one worker; Boost.Fiber's work_stealing lets the other
+//                pair mostly stays on one worker (the idle one may steal the woken task
+//                before the waker parks); Boost.Fiber's work_stealing lets the other
 //                thread steal it. This row measures what the runtime does given two
 //                workers, not a forced cross-core wake.
+//   place:same   (before cpus:2; runtimes that can place tasks, PlacingRuntime: ours) both
+//                tasks pinned to worker 0 of the two: every hand-off stays on one worker.
+//   place:cross  the tasks pinned to workers 0 and 1: every hand-off wakes a task on the
+//                other worker, the M:N analog of the threads' cpus:2 row. Go cannot place
+//                goroutines, Boost.Fiber here cannot keep a fiber on a thread of two
+//                (task_runtime.h): neither has these rows.
 // The measured interval starts after one full warm-up round trip (both tasks exist and
 // have run) and ends when the last switch lands, so task creation is outside it.
 //
@@ -41,6 +48,14 @@ namespace greenbench {
 enum class SwitchVia { yield, handoff };
 
 inline const char* switch_via_name(SwitchVia via) { return via == SwitchVia::yield ? "yield" : "handoff"; }
+
+// Where the two tasks run: wherever the runtime puts them (no place: in the name), or
+// pinned to one worker or to two.
+enum class SwitchPlace { runtime, same, cross };
+
+inline const char* switch_place_name(SwitchPlace place) {
+  return place == SwitchPlace::same ? "same" : place == SwitchPlace::cross ? "cross" : "runtime";
+}
 
 namespace switch_detail {
 
@@ -97,8 +112,12 @@ void second(Pair<RT>& pair) {
 // `switches`: one-way switches timed per iteration (even: half into each task).
 template <TaskRuntime RT>
 void switch_workload(benchmark::State& state, const RT& rt, SwitchVia via, unsigned cpus,
-                     std::int64_t switches) {
+                     std::int64_t switches, SwitchPlace place = SwitchPlace::runtime) {
   fail_entry_on_exception(state, [&] {
+    if (place != SwitchPlace::runtime && (!PlacingRuntime<RT> || cpus != 2)) {
+      state.SkipWithError("switch: place:same and place:cross need a runtime that places tasks, at cpus:2");
+      return;
+    }
     const std::vector<int> usable = allowed_cpus();
     if (usable.size() < cpus) {
       state.SkipWithError(("switch: needs " + std::to_string(cpus) + " CPUs, this process may use " +
@@ -125,8 +144,16 @@ void switch_workload(benchmark::State& state, const RT& rt, SwitchVia via, unsig
           if (pin_each_task) pin.emplace(usable[me]);
           me == 0 ? switch_detail::first(pair) : switch_detail::second(pair);
         };
-        auto task0 = rt.spawn([&] { task(0); });
-        auto task1 = rt.spawn([&] { task(1); });
+        const auto start = [&](int me) {
+          if constexpr (PlacingRuntime<RT>) {
+            if (place != SwitchPlace::runtime) {
+              return rt.spawn_on(place == SwitchPlace::cross ? me : 0, [&task, me] { task(me); });
+            }
+          }
+          return rt.spawn([&task, me] { task(me); });
+        };
+        auto task0 = start(0);
+        auto task1 = start(1);
         task0.join();
         task1.join();
         const double seconds = pair.seconds;

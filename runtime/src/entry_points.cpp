@@ -8,6 +8,7 @@
 // finishes before the run's teardown begins or is refused.
 #include <sched.h>
 
+#include <stdexcept>
 #include <string>
 
 #include "cpu.h"
@@ -64,6 +65,20 @@ void task_free(Task* t) noexcept {
 void task_destroy(Task* t) noexcept {
   t->~Task();
   task_free(t);
+}
+
+void require_worker_of_run(unsigned worker) {
+  Worker* w = current_worker();
+  const Scheduler& s = w ? w->sched : *active_scheduler();  // a plain thread inside a RunScope
+  const unsigned workers = s.config().workers;
+  if (worker >= workers) {
+    throw std::invalid_argument("green::spawn_on: no worker " + std::to_string(worker) + " (the run has " +
+                                std::to_string(workers) + " workers)");
+  }
+  if (worker >= 0xFFFF) {  // Task::pin holds 1 + the worker in 16 bits
+    throw std::invalid_argument("green::spawn_on: worker " + std::to_string(worker) +
+                                ": tasks can be pinned to the first 65,535 workers only");
+  }
 }
 
 void submit(Task* t) {

@@ -90,6 +90,7 @@ Scheduler::Scheduler(const Config& config)
 Scheduler::~Scheduler() { pool_.stop_trimmer(); }  // its passes use arena_, which goes first
 
 void Scheduler::inject(Task* t) {
+  if (t->pin != 0) return send_home(t);
   {
     std::lock_guard lk(global_mu_);
     global_.push(t);
@@ -137,6 +138,27 @@ void Scheduler::notify_work() {
     idle_count_.fetch_sub(1, std::memory_order_relaxed);
   }
   in_poll ? poller_.interrupt() : wake_idle(w);
+}
+
+void Scheduler::send_home(Task* t) {
+  Worker& home = *workers_[t->pin - 1];
+  home.pinned.push(t);
+  notify_worker(home);
+}
+
+void Scheduler::notify_worker(Worker& w) {
+  // Dekker, as in notify_work: the task is published (the inbox's CAS), then we look.
+  if (look_after_publish(idle_count_) == 0) return;
+  bool in_poll = false;
+  {
+    std::lock_guard lk(idle_mu_);
+    auto it = std::find(idle_.begin(), idle_.end(), &w);
+    if (it == idle_.end()) return;  // awake: it looks at its inbox before it sleeps
+    in_poll = w.idle_in_poll;
+    idle_.erase(it);
+    idle_count_.fetch_sub(1, std::memory_order_relaxed);
+  }
+  in_poll ? poller_.interrupt() : wake_idle(&w);
 }
 
 bool Scheduler::idle_enter(Worker& w) {

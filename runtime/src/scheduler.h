@@ -16,6 +16,10 @@
 //     means one always sees the other, so no wake-up is lost.
 //     The sleeper decides whether it is the blocker only after registering, so a task
 //     that parks on I/O (or a timer pushed) just before is seen by one side or the other.
+//   * Pinned tasks (spawn_on): made runnable, a pinned task goes to its home worker's
+//     inbox (pinned_inbox.h), never to a run queue or the global queue, and that worker
+//     is woken if it sleeps (notify_worker: the same handshake, aimed at one worker; the
+//     sleeper re-checks its inbox after registering). No one else runs or steals it.
 //   * Timers: each worker's heap, fired by whichever worker looks first (worker.h). The
 //     blocker sleeps until the earliest timer of any worker; a worker that pushes a new
 //     earliest timer wakes the blocker if it sleeps past it, or a futex sleeper to become
@@ -61,8 +65,11 @@ class Scheduler {
 
   RunReport run(std::function<void()> root);
 
-  // Makes `t` runnable from any thread (the global queue) and wakes a worker.
+  // Makes `t` runnable from any thread (the global queue, or its home's inbox if it is
+  // pinned) and wakes a worker.
   void inject(Task* t);
+  // Puts pinned `t` in its home worker's inbox and wakes that worker if it sleeps.
+  void send_home(Task* t);
   // Moves tasks from a full local queue to the global one.
   void inject_batch(Task** tasks, std::uint32_t n);
   // Takes up to `max` tasks from the global queue; returns how many.
@@ -71,6 +78,8 @@ class Scheduler {
 
   // Called after making work runnable: wakes an idle worker if there is one.
   void notify_work();
+  // The same, for work only `w` can run (its inbox): wakes `w` if it is idle.
+  void notify_worker(Worker& w);
   void stop();
   bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
 

@@ -73,6 +73,11 @@ void Worker::overflow(Task* t) {
 
 void Worker::notify() { sched.notify_work(); }
 
+void Worker::send_home(Task* t) {
+  if (static_cast<unsigned>(t->pin) == index + 1) return pinned.push(t);  // we are awake: no wake-up
+  sched.send_home(t);
+}
+
 Task* Worker::pick_fair() {
   tick = 0;
   // Due timers, and the netpoller while tasks wait on descriptors and no worker blocks
@@ -83,12 +88,14 @@ Task* Worker::pick_fair() {
     poll_due = true;
     return nullptr;
   }
-  // Just one from the global queue, as Go does: a batch would overflow a busy local
-  // queue straight back into the global one.
   // The runnext chain ends here: a pair that wakes each other in turn would otherwise
   // run forever ahead of the queue (Go's inheritTime ends it with the time slice; our
   // bound is this tick, every kFairnessTick switches).
   demote_runnext();
+  // A pinned task first: nothing but this worker can run it.
+  if (Task* t = pinned.pop()) return t;
+  // Just one from the global queue, as Go does: a batch would overflow a busy local
+  // queue straight back into the global one.
   Task* t = nullptr;
   if (!sched.global_empty() && sched.take_global(&t, 1) == 1) return t;
   return runq.pop();
@@ -110,7 +117,7 @@ void Worker::demote_runnext() {
 }
 
 bool Worker::has_other_work_slow() {
-  if (has_runnext() || !sched.global_empty() || timer_due()) return true;
+  if (has_runnext() || !sched.global_empty() || !pinned.empty() || timer_due()) return true;
   // Tasks wait on descriptors and no worker blocks in epoll_wait: poll here, or a task
   // spinning on yield() could wait forever for one whose data has arrived (the yielding
   // task holds no lock, so unlike pick_fair this may poll in place). Go's Gosched does
@@ -233,6 +240,7 @@ Task* Worker::find_work() {
     if (Task* t = take_runnext()) return t;
     if (Task* t = runq.pop()) return t;
     if (Task* t = pull_global()) return t;
+    if (Task* t = pinned.pop()) return t;
     if (poll_network()) continue;
     if (multi_) {
       if (fire_others_timers()) continue;
@@ -241,7 +249,7 @@ Task* Worker::find_work() {
           if (!runq.empty()) sched.notify_work();  // more to share: wake another idler
           return t;
         }
-        if (!sched.global_empty() || sched.stopping()) break;
+        if (!sched.global_empty() || !pinned.empty() || sched.stopping()) break;
         for (int i = 0; i < 64; ++i) cpu_relax();
       }
     }
@@ -262,7 +270,7 @@ void Worker::sleep_until_work() {
   Task* woken[Poller::kMaxWoken];
   std::size_t n = 0;
   const Clock::rep now = Clock::now().time_since_epoch().count();
-  if (!sched.stopping() && !sched.any_work() && wake_at > now) {
+  if (!sched.stopping() && !sched.any_work() && pinned.empty() && wake_at > now) {
     timespec ts{};
     const timespec* timeout = nullptr;
     if (wake_at != kNoTimer) {
@@ -331,13 +339,15 @@ void Worker::finish_current() {
   Task* self = w.current;
   ++w.finished;
   // A joiner already parked on us can be resumed directly: no one else can wake it, and
-  // it is fully switched out (it published itself from its post action). If a trimmer
-  // pass holds it (claim_parked fails), the pass enqueues it; either way
-  // release_finished leaves it alone.
+  // it is fully switched out (it published itself from its post action). Not one pinned
+  // to another worker: release_finished sends that one home. If a trimmer pass holds it
+  // (claim_parked fails), the pass enqueues it; either way release_finished leaves it
+  // alone.
   std::uintptr_t state = self->join_state.load(std::memory_order_acquire);
   Task* joiner = state > kDetached && !w.stopping_.load(std::memory_order_relaxed)
                      ? reinterpret_cast<Task*>(state)
                      : nullptr;
+  if (joiner && joiner->pin != 0 && static_cast<unsigned>(joiner->pin) != w.index + 1) joiner = nullptr;
   Task* next = joiner && claim_parked(joiner) ? joiner : w.pick_next();
   // Everything else happens off this stack, in the next context: see release_finished.
   w.post = {&Worker::release_finished, self, joiner};

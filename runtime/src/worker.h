@@ -20,20 +20,25 @@
 // left in `post` and run by the context that lands next, on the same thread. That is
 // what makes park/wake race-free without a lock held across the switch.
 //
+// Pinned tasks (green::spawn_on) never enter a run queue: whoever makes one runnable puts
+// it in its home worker's inbox (pinned_inbox.h), which only that worker pops, like the
+// global queue: when its run queue is empty, and one task at each fairness tick.
+//
 // Timers: pushed only by the owner, but fired by any worker that looks for work (an idle
 // worker fires a busy one's due timers, as Go's idle Ps run other Ps' timers), so the
 // heap is guarded by timers_lock and its earliest deadline mirrored in timers_next.
 //
 // Invariant: every field below is touched only by the worker's own thread, except
-// runq and runnext (thieves), wake_word (wakers), idle_in_poll (under the idle lock),
-// timers (under timers_lock), timers_next (read by anyone) and the counters read after
-// the worker is joined.
+// runq and runnext (thieves), pinned (pushers), wake_word (wakers), idle_in_poll (under
+// the idle lock), timers (under timers_lock), timers_next (read by anyone) and the
+// counters read after the worker is joined.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 
 #include "context.h"
+#include "pinned_inbox.h"
 #include "run_queue.h"
 #include "stack_pool.h"
 #include "task_blocks.h"
@@ -74,14 +79,22 @@ class Worker {
   // __asan_handle_no_return first, which cannot tell a fiber stack from the thread's.)
   static void finish_current();
 
-  // Owner only: makes `t` runnable on this worker, at the tail of its queue.
+  // Owner only: makes `t` runnable on this worker, at the tail of its queue, or, if it is
+  // pinned, on its home.
   GREEN_ALWAYS_INLINE void make_runnable(Task* t) {
+    if (t->pin != 0) [[unlikely]] {
+      return send_home(t);
+    }
     if (!runq.push(t)) return overflow(t);
     if (multi_) notify();
   }
   // Owner only: makes `t`, spawned or woken by the running task, the next to run here
-  // (runnext); the task it displaces goes to the tail of the queue.
+  // (runnext); the task it displaces goes to the tail of the queue. A pinned task goes
+  // home instead.
   GREEN_ALWAYS_INLINE void make_next(Task* t) {
+    if (t->pin != 0) [[unlikely]] {
+      return send_home(t);
+    }
     if (!multi_) {
       if (runq.head_position() == runnext_at_) demote_runnext();
       if (!runq.push_front(t)) return overflow(t);
@@ -145,6 +158,7 @@ class Worker {
   // empty: runnext is then pushed at the front of runq, so a switch pops it with no
   // second look (runnext_at_).
   std::atomic<Task*> runnext{nullptr};
+  PinnedInbox pinned;                       // this worker's pinned tasks, ready to run
   std::atomic<std::uint32_t> wake_word{0};  // futex: 1 = woken
   bool idle_in_poll = false;                // guarded by the scheduler's idle lock: asleep in epoll_wait
   TimeSlice slice;                          // the running task's slice, for maybe_yield (time_slice.h)
@@ -180,6 +194,7 @@ class Worker {
   bool poll_network();  // without blocking; true if it made tasks runnable
   void sleep_until_work();
   void overflow(Task* t);
+  void send_home(Task* t);
   void notify();
   TaskId refill_ids();
   void start(Task* t) noexcept;  // gives a task its stack on first run (or ends the process)

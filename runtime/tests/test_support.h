@@ -96,11 +96,18 @@ class HookGate {
 
 // From the root task of a two-worker run whose idle_before_enter hook passes `gate`:
 // holds the other worker where it would go idle, so it can neither steal nor poll
-// until the test opens the gate; returns whether it got there.
+// until the test opens the gate; returns whether it got there. An empty task wakes the
+// other worker, which then goes idle through the hook; another at each look, because
+// one that passed the hook just before the gate was armed, and registered as idle only
+// once this worker had run the task, sleeps with nothing to wake it (no work is lost:
+// there is none) and would never pass the hook again (seen under CPU contention).
 inline bool hold_the_other_worker(HookGate& gate) {
   gate.arm();
-  green::go([] {});  // wakes the other worker, which then goes idle through the hook
-  return wait_in_task([&] { return gate.holding(); });
+  return wait_in_task([&] {
+    if (gate.holding()) return true;
+    green::go([] {});
+    return false;
+  });
 }
 
 // This process's resident memory (VmRSS), in KiB; -1 if unreadable.

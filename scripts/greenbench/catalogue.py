@@ -55,8 +55,9 @@ MIN_REPS = 3
 #   best, stays), its creation at n:100000, its skynet at 1M and via:channel, its switch across 2 CPUs
 #   (idle workers spin: 12) and its max_count (no claim reads it);
 # - std_thread's batch creation (the claims read sequential creation; also its scaling
-#   rows on W CPUs), skynet (all its rows), and
-#   switch across 2 CPUs (1.3 s an iteration: 16 s of wall time);
+#   rows on W CPUs) and skynet (all its rows); its switch across 2 CPUs stays (1.3 s an
+#   iteration: 16 s of wall time), the thread side of the cross-worker fiber hand-off
+#   (place:cross) and of the claims' "across two CPUs" definitions;
 # - skynet at 1M on one worker, ours and Go's, where there are several CPUs
 #   (`skip_on_several_cpus`; 1.1M tasks 4 times a process: 11 s ours, 15 s Go's); on
 #   all CPUs, and on one worker at n:10000, it stays;
@@ -85,7 +86,6 @@ PROFILES = {
               "echo_rates": [20000], "echo_rate_conns": 1000, "echo_max_conns": False,
               "gil_reps": 3, "probe_workers": [1], "after_burst_n": None,
               "skip": ["*/pthread/*", "skynet/std_thread/*", "switch/boost_fiber/*/cpus:2",
-                       "switch/std_thread/*/cpus:2",
                        "*/boost_fiber/*/alloc:default*",
                        "create/boost_fiber/*/n:100000",
                        "skynet/boost_fiber/*/n:1000000", "skynet/boost_fiber/*/via:channel/*",
@@ -122,6 +122,10 @@ FIBER_SKYNET_N = tuple(_FULL["fiber_skynet_n"])
 GIL_WORKERS = tuple(_SIZES["gil_workers"])
 # benchmarks/tasks/runtime_set.h's kSmallPthreadStack (a configuration, not a size).
 SKYNET_VIAS = ("join", "channel")  # workload_skynet.h's SkynetVia, in its order
+# workload_switch.h's SwitchPlace rows, for the runtimes that place tasks (ours only:
+# task_runtime.h's PlacingRuntime), at two workers.
+SWITCH_PLACES = ("same", "cross")
+PLACING_RUNTIME = "fiber"
 SWITCHES = _FULL["switches_per_iteration"]  # switch's one-way switches; pairs' hand-offs, fanin's messages
 PARALLEL_WORKLOADS = ("pairs", "fanin")  # workload_parallel.h, in timing_main.cpp's order
 WINDOW_MS = _FULL["window_ms"]  # fairness and blocking, per iteration
@@ -202,7 +206,11 @@ class Entry:
 # 10 repetitions: bench_all --ab's signed-rank test over 10 pairs reaches p <= 0.01 only
 # when at least 9 pairs agree, which keeps an A/A run's false alarms rare across a dozen
 # figures. No peer otherwise: their code does not change between two commits of this tree.
-PROFILES["ci"] = {**PROFILES["quick"], "reps": 10, "echo_conns": [], "echo_rates": [], "skip": PROFILES["quick"]["skip"] + ["*/cpuset:1/*"],
+# The cross-worker hand-off (place:cross) stays out: each switch waits for the other
+# worker's thread to be scheduled (15-80 µs under load here, 1-4 s an iteration), the
+# kernel's latency more than ours.
+PROFILES["ci"] = {**PROFILES["quick"], "reps": 10, "echo_conns": [], "echo_rates": [],
+                  "skip": PROFILES["quick"]["skip"] + ["*/cpuset:1/*", "switch/*/place:cross/*"],
                   "keep_only": ["create/fiber/*/n:10000", "switch/fiber/*", "skynet/fiber/*/n:10000",
                                 "memory/fiber/workers:1/n:10000", "*/measure:instructions"],
                   "instructions": ["*/fiber/*", "switch/boost_fiber/*/via:yield/*"]}
@@ -302,6 +310,8 @@ def timing_names(cpus, workers=None):
         vias = ("yield", "handoff") if switch_cpus == 1 else ("handoff",)
         for rt in os_thread_prefixes() + m_to_n_prefixes(switch_cpus):
             names += [f"switch/{rt}/via:{via}/cpus:{switch_cpus}" for via in vias]
+    if cpus >= 2:
+        names += [f"switch/{PLACING_RUNTIME}/workers:2/via:handoff/place:{place}/cpus:2" for place in SWITCH_PLACES]
     names += [f"skynet/{rt}/via:{via}/n:{n}" for rt in os_thread_prefixes() + cpu_restricted_prefixes(cpus, workers)
               for n in THREAD_SKYNET_N for via in SKYNET_VIAS]
     for w in workers:

@@ -51,6 +51,7 @@ FACT_COUNTERS = frozenset({"tasks", "sum", "tasks_alive", "switches", "messages"
                            "client_cpus", "cpu_sets_disjoint", "ticks_expected",
                            "peak_live_tasks", "stacks_peak_in_use", "stacks_mapped",
                            "stack_allocations", "stacks_decommitted", "task_blocks_decommitted",
+                           "parked_stacks_trimmed", "parked_bytes_released",
                            "unguarded_stacks", "steals", "stack_guard", "gc_runs_until_settled"})
 _LOWER_IS_BETTER = re.compile(r"(^|_)(ns|us|ms|bytes|instructions)(_|$)|^seconds$|_(switches|faults)_per_op$|^ticks_missed$")
 

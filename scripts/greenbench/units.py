@@ -16,6 +16,7 @@ _COUNTS = frozenset({"max_tasks", "tasks_in_8GiB", "tasks", "tasks_alive", "swit
                      "map_count", "sum", "max_conns", "requests", "conns", "client_threads",
                      "nofile_limit", "peak_live_tasks", "stacks_peak_in_use", "stacks_mapped",
                      "stack_allocations", "stacks_decommitted", "task_blocks_decommitted",
+                     "parked_stacks_trimmed",
                      "unguarded_stacks", "steals", "ticks", "ticks_missed", "ticks_expected",
                      "gc_runs_until_settled"})
 

@@ -23,13 +23,15 @@ class CatalogueTest(unittest.TestCase):
         names = catalogue.timing_names(2)
         # 80, the thread rows of create batch and skynet on 1 and 2 CPUs (3 runtimes x 2
         # CPU counts x 3 entries), pairs and fanin (2 x (6 thread rows + 6 M:N rows)),
-        # fairness and blocking (115)
-        self.assertEqual(len(names), 237)
+        # fairness and blocking (115), the pinned pair's switch on one worker and across two (2)
+        self.assertEqual(len(names), 239)
         self.assertEqual(len(set(names)), len(names))
         for name in ("create/std_thread/mode:sequential/n:10000",
                      "create/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/mode:batch/n:100000",
                      "switch/pthread/stack:64KiB/via:yield/cpus:1",
                      "switch/fiber/workers:2/via:handoff/cpus:2",
+                     "switch/fiber/workers:2/via:handoff/place:same/cpus:2",
+                     "switch/fiber/workers:2/via:handoff/place:cross/cpus:2",
                      "skynet/fiber/workers:1/via:join/n:1000000",
                      "skynet/fiber/workers:1/via:channel/n:1000000",
                      "gil/fiber/workers:2/job:cpu",
@@ -45,6 +47,8 @@ class CatalogueTest(unittest.TestCase):
         self.assertNotIn("fairness/boost_fiber/sched:round_robin/workers:1/alloc:pooled/via:maybe_yield/hogs:1/window:200ms", names)
         self.assertNotIn("blocking/fiber/workers:2/call:read/via:blocking/blockers:0/window:200ms", names)
         self.assertNotIn("switch/fiber/workers:2/via:yield/cpus:2", names)
+        # Only a runtime that can keep a task on a worker has placed rows (task_runtime.h).
+        self.assertFalse([n for n in names if "/place:" in n and not n.startswith("switch/fiber/")])
 
     def test_scaling_worker_counts(self):
         self.assertEqual(catalogue.scaling_worker_counts(1), [1])
@@ -161,7 +165,9 @@ class CatalogueTest(unittest.TestCase):
                      "skynet/boost_fiber/sched:work_stealing/workers:2/alloc:pooled/via:join/n:10000",
                      "skynet/fiber/workers:2/via:channel/n:1000000",
                      "max_count/std_thread", "max_count/fiber/workers:1", "memory/std_thread/depth:16KiB/n:1000",
-                     "switch/fiber/workers:2/via:handoff/cpus:2", "skynet/fiber/workers:2/via:join/n:1000000"):
+                     "switch/fiber/workers:2/via:handoff/cpus:2", "skynet/fiber/workers:2/via:join/n:1000000",
+                     "switch/fiber/workers:2/via:handoff/place:same/cpus:2",
+                     "switch/fiber/workers:2/via:handoff/place:cross/cpus:2", "switch/std_thread/via:handoff/cpus:2"):
             self.assertTrue(name in quick, name)
         self.assertFalse([n for n in quick if n.startswith("echo") or "/go/" in n])
 
@@ -181,6 +187,8 @@ class CatalogueTest(unittest.TestCase):
         self.assertTrue(all(n.split("/")[1] == "fiber" and "n:1000000" not in n and "n:100000" not in n
                             for n in timings), timings)
         self.assertIn("switch/fiber/workers:1/via:yield/cpus:1", timings)
+        self.assertIn("switch/fiber/workers:2/via:handoff/place:same/cpus:2", timings)
+        self.assertNotIn("switch/fiber/workers:2/via:handoff/place:cross/cpus:2", timings)
         self.assertTrue(all(ci[n].reps == 10 for n in timings))
         self.assertEqual({e.kind for e in ci.values()}, {"timing", "probe", "instructions"})
         self.assertFalse([e for e in catalogue.entries("quick", PATHS, 2, BUDGET) if e.kind == "instructions"])

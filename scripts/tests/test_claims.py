@@ -216,7 +216,24 @@ class VerdictTest(JudgeTestCase):
                           ("switch/go/procs:1/via:handoff/cpus:1", {"ns_per_switch": 250}, ""))
         judged = self.judge("goroutine-switch-200ns", found)
         self.assertEqual(judged.verdict, "holds")
-        self.assertIn("hand-off, two CPUs: no run in this file measures the goroutine column", judged.why)
+        self.assertIn("hand-off, two CPUs, placed by the runtime: no run in this file measures the goroutine column",
+                      judged.why)
+
+    def test_across_two_cpus_sets_threads_beside_fibers_pinned_to_two_workers(self):
+        """Issue 12: threads pinned to two CPUs compare with the fiber pair pinned to two
+        workers (place:cross), not with the pair the runtime keeps on one worker."""
+        found = summaries(("switch/std_thread/via:handoff/cpus:2", {"ns_per_switch": 25500}, ""),
+                          ("switch/fiber/workers:2/via:handoff/cpus:2", {"ns_per_switch": 60}, ""),
+                          ("switch/fiber/workers:2/via:handoff/place:same/cpus:2", {"ns_per_switch": 70}, ""),
+                          ("switch/fiber/workers:2/via:handoff/place:cross/cpus:2", {"ns_per_switch": 9000}, ""))
+        judged = self.judge("thread-switch-1-10us", found)
+        across = dict(judged.definitions)["hand-off, across two CPUs"]
+        self.assertEqual(across.measured["thread"].run_name, "switch/std_thread/via:handoff/cpus:2")
+        self.assertEqual(across.measured["fiber"].run_name, "switch/fiber/workers:2/via:handoff/place:cross/cpus:2")
+        self.assertEqual(judged.verdict, "off by ×2.5 (higher)")
+        self.assertIn("hand-off, across two CPUs: 25.5 µs from switch/std_thread/via:handoff/cpus:2", judged.why)
+        placed = dict(self.judge("goroutine-switch-200ns", found).definitions)["hand-off, two CPUs, placed by the runtime"]
+        self.assertEqual(placed.measured["fiber"].run_name, "switch/fiber/workers:2/via:handoff/cpus:2")
 
     def test_definitions_off_the_same_way_give_the_range_of_factors(self):
         found = summaries(("create/go/procs:1/mode:sequential/n:100000", {"ns_per_task": 272}, ""),

@@ -352,6 +352,31 @@ class ReportFilesAndErrorsTest(support.ScratchTestCase):
         thread = row(rows, case="n:1000", runtime="std_thread")
         self.assertTrue(thread["spread"].startswith("cv "), thread)
 
+    def test_placed_switches_are_set_against_the_threads_analog_and_no_go(self):
+        # Issue 12: fibers pinned to two workers (place:cross) against threads pinned to two
+        # CPUs, fibers pinned to one worker (place:same) against threads on one CPU; Go
+        # cannot place goroutines, so its cpus:2 row is no ratio for them.
+        with open(support.fixture("run_a.json"), encoding="utf-8") as f:
+            doc = json.load(f)
+        for run, ns in (("switch/std_thread/via:handoff/cpus:2", 25000), ("switch/go/procs:2/via:handoff/cpus:2", 140),
+                        ("switch/fiber/workers:2/via:handoff/place:same/cpus:2", 70),
+                        ("switch/fiber/workers:2/via:handoff/place:cross/cpus:2", 10000)):
+            doc["benchmarks"].append({"name": run, "run_name": run, "run_type": "iteration", "repetitions": 1,
+                                      "repetition_index": 0, "threads": 1, "iterations": 10, "real_time": ns * 1e5,
+                                      "cpu_time": ns * 1e5, "time_unit": "ns", "ns_per_switch": ns, "switches": 100000})
+        path = self.write("placed.json", json.dumps(doc))
+        run_report = support.run_script("report", path, "--out", self.tmp, "--no-plots")
+        self.assertEqual(run_report.returncode, 0, run_report.stderr)
+        with open(os.path.join(self.tmp, "report.md"), encoding="utf-8") as f:
+            rows = support.markdown_table(f.read(), "### switch: ns_per_switch (lower is better)")
+        thread_one_cpu = row(rows, case="via:handoff cpus:1", runtime="std_thread")["median"]
+        cross = row(rows, case="via:handoff place:cross cpus:2", runtime="fiber workers:2")
+        self.assertEqual((cross["median"], cross["× std_thread"], cross["× go"]), ("10.0 µs", "×0.4", "—"))
+        same = row(rows, case="via:handoff place:same cpus:2", runtime="fiber workers:2")
+        self.assertEqual(same["× go"], "—")
+        self.assertNotEqual(same["× std_thread"], "—", f"not set against std_thread on one CPU ({thread_one_cpu})")
+        self.assertEqual(row(rows, case="via:handoff cpus:2", runtime="go procs:2")["× std_thread"], "×0.0056")
+
     def test_bad_json_exits_2_with_a_message(self):
         path = self.write("cut.json", '{"context": {}, "benchmarks": [{"name": ')
         run = support.run_script("report", path, "--out", self.tmp)

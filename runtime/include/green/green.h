@@ -1,5 +1,5 @@
 // green/green.h: the whole public API of greenbench's fiber runtime, in one include.
-// runtime.h: run, spawn, go, JoinHandle, this_task; channel.h: Channel<T>;
+// runtime.h: run, spawn, spawn_on, go, JoinHandle, this_task; channel.h: Channel<T>;
 // blocking.h: blocking(f) for calls that block the thread;
 // mutex.h: Mutex, CondVar; wait_group.h: WaitGroup; net.h: sockets that park the task.
 #pragma once

@@ -101,6 +101,8 @@ RunReport run_root(const Config& config, std::function<void()> root);
 void join_task(Task* task, std::uint64_t run);             // parks until the task is done
 void detach_task(Task* task, std::uint64_t run) noexcept;  // drops the handle's reference
 bool run_is_live(std::uint64_t run) noexcept;
+// Throws std::invalid_argument unless `worker` is a worker of the live run (in a RunScope).
+void require_worker_of_run(unsigned worker);
 
 // Held across spawning: names the live run (0 when none, and the spawn is refused) and,
 // on a plain thread, holds off that run's teardown until the task is submitted.
@@ -186,6 +188,27 @@ auto spawn(F&& f) -> JoinHandle<std::invoke_result_t<std::decay_t<F>&>> {
   detail::RunScope scope;
   if (!scope.run()) return {};
   auto* task = detail::make_task<F, R>(std::forward<F>(f));
+  detail::submit(task);
+  return JoinHandle<R>(task, scope.run());
+}
+
+// Starts `f` as a new task pinned to worker `worker` (0 to Config::workers - 1; worker 0
+// is the thread that called run()), as spawn otherwise. It runs on that worker only, from
+// its first switch to its end: no other worker steals it, and each time it becomes
+// runnable again (woken by a send, unlock or notify; its sleep, I/O or timeout over; after
+// a yield or a join) it is queued on that worker, which is woken if it sleeps. A pinned
+// task waits in its worker's inbox, served like the global queue: whenever the worker's
+// own run queue is empty, and one task every 61 switches otherwise. Its children are not
+// pinned. For placing tasks on purpose: apart (a hand-off across workers), or together.
+// Throws std::invalid_argument if the live run has no such worker.
+template <class F>
+auto spawn_on(unsigned worker, F&& f) -> JoinHandle<std::invoke_result_t<std::decay_t<F>&>> {
+  using R = std::invoke_result_t<std::decay_t<F>&>;
+  detail::RunScope scope;
+  if (!scope.run()) return {};
+  detail::require_worker_of_run(worker);
+  auto* task = detail::make_task<F, R>(std::forward<F>(f));
+  task->pin = worker + 1;
   detail::submit(task);
   return JoinHandle<R>(task, scope.run());
 }

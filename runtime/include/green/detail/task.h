@@ -87,10 +87,14 @@ inline constexpr std::uintptr_t kDetached = 2;  // no handle any more (set by th
 // The control block of one task. Allocated from the scheduler's task blocks (see
 // task_alloc below), never with plain new; the closure and its result live inside it.
 struct Task {
-  Task* next = nullptr;                              // queue link; owned by the queue that holds the task
-  ContextState ctx;                                  // saved context; owned by the worker running it
-  Stack stack;                                       // empty until the task first runs (stacks are lazy)
-  TaskId id = 0;                                     // set at spawn
+  Task* next = nullptr;  // queue link; owned by the queue that holds the task
+  ContextState ctx;      // saved context; owned by the worker running it
+  Stack stack;           // empty until the task first runs (stacks are lazy)
+  // Set at spawn; ids stay below 2^48 (a thousand years of spawns at 10 million a second).
+  TaskId id : 48 = 0;
+  // 1 + the worker it is pinned to (spawn_on), or 0: in id's word, so the block keeps
+  // room for a five-word closure.
+  TaskId pin : 16 = 0;
   std::atomic<std::uintptr_t> join_state{kRunning};  // see constants above
   std::exception_ptr error;                          // what escaped the body, for the joiner
 
