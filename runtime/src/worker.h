@@ -179,7 +179,7 @@ class Worker {
     return runnext.exchange(nullptr, std::memory_order_acquire);
   }
   __attribute__((noinline)) Task* pick_shared() noexcept;  // runnext, else runq's head
-  void demote_runnext();  // runnext, if any, to the tail of runq
+  void demote_runnext();                                   // runnext, if any, to the tail of runq
   Task* pull_global();
   Task* pick_fair();
   bool has_other_work_slow();
