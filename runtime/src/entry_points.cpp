@@ -85,7 +85,7 @@ void submit(Task* t) {
   if (Worker* w = current_worker()) {
     t->id = w->next_id();
     ++w->spawned;
-    w->make_runnable(t);
+    w->make_next(t);
     return;
   }
   Scheduler* s = active_scheduler();  // a plain thread inside a RunScope
@@ -110,7 +110,7 @@ void park(SpinLock& lock) {
 
 void wake(Task* t) {
   if (Worker* w = current_worker()) {
-    if (claim_parked(t)) w->make_runnable(t);
+    if (claim_parked(t)) w->make_next(t);
     return;
   }
   ForeignCall call(0);

@@ -236,7 +236,7 @@ void Scheduler::idle_leave(Worker& w) {
 bool Scheduler::any_work() const noexcept {
   if (!global_empty()) return true;
   for (const auto& w : workers_) {
-    if (!w->runq.empty()) return true;
+    if (!w->runq.empty() || w->has_runnext()) return true;
   }
   return false;
 }

@@ -204,6 +204,7 @@ std::uint64_t TaskArena::destroy_live() noexcept {
       if (slab[i].state.load(std::memory_order_relaxed) == kFree) continue;
       auto* t = static_cast<Task*>(payload(&slab[i]));
       retire_context(t->ctx);
+      retire_stack(t->stack);         // ASan: its frames' redzones, or a slab mapped later here inherits them
       release_stack_fiber(t->stack);  // the stack itself goes with the pool's slabs
       t->~Task();
       slab[i].state.store(kFree, std::memory_order_relaxed);

@@ -21,6 +21,10 @@ namespace {
 // Rounds of steal attempts before an idle worker sleeps: long enough to catch work that
 // arrives within a few microseconds, short enough not to burn a core.
 constexpr int kSpinRounds = 32;
+// Spin rounds (each 64 pauses, a few microseconds) a thief spends before it also takes a
+// victim's runnext: a task readied for its worker is about to run there, on a warm cache,
+// unless that worker stays busy in something else (Go's thieves sleep 3 µs first).
+constexpr int kRunnextGraceRounds = 4;
 // Ids are handed to workers in blocks, so that spawning touches no shared counter.
 constexpr TaskId kIdBlock = 1024;
 
@@ -84,6 +88,10 @@ Task* Worker::pick_fair() {
     poll_due = true;
     return nullptr;
   }
+  // The runnext chain ends here: a pair that wakes each other in turn would otherwise
+  // run forever ahead of the queue (Go's inheritTime ends it with the time slice; our
+  // bound is this tick, every kFairnessTick switches).
+  demote_runnext();
   // A pinned task first: nothing but this worker can run it.
   if (Task* t = pinned.pop()) return t;
   // Just one from the global queue, as Go does: a batch would overflow a busy local
@@ -93,8 +101,23 @@ Task* Worker::pick_fair() {
   return runq.pop();
 }
 
+Task* Worker::pick_shared() noexcept {
+  if (Task* t = take_runnext()) return t;
+  return runq.pop();
+}
+
+void Worker::demote_runnext() {
+  Task* t = nullptr;
+  if (multi_) {
+    t = take_runnext();
+  } else if (runq.head_position() == runnext_at_ && !runq.empty()) {
+    t = runq.pop();  // then the push below cannot fail
+  }
+  if (t && !runq.push(t)) overflow(t);
+}
+
 bool Worker::has_other_work_slow() {
-  if (!sched.global_empty() || !pinned.empty() || timer_due()) return true;
+  if (has_runnext() || !sched.global_empty() || !pinned.empty() || timer_due()) return true;
   // Tasks wait on descriptors and no worker blocks in epoll_wait: poll here, or a task
   // spinning on yield() could wait forever for one whose data has arrived (the yielding
   // task holds no lock, so unlike pick_fair this may poll in place). Go's Gosched does
@@ -180,7 +203,7 @@ Task* Worker::pull_global() {
   return batch[0];
 }
 
-Task* Worker::steal() {
+Task* Worker::steal(bool take_runnext) {
   auto& ws = sched.workers();
   std::size_t n = ws.size();
   rng ^= rng << 13;
@@ -193,6 +216,11 @@ Task* Worker::steal() {
     if (Task* t = victim.runq.steal_into(runq)) {
       ++steals;
       return t;
+    }
+    Task* next = take_runnext ? victim.runnext.load(std::memory_order_relaxed) : nullptr;
+    if (next && victim.runnext.compare_exchange_strong(next, nullptr, std::memory_order_acquire)) {
+      ++steals;
+      return next;
     }
   }
   return nullptr;
@@ -209,6 +237,7 @@ Task* Worker::find_work() {
   for (;;) {
     if (sched.stopping()) return nullptr;
     poll_timers();
+    if (Task* t = take_runnext()) return t;
     if (Task* t = runq.pop()) return t;
     if (Task* t = pull_global()) return t;
     if (Task* t = pinned.pop()) return t;
@@ -216,7 +245,7 @@ Task* Worker::find_work() {
     if (multi_) {
       if (fire_others_timers()) continue;
       for (int round = 0; round < kSpinRounds; ++round) {
-        if (Task* t = steal()) {
+        if (Task* t = steal(round >= kRunnextGraceRounds)) {
           if (!runq.empty()) sched.notify_work();  // more to share: wake another idler
           return t;
         }

@@ -8,6 +8,13 @@
 // futex, or, when tasks wait on descriptors or timers are pending and no other worker
 // does, in epoll_wait (poller.h).
 //
+// runnext (Go's): the task the running one last spawned or woke runs at the next switch,
+// ahead of the run queue, and the one it displaces goes to the queue's tail; yields,
+// timers, the netpoller and plain threads queue at the tail. The fairness tick
+// (kFairnessTick) moves runnext to the tail, so a chain of tasks readying each other
+// holds the worker for at most that many switches; thieves take runnext only after a
+// grace of spinning (worker.cpp), so a worker that computes cannot strand it.
+//
 // Post-switch actions: whatever must happen to a task *after* it is off its stack (put
 // it back on a queue, release the lock of the wait queue it joined, free its stack) is
 // left in `post` and run by the context that lands next, on the same thread. That is
@@ -22,9 +29,9 @@
 // heap is guarded by timers_lock and its earliest deadline mirrored in timers_next.
 //
 // Invariant: every field below is touched only by the worker's own thread, except
-// runq (thieves), pinned (pushers), wake_word (wakers), idle_in_poll (under the idle lock), timers (under
-// timers_lock), timers_next (read by anyone) and the counters read after the worker is
-// joined.
+// runq and runnext (thieves), pinned (pushers), wake_word (wakers), idle_in_poll (under
+// the idle lock), timers (under timers_lock), timers_next (read by anyone) and the
+// counters read after the worker is joined.
 #pragma once
 
 #include <atomic>
@@ -72,7 +79,8 @@ class Worker {
   // __asan_handle_no_return first, which cannot tell a fiber stack from the thread's.)
   static void finish_current();
 
-  // Owner only: makes `t` runnable on this worker, or, if it is pinned, on its home.
+  // Owner only: makes `t` runnable on this worker, at the tail of its queue, or, if it is
+  // pinned, on its home.
   GREEN_ALWAYS_INLINE void make_runnable(Task* t) {
     if (t->pin != 0) [[unlikely]] {
       return send_home(t);
@@ -80,11 +88,38 @@ class Worker {
     if (!runq.push(t)) return overflow(t);
     if (multi_) notify();
   }
+  // Owner only: makes `t`, spawned or woken by the running task, the next to run here
+  // (runnext); the task it displaces goes to the tail of the queue. A pinned task goes
+  // home instead.
+  GREEN_ALWAYS_INLINE void make_next(Task* t) {
+    if (t->pin != 0) [[unlikely]] {
+      return send_home(t);
+    }
+    if (!multi_) {
+      if (runq.head_position() == runnext_at_) demote_runnext();
+      if (!runq.push_front(t)) return overflow(t);
+      runnext_at_ = runq.head_position();
+      return;
+    }
+    // Only the owner stores a task here and thieves only empty the slot, so an empty slot
+    // takes a plain store; a full one an exchange, racing a thief for the displaced task.
+    Task* displaced = runnext.load(std::memory_order_relaxed);
+    if (displaced) {
+      displaced = runnext.exchange(t, std::memory_order_acq_rel);
+    } else {
+      runnext.store(t, std::memory_order_release);
+    }
+    if (displaced && !runq.push(displaced)) overflow(displaced);
+    notify();
+  }
   // Owner only: the next local task to switch to, or nullptr (go to the scheduler).
   // Called while a parking task may still hold its wait queue's lock: takes no lock.
   GREEN_ALWAYS_INLINE Task* pick_next() {
     if (stopping_.load(std::memory_order_relaxed)) return nullptr;
     if (++tick == kFairnessTick) return pick_fair();
+    // With one worker runnext is runq's head; with more, the pick is a call (as the
+    // shared pop was before), which keeps registers free on the one-worker path.
+    if (multi_) return pick_shared();
     return runq.pop();
   }
 
@@ -106,6 +141,7 @@ class Worker {
   }
   // For yield: is there anything else to run?
   GREEN_ALWAYS_INLINE bool has_other_work() { return !runq.empty() || has_other_work_slow(); }
+  bool has_runnext() const noexcept { return runnext.load(std::memory_order_relaxed) != nullptr; }
   Task* running() const noexcept { return current; }
   std::size_t timers_peak() const noexcept { return timers.peak(); }
   // The earliest deadline in this worker's heap (Clock ticks since the epoch), or
@@ -116,6 +152,12 @@ class Worker {
   Scheduler& sched;
   const unsigned index;
   RunQueue runq;
+  // The task the running one last spawned or woke, run before runq's head (Go's
+  // runnext). Only the owner stores a task; a thief takes it only by CAS, after its
+  // grace (kRunnextGraceRounds in worker.cpp). With one worker (no thieves) it stays
+  // empty: runnext is then pushed at the front of runq, so a switch pops it with no
+  // second look (runnext_at_).
+  std::atomic<Task*> runnext{nullptr};
   PinnedInbox pinned;                       // this worker's pinned tasks, ready to run
   std::atomic<std::uint32_t> wake_word{0};  // futex: 1 = woken
   bool idle_in_poll = false;                // guarded by the scheduler's idle lock: asleep in epoll_wait
@@ -130,7 +172,14 @@ class Worker {
   static constexpr std::uint32_t kFairnessTick = 61;
 
   Task* find_work();  // blocks; nullptr once the scheduler stops
-  Task* steal();
+  Task* steal(bool take_runnext);
+  // Owner only: takes runnext, racing thieves (nullptr with one worker: see runnext).
+  Task* take_runnext() noexcept {
+    if (!multi_ || !has_runnext()) return nullptr;
+    return runnext.exchange(nullptr, std::memory_order_acquire);
+  }
+  __attribute__((noinline)) Task* pick_shared() noexcept;  // runnext, else runq's head
+  void demote_runnext();                                   // runnext, if any, to the tail of runq
   Task* pull_global();
   Task* pick_fair();
   bool has_other_work_slow();
@@ -174,6 +223,9 @@ class Worker {
   Task* current = nullptr;
   PostAction post;
   std::uint32_t tick = 0;
+  // One worker: runq's head position while its head is runnext (runq.push_front); a pop
+  // moves the head on, so a stale value never matches again before 2^32 pops.
+  std::uint32_t runnext_at_ = ~0u;
   bool poll_due = false;  // the fairness tick asks the scheduling context to poll I/O
   std::uint64_t rng;
   TaskId id_next = 0, id_end = 0;

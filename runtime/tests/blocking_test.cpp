@@ -117,6 +117,9 @@ TEST(Blocking, RunEndsCleanlyWithCallsInFlight) {
   std::atomic<bool> first_started{false}, first_returned{false}, second_ran{false};
   auto report = green::run(with_pool(1, 1), [&] {
     green::go([&] {
+      // Runs (from runnext) once we block, so its call queues behind ours: the pool's
+      // one thread is taken by then.
+      green::go([&] { green::blocking([&] { second_ran = true; }); });
       // Written into the parked task's frame. (Nothing that owns memory: objects in an
       // abandoned task's frames are never destroyed, runtime/README.md.)
       std::array<char, 1000> result = green::blocking([&] {
@@ -129,7 +132,6 @@ TEST(Blocking, RunEndsCleanlyWithCallsInFlight) {
       });
       ADD_FAILURE() << "an abandoned task resumed, with " << result[0];
     });
-    green::go([&] { green::blocking([&] { second_ran = true; }); });
     EXPECT_TRUE(green_test::wait_in_task([&] { return first_started.load(); }));
   });
   EXPECT_TRUE(first_returned.load());

@@ -1,6 +1,7 @@
 // run_queue_test.cpp: the lock-free local run queue (src/run_queue.h) tested directly, as
-// Go tests its runq: order across wrap-around, the full ring, pop_batch, steal-half, and
-// owner and thieves racing (under TSan this checks the ring's memory ordering too).
+// Go tests its runq: order across wrap-around, push_front, the full ring, pop_batch,
+// steal-half, and owner and thieves racing (under TSan this checks the ring's memory
+// ordering too).
 //
 // Invariant checked throughout: every task pushed is taken exactly once, by the owner's
 // pop or by exactly one thief.
@@ -32,6 +33,25 @@ std::vector<Item> items(int n) {
 }
 
 int number(Task* t) { return static_cast<Item*>(t)->n; }
+
+// push_front (one worker's runnext): ahead of every queued task, also when the head
+// moves back across the start of the ring, and refused once the ring is full.
+TEST(RunQueue, PushFrontGoesAheadOfTheQueueAndRespectsTheCapacity) {
+  RunQueue q(false);
+  auto v = items(static_cast<int>(RunQueue::kCapacity) + 1);
+  ASSERT_TRUE(q.push(&v[0]));
+  ASSERT_TRUE(q.push_front(&v[1]));  // head 0 moves back to the ring's last slot
+  ASSERT_TRUE(q.push_front(&v[2]));
+  EXPECT_EQ(number(q.pop()), 2);
+  EXPECT_EQ(number(q.pop()), 1);
+  EXPECT_EQ(number(q.pop()), 0);
+  EXPECT_EQ(q.pop(), nullptr);
+  for (std::uint32_t i = 0; i < RunQueue::kCapacity; ++i) ASSERT_TRUE(q.push_front(&v[i]));
+  EXPECT_FALSE(q.push_front(&v[RunQueue::kCapacity]));
+  EXPECT_FALSE(q.push(&v[RunQueue::kCapacity]));
+  for (int i = static_cast<int>(RunQueue::kCapacity) - 1; i >= 0; --i) ASSERT_EQ(number(q.pop()), i);
+  EXPECT_EQ(q.pop(), nullptr);
+}
 
 TEST(RunQueue, PopsInPushOrderAcrossTheRingsWrapAround) {
   for (bool shared : {false, true}) {
