@@ -388,6 +388,11 @@ class ReportFilesAndErrorsTest(support.ScratchTestCase):
         line = next(l for l in run.stdout.splitlines() if l.startswith("The quick profile leaves"))
         self.assertTrue(line.startswith(f"The quick profile leaves {len(unjudged)} of "), line)
         self.assertEqual(re.findall(r"`([A-Za-z0-9-]+)`", line), unjudged)
+        goals = support.markdown_table(run.stdout, "## The runtime's goals")
+        unmeasured = [r["goal"] for r in goals if r["verdict"].startswith("not measured")]
+        self.assertIn(f"The quick profile leaves {len(unmeasured)} of {len(goals)} goal rows not measured "
+                      f"({', '.join(dict.fromkeys(unmeasured))}); `scripts/bench_all --profile full` runs every row "
+                      "a goal names.", run.stdout)
 
     def test_a_full_run_has_no_such_line(self):
         with open(support.fixture("partial.json"), encoding="utf-8") as f:
