@@ -10,7 +10,8 @@ size the OS limits forbid) is skipped with its reason in context.greenbench.warn
 Every child runs, whole, on one CPU set: every CPU bench_all may use, or the first K of
 them for an entry named with cpuset:K. Around each entry bench_all reads the machine's
 CPU steal and CPU pressure (context.greenbench.noise) and warns of an entry measured under
-either (entry_warnings).
+either (entry_warnings). At the end it prints each entry's headline figure and the run
+judged against the runtime's goals (scripts/goals.json).
 
 Invariant: after every finished entry the results file on disk is complete and valid
 (written atomically), so Ctrl-C, a crash or a kill loses only the entry in flight.
@@ -29,9 +30,10 @@ import sys
 import tempfile
 import time
 
-from greenbench import ab, catalogue, cli, comparison, machine, results
+from greenbench import ab, catalogue, cli, comparison, goals, machine, results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+GOALS = os.path.join(ROOT, "scripts", "goals.json")
 GIB = 1 << 30
 
 EPILOG = """\
@@ -346,6 +348,16 @@ def headline(doc):
     return rows
 
 
+def goals_summary(doc, path=GOALS):
+    """The run judged against the runtime's goals (greenbench/goals.py), as lines for the
+    end of its output; one line saying why where the goals file is broken (the results
+    are written by then)."""
+    try:
+        return goals.summary_lines(goals.judge_all(goals.load_goals(path), results.summarize(doc)))
+    except goals.GoalsError as e:
+        return [f"goals not judged: {e}"]
+
+
 def default_budget():
     return min(8 * GIB, max(256 << 20, machine.meminfo("MemAvailable") // 4))
 
@@ -544,6 +556,7 @@ def main(argv=None):
     for run_name, counter, median, cv, label in headline(doc):
         cv_text = "" if cv is None or cv != cv else f"{100 * cv:.1f}%"
         print(f"{run_name:<64} {counter:>16} {median:>14.6g} {cv_text:>7}  {label or ''}")
+    print("\n" + "\n".join(goals_summary(doc)))
     print(f"\nbench_all: report: scripts/report {out}", file=sys.stderr)
     if interrupted:
         return 130

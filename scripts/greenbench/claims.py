@@ -85,13 +85,19 @@ class Judgement:
     definitions: list = field(default_factory=list)  # (definition name, Judgement), if several
 
 
-def load_claims(path):
-    """The claims document at path (its "claims" list checked); ClaimsError otherwise."""
+def read_document(path, what, error):
+    """The JSON document at path (claims.json, goals.json); error('PATH: cannot read
+    the WHAT: why') where it cannot be read or parsed."""
     try:
         with open(path, encoding="utf-8") as f:
-            doc = json.load(f)
+            return json.load(f)
     except (OSError, ValueError) as e:
-        raise ClaimsError(f"{path}: cannot read the claims: {e}") from None
+        raise error(f"{path}: cannot read the {what}: {e}") from None
+
+
+def load_claims(path):
+    """The claims document at path (its "claims" list checked); ClaimsError otherwise."""
+    doc = read_document(path, "claims", ClaimsError)
     for key in ("claims", "tolerance", "os_limit_bounds", "harness_bounds", "setup_bounds"):
         if not isinstance(doc, dict) or key not in doc:
             raise ClaimsError(f"{path}: no \"{key}\"")

@@ -84,8 +84,9 @@ def format_quantity(value, unit):
     return shown
 
 
-def format_ratio(ratio):
-    """A ratio as '×67', '×2.9', '×0.017', '×1,200'."""
+def format_ratio(ratio, digits=2):
+    """A ratio as '×67', '×2.9', '×0.017', '×1,200': `digits` significant digits below
+    ×100 (3 where a ratio is set against a bound: ×0.334 is not within ×0.333)."""
     if ratio is None:
         return "—"
     if math.isnan(ratio) or math.isinf(ratio):
@@ -93,10 +94,10 @@ def format_ratio(ratio):
     if ratio >= 100:
         return f"×{ratio:,.0f}"
     if ratio >= 10:
-        return f"×{ratio:.0f}"
+        return f"×{ratio:.{digits - 2}f}"
     if ratio >= 1:
-        return f"×{ratio:.1f}"
-    return f"×{ratio:.2g}"
+        return f"×{ratio:.{digits - 1}f}"
+    return f"×{ratio:.{digits}g}"
 
 
 def format_percent(fraction):

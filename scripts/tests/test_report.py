@@ -12,6 +12,7 @@ import tempfile
 import unittest
 
 import support
+from test_goals import results_doc
 
 CREATE = "### create: ns_per_task (lower is better)"
 KERNEL = "### memory: kernel_bytes_per_task (lower is better)"
@@ -112,6 +113,19 @@ class ReportOnOneFileTest(ReportTestCase):
         self.assertEqual(stack["measured by (spread over repetitions)"], "memory/std_thread/n:10000 (the same in 3 runs)")
         for claim_id, detail in self.claims.items():
             self.assertTrue(holds[claim_id]["verdict"].startswith(detail["verdict"]), claim_id)
+
+    def test_the_goals_follow_the_answer(self):
+        """run_a.json predates the via: rows: every goal reads not measured, naming its row."""
+        self.assertLess(self.text.index("## What holds here"), self.text.index("## The runtime's goals"))
+        self.assertLess(self.text.index("## The runtime's goals"), self.text.index("## Machine"))
+        goals = support.markdown_table(self.text, "## The runtime's goals")
+        yield_row = row(goals, goal="`yield-quarter-of-go`")
+        self.assertEqual((yield_row["over"], yield_row["bound"]),
+                         ("`switch/go/procs:1/via:yield/cpus:1`", "≤ ×0.25"))
+        self.assertEqual(yield_row["verdict"], "not measured: no row switch/fiber/workers:1/via:yield/cpus:1 in "
+                                               "this file; no row switch/go/procs:1/via:yield/cpus:1 in this file")
+        self.assertTrue(all(r["verdict"].startswith("not measured: no row ") for r in goals))
+        self.assertIn("- `yield-quarter-of-go` (issue 11, ns_per_switch): ", self.text)
 
     def test_claim_cells(self):
         stack = self.claims["thread-stack-1-8MB"]
@@ -267,8 +281,69 @@ class ReportOnSeveralFilesTest(ReportTestCase):
         self.assertEqual(beta["thousands-of-threads-hit-os-limits"]["verdict"], "holds")
         self.assertEqual(beta["thread-create-1ms"]["verdict"], "off by ×67 (lower)")
 
+    def test_each_file_has_its_goals(self):
+        for label in ("alpha · run_a.json", "beta · partial.json"):
+            goals = support.markdown_table(self.text, f"### goals: {label}")
+            self.assertEqual(row(goals, goal="`yield-quarter-of-go`")["bound"], "≤ ×0.25")
+
 
 CLAIMS_BETA_ALONE = "## Claims from the notes: beta"
+YIELD_ROW, YIELD_GO = "switch/fiber/workers:1/via:yield/cpus:1", "switch/go/procs:1/via:yield/cpus:1"
+
+
+class ReportGoalsTest(support.ScratchTestCase):
+    """The goals section on a file with the rows of some goals: each verdict, the two
+    medians with their ranges, the ratio's best and worst, the bound."""
+
+    def report(self, goals_text, *flags):
+        with open(support.fixture("run_a.json"), encoding="utf-8") as f:
+            context = json.load(f)["context"]
+        doc = results_doc({YIELD_ROW: {"ns_per_switch": [19, 20, 21]}, YIELD_GO: {"ns_per_switch": [60, 80, 100]},
+                           "memory/fiber/workers:1/n:1000000": {"total_bytes_per_task": [4300, 4310, 4320]}})
+        doc["context"] = context
+        run = support.run_script("report", self.write("run.json", json.dumps(doc)), "--out", self.tmp, "--no-plots",
+                                 "--goals", self.write("goals.json", goals_text), *flags)
+        return run
+
+    def goals(self, *goal_list):
+        return json.dumps({"goals": [{"id": goal_id, "source": "test", "goal": goal_id, "counter": counter,
+                                      "row": row_name, "at_most": at_most} | extra
+                                     for goal_id, counter, row_name, at_most, extra in goal_list]})
+
+    def test_met_not_met_and_not_measured(self):
+        yield_goal = ("ns_per_switch", YIELD_ROW)
+        run = self.report(self.goals(
+            ("yield-quarter", *yield_goal, 0.26, {"over": YIELD_GO}),
+            ("yield-fifth", *yield_goal, 0.2, {"over": YIELD_GO}),
+            ("yield-two-fifths", *yield_goal, 0.4, {"over": YIELD_GO}),
+            ("parked", "total_bytes_per_task", "memory/fiber/workers:{W}/n:1000000", 4403.2,
+             {"for": {"W": ["1", "2"]}})), "--json", os.path.join(self.tmp, "verdicts.json"))
+        self.assertEqual(run.returncode, 0, run.stderr)
+        goals = support.markdown_table(run.stdout, "## The runtime's goals")
+        self.assertEqual([(r["goal"], r["verdict"]) for r in goals], [
+            ("`yield-quarter`", "met, not at the worst repetition"), ("`yield-fifth`", "not met"),
+            ("`yield-two-fifths`", "met"), ("`parked`", "met"),
+            ("`parked`", "not measured: no row memory/fiber/workers:2/n:1000000 in this file")])
+        quarter = goals[0]
+        self.assertEqual([quarter[k] for k in ("row's median [range]", "over's median [range]", "judged",
+                                               "best–worst", "bound")],
+                         ["20.0 ns [19.0 ns–21.0 ns, 3 runs]", "80.0 ns [60.0 ns–100 ns, 3 runs]", "×0.25",
+                          "×0.19–×0.35", "≤ ×0.26"])
+        self.assertEqual(goals[3]["judged"], "4.21 KiB")
+        self.assertEqual((goals[3]["over"], goals[4]["row's median [range]"]), ("—", "—"))
+        with open(os.path.join(self.tmp, "verdicts.json"), encoding="utf-8") as f:
+            recorded = json.load(f)["goals"]
+        self.assertEqual([(g["id"], g["verdict"]) for g in recorded][:2],
+                         [("yield-quarter", "met, not at the worst repetition"), ("yield-fifth", "not met")])
+        self.assertEqual(recorded[0]["source"], "alpha")
+
+    def test_a_broken_goals_file_exits_2_with_a_message(self):
+        run = self.report(self.goals(("yield", "ns_per_switch", "switch/fiber/workers:{W}/via:yield/cpus:1", 0.25, {})))
+        self.assertEqual(run.returncode, 2)
+        self.assertIn("report: error: ", run.stderr)
+        self.assertIn("goal yield: unknown row pattern field {W}", run.stderr)
+        self.assertNotIn("Traceback", run.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.tmp, "report.md")))
 
 
 class ReportFilesAndErrorsTest(support.ScratchTestCase):
@@ -313,6 +388,11 @@ class ReportFilesAndErrorsTest(support.ScratchTestCase):
         line = next(l for l in run.stdout.splitlines() if l.startswith("The quick profile leaves"))
         self.assertTrue(line.startswith(f"The quick profile leaves {len(unjudged)} of "), line)
         self.assertEqual(re.findall(r"`([A-Za-z0-9-]+)`", line), unjudged)
+        goals = support.markdown_table(run.stdout, "## The runtime's goals")
+        unmeasured = [r["goal"] for r in goals if r["verdict"].startswith("not measured")]
+        self.assertIn(f"The quick profile leaves {len(unmeasured)} of {len(goals)} goal rows not measured "
+                      f"({', '.join(dict.fromkeys(unmeasured))}); `scripts/bench_all --profile full` runs every row "
+                      "a goal names.", run.stdout)
 
     def test_a_full_run_has_no_such_line(self):
         with open(support.fixture("partial.json"), encoding="utf-8") as f:
