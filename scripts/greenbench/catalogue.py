@@ -58,8 +58,9 @@ MIN_REPS = 3
 #   iteration: 16 s of wall time), the thread side of the cross-worker fiber hand-off
 #   (place:cross) and of the claims' "across two CPUs" definitions;
 # Skynet at 1M stays on one worker and on all CPUs, ours and Go's, beside n:10000: the
-# issue's goals compare them within one run (1.1M tasks 4 times a process; was left
-# out where there are several CPUs);
+# issue's goals compare them within one run. The one-worker rows at 1M, left out where
+# there are several CPUs until the run stack made ours cheap, add about 20 s to a quick
+# run (measured at a load average of 5-7: ours 1 s for both vias, Go's 19 s);
 # - the probes of M:N runtimes on more than one worker (`probe_workers`: a parked task's
 #   memory does not depend on the worker count);
 # - memory at n:100000 and 1M (parked tasks cost the same per task from n:1000 to 1M in the
