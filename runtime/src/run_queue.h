@@ -3,8 +3,7 @@
 // steal from, taking half of it at once.
 //
 // Invariant: only the owner writes `tail_` and the slots; `head_` moves forward by CAS
-// (owner pop or thief steal), so a task is taken exactly once; it moves back only by
-// push_front, on an unshared queue. A thief copies slots
+// (owner pop or thief steal), so a task is taken exactly once. A thief copies slots
 // before its CAS and discards the copy if the CAS fails, so a slot overwritten by the
 // owner meanwhile is never used. With one worker there are no thieves, and the owner's
 // pop is a plain store (`shared` is false).
@@ -33,18 +32,6 @@ class RunQueue {
     tail_.store(tail + 1, std::memory_order_release);
     return true;
   }
-
-  // Owner of an unshared queue only (thieves take from the head): puts `t` ahead of
-  // every queued task. False when full.
-  __attribute__((always_inline)) bool push_front(Task* t) noexcept {
-    std::uint32_t head = head_.load(std::memory_order_relaxed);
-    if (tail_.load(std::memory_order_relaxed) - head >= kCapacity) return false;
-    slots_[(head - 1) % kCapacity].store(t, std::memory_order_relaxed);
-    head_.store(head - 1, std::memory_order_relaxed);
-    return true;
-  }
-  // Owner only: the position of the head, which moves on with every pop.
-  std::uint32_t head_position() const noexcept { return head_.load(std::memory_order_relaxed); }
 
   // Owner only. The unshared case is a few plain loads and a store, small enough to
   // inline into every switch; the shared one races thieves with a CAS loop.

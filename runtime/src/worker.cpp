@@ -90,15 +90,22 @@ Task* Worker::pick_fair() {
   }
   // The runnext chain ends here: a pair that wakes each other in turn would otherwise
   // run forever ahead of the queue (Go's inheritTime ends it with the time slice; our
-  // bound is this tick, every kFairnessTick switches).
-  demote_runnext();
+  // bound is this tick, every kFairnessTick switches). With one worker the run stack's
+  // bottom moves to the tail instead, at every kRunStackBottomTicks-th tick.
+  if (multi_) {
+    demote_runnext();
+  } else if (++fair_ticks == kRunStackBottomTicks) {
+    fair_ticks = 0;
+    if (Task* t = run_stack.pop_bottom(); t && !runq.push(t)) overflow(t);
+  }
   // A pinned task first: nothing but this worker can run it.
   if (Task* t = pinned.pop()) return t;
   // Just one from the global queue, as Go does: a batch would overflow a busy local
   // queue straight back into the global one.
   Task* t = nullptr;
   if (!sched.global_empty() && sched.take_global(&t, 1) == 1) return t;
-  return runq.pop();
+  if (Task* queued = runq.pop()) return queued;  // the FIFO queue's head, ahead of the run stack
+  return run_stack.pop();
 }
 
 Task* Worker::pick_shared() noexcept {
@@ -107,17 +114,13 @@ Task* Worker::pick_shared() noexcept {
 }
 
 void Worker::demote_runnext() {
-  Task* t = nullptr;
-  if (multi_) {
-    t = take_runnext();
-  } else if (runq.head_position() == runnext_at_ && !runq.empty()) {
-    t = runq.pop();  // then the push below cannot fail
-  }
+  Task* t = take_runnext();
   if (t && !runq.push(t)) overflow(t);
 }
 
 bool Worker::has_other_work_slow() {
-  if (has_runnext() || !sched.global_empty() || !pinned.empty() || timer_due()) return true;
+  if (!run_stack.empty() || has_runnext() || !sched.global_empty() || !pinned.empty() || timer_due())
+    return true;
   // Tasks wait on descriptors and no worker blocks in epoll_wait: poll here, or a task
   // spinning on yield() could wait forever for one whose data has arrived (the yielding
   // task holds no lock, so unlike pick_fair this may poll in place). Go's Gosched does
@@ -238,6 +241,7 @@ Task* Worker::find_work() {
     if (sched.stopping()) return nullptr;
     poll_timers();
     if (Task* t = take_runnext()) return t;
+    if (Task* t = run_stack.pop()) return t;
     if (Task* t = runq.pop()) return t;
     if (Task* t = pull_global()) return t;
     if (Task* t = pinned.pop()) return t;

@@ -8,12 +8,21 @@
 // futex, or, when tasks wait on descriptors or timers are pending and no other worker
 // does, in epoll_wait (poller.h).
 //
-// runnext (Go's): the task the running one last spawned or woke runs at the next switch,
-// ahead of the run queue, and the one it displaces goes to the queue's tail; yields,
-// timers, the netpoller and plain threads queue at the tail. The fairness tick
-// (kFairnessTick) moves runnext to the tail, so a chain of tasks readying each other
-// holds the worker for at most that many switches; thieves take runnext only after a
-// grace of spinning (worker.cpp), so a worker that computes cannot strand it.
+// Tasks readied by the running task (spawned, or woken by it) run first; yields, timers,
+// the netpoller and plain threads queue at the tail of the FIFO run queue. How depends
+// on whether there are thieves:
+// - With several workers, runnext (Go's): the task the running one last spawned or woke
+//   runs at the next switch, ahead of the run queue, and the one it displaces goes to the
+//   queue's tail, where thieves find it. The fairness tick (kFairnessTick) moves runnext
+//   to the tail, so a chain of tasks readying each other holds the worker for at most
+//   that many switches; thieves take runnext only after a grace of spinning
+//   (worker.cpp), so a worker that computes cannot strand it.
+// - With one worker, the run stack (run_stack.h): every readied task is pushed on it and
+//   the newest runs first (work-first), so a spawn tree runs depth-first. The fairness
+//   tick runs the FIFO queue's head, so a yield or a timer waits at most 61 switches per
+//   task ahead of it; and every kRunStackBottomTicks-th tick moves the stack's bottom
+//   (its oldest task) to the queue's tail, so a chain that keeps readying tasks on top
+//   (a ping-pong pair) delays the oldest readied task by a bounded number of switches.
 //
 // Post-switch actions: whatever must happen to a task *after* it is off its stack (put
 // it back on a queue, release the lock of the wait queue it joined, free its stack) is
@@ -40,6 +49,7 @@
 #include "context.h"
 #include "pinned_inbox.h"
 #include "run_queue.h"
+#include "run_stack.h"
 #include "stack_pool.h"
 #include "task_blocks.h"
 #include "time_slice.h"
@@ -88,19 +98,14 @@ class Worker {
     if (!runq.push(t)) return overflow(t);
     if (multi_) notify();
   }
-  // Owner only: makes `t`, spawned or woken by the running task, the next to run here
-  // (runnext); the task it displaces goes to the tail of the queue. A pinned task goes
-  // home instead.
+  // Owner only: makes `t`, spawned or woken by the running task, the next to run here:
+  // runnext, displacing the previous one to the tail of the queue; with one worker, the
+  // top of the run stack. A pinned task goes home instead.
   GREEN_ALWAYS_INLINE void make_next(Task* t) {
     if (t->pin != 0) [[unlikely]] {
       return send_home(t);
     }
-    if (!multi_) {
-      if (runq.head_position() == runnext_at_) demote_runnext();
-      if (!runq.push_front(t)) return overflow(t);
-      runnext_at_ = runq.head_position();
-      return;
-    }
+    if (!multi_) return run_stack.push(t);
     // Only the owner stores a task here and thieves only empty the slot, so an empty slot
     // takes a plain store; a full one an exchange, racing a thief for the displaced task.
     Task* displaced = runnext.load(std::memory_order_relaxed);
@@ -117,9 +122,10 @@ class Worker {
   GREEN_ALWAYS_INLINE Task* pick_next() {
     if (stopping_.load(std::memory_order_relaxed)) return nullptr;
     if (++tick == kFairnessTick) return pick_fair();
-    // With one worker runnext is runq's head; with more, the pick is a call (as the
-    // shared pop was before), which keeps registers free on the one-worker path.
+    // With more than one worker the pick is a call (as the shared pop was before), which
+    // keeps registers free on the one-worker path.
     if (multi_) return pick_shared();
+    if (Task* t = run_stack.pop()) return t;
     return runq.pop();
   }
 
@@ -155,8 +161,7 @@ class Worker {
   // The task the running one last spawned or woke, run before runq's head (Go's
   // runnext). Only the owner stores a task; a thief takes it only by CAS, after its
   // grace (kRunnextGraceRounds in worker.cpp). With one worker (no thieves) it stays
-  // empty: runnext is then pushed at the front of runq, so a switch pops it with no
-  // second look (runnext_at_).
+  // empty: the run stack takes its place.
   std::atomic<Task*> runnext{nullptr};
   PinnedInbox pinned;                       // this worker's pinned tasks, ready to run
   std::atomic<std::uint32_t> wake_word{0};  // futex: 1 = woken
@@ -170,6 +175,14 @@ class Worker {
   // Every this many switches a worker also looks at its timers and the global queue, so
   // neither starves behind a busy local queue (Go uses 61 for the same reason).
   static constexpr std::uint32_t kFairnessTick = 61;
+  // With one worker, every this many fairness ticks (64 x 61 = 3,904 switches) the run
+  // stack's bottom moves to the run queue's tail. Rare on purpose: each move starts a
+  // subtree of a spawn tree early, out of depth-first order (skynet 1M on one worker,
+  // most tasks live at once, via join / channel: 91 / 295 with 64, 56 / 56 with 1,024,
+  // 7 / 7 with no moves; 187 / 267 at n = 10k before the run stack), while the bound it
+  // gives (the oldest readied task runs within about 4,000 switches of a chain that keeps
+  // readying others) is still one of switches, as the tick's own.
+  static constexpr std::uint32_t kRunStackBottomTicks = 64;
 
   Task* find_work();  // blocks; nullptr once the scheduler stops
   Task* steal(bool take_runnext);
@@ -218,15 +231,14 @@ class Worker {
   std::atomic<Clock::rep> timers_next{kNoTimer};  // written under timers_lock
   StackCache stacks;
   TaskBlockCache blocks;
+  RunStack run_stack;  // one worker only: readied tasks, newest first (run_stack.h)
   ContextState sched_ctx;
   ExceptionState* thread_eh_ = nullptr;  // this worker's thread's (set in main_loop)
   Task* current = nullptr;
   PostAction post;
   std::uint32_t tick = 0;
-  // One worker: runq's head position while its head is runnext (runq.push_front); a pop
-  // moves the head on, so a stale value never matches again before 2^32 pops.
-  std::uint32_t runnext_at_ = ~0u;
-  bool poll_due = false;  // the fairness tick asks the scheduling context to poll I/O
+  std::uint32_t fair_ticks = 0;  // one worker: fairness ticks since the run stack's bottom last moved
+  bool poll_due = false;         // the fairness tick asks the scheduling context to poll I/O
   std::uint64_t rng;
   TaskId id_next = 0, id_end = 0;
 

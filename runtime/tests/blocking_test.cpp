@@ -117,8 +117,8 @@ TEST(Blocking, RunEndsCleanlyWithCallsInFlight) {
   std::atomic<bool> first_started{false}, first_returned{false}, second_ran{false};
   auto report = green::run(with_pool(1, 1), [&] {
     green::go([&] {
-      // Runs (from runnext) once we block, so its call queues behind ours: the pool's
-      // one thread is taken by then.
+      // Runs (from the run stack: one worker) once we block, so its call queues behind
+      // ours: the pool's one thread is taken by then.
       green::go([&] { green::blocking([&] { second_ran = true; }); });
       // Written into the parked task's frame. (Nothing that owns memory: objects in an
       // abandoned task's frames are never destroyed, runtime/README.md.)

@@ -1,5 +1,5 @@
 // run_queue_test.cpp: the lock-free local run queue (src/run_queue.h) tested directly, as
-// Go tests its runq: order across wrap-around, push_front, the full ring, pop_batch,
+// Go tests its runq: order across wrap-around, the full ring, pop_batch,
 // steal-half, and owner and thieves racing (under TSan this checks the ring's memory
 // ordering too).
 //
@@ -13,11 +13,13 @@
 #include <thread>
 #include <vector>
 
+#include "run_stack.h"
 #include "test_support.h"
 
 namespace {
 
 using green::detail::RunQueue;
+using green::detail::RunStack;
 using green::detail::Task;
 
 // A task that is only ever queued, never run.
@@ -33,25 +35,6 @@ std::vector<Item> items(int n) {
 }
 
 int number(Task* t) { return static_cast<Item*>(t)->n; }
-
-// push_front (one worker's runnext): ahead of every queued task, also when the head
-// moves back across the start of the ring, and refused once the ring is full.
-TEST(RunQueue, PushFrontGoesAheadOfTheQueueAndRespectsTheCapacity) {
-  RunQueue q(false);
-  auto v = items(static_cast<int>(RunQueue::kCapacity) + 1);
-  ASSERT_TRUE(q.push(&v[0]));
-  ASSERT_TRUE(q.push_front(&v[1]));  // head 0 moves back to the ring's last slot
-  ASSERT_TRUE(q.push_front(&v[2]));
-  EXPECT_EQ(number(q.pop()), 2);
-  EXPECT_EQ(number(q.pop()), 1);
-  EXPECT_EQ(number(q.pop()), 0);
-  EXPECT_EQ(q.pop(), nullptr);
-  for (std::uint32_t i = 0; i < RunQueue::kCapacity; ++i) ASSERT_TRUE(q.push_front(&v[i]));
-  EXPECT_FALSE(q.push_front(&v[RunQueue::kCapacity]));
-  EXPECT_FALSE(q.push(&v[RunQueue::kCapacity]));
-  for (int i = static_cast<int>(RunQueue::kCapacity) - 1; i >= 0; --i) ASSERT_EQ(number(q.pop()), i);
-  EXPECT_EQ(q.pop(), nullptr);
-}
 
 TEST(RunQueue, PopsInPushOrderAcrossTheRingsWrapAround) {
   for (bool shared : {false, true}) {
@@ -173,6 +156,36 @@ TEST(RunQueue, OwnerAndConcurrentThievesTakeEachTaskExactlyOnce) {
   int wrong = 0;
   for (auto& c : taken) wrong += c.load() != 1;
   EXPECT_EQ(wrong, 0) << "tasks taken twice or never";
+}
+
+// The run stack (one worker's readied tasks, src/run_stack.h): newest first from the top,
+// oldest first from the bottom, across the ring's wrap-around and its growth.
+TEST(RunStack, PopsNewestFirstAndPopBottomTakesTheOldest) {
+  RunStack s;
+  constexpr int kMany = 3 * static_cast<int>(RunStack::kInitialCapacity);
+  auto v = items(kMany);
+  EXPECT_EQ(s.pop(), nullptr);
+  EXPECT_EQ(s.pop_bottom(), nullptr);
+  // Rounds that leave the bottom moving up, so positions cross the end of the ring.
+  int next = 0;
+  for (int round = 0; round < 10; ++round) {
+    for (int i = 0; i < 100; ++i) s.push(&v[static_cast<std::size_t>((next + i) % kMany)]);
+    EXPECT_EQ(number(s.pop_bottom()), next % kMany);  // the oldest
+    EXPECT_EQ(number(s.pop()), (next + 99) % kMany);  // the newest
+    for (int i = 98; i >= 1; --i) ASSERT_EQ(number(s.pop()), (next + i) % kMany);
+    EXPECT_TRUE(s.empty());
+    next += 100;
+  }
+  EXPECT_EQ(s.capacity(), RunStack::kInitialCapacity);
+  // Past its capacity, with the bottom off the ring's start: it grows, in order.
+  s.push(&v[0]);
+  EXPECT_EQ(number(s.pop_bottom()), 0);
+  for (int i = 0; i < kMany; ++i) s.push(&v[static_cast<std::size_t>(i)]);
+  EXPECT_EQ(s.size(), static_cast<std::uint32_t>(kMany));
+  EXPECT_EQ(s.capacity(), 4 * RunStack::kInitialCapacity);
+  EXPECT_EQ(number(s.pop_bottom()), 0);
+  for (int i = kMany - 1; i >= 1; --i) ASSERT_EQ(number(s.pop()), i);
+  EXPECT_EQ(s.pop(), nullptr);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -158,9 +159,11 @@ TEST(Scheduler, AnIdleWorkerRunsATaskLeftInABusyWorkersRunnext) {
   });
 }
 
-// Two tasks that wake each other in turn run from runnext, ahead of the queue; the
-// fairness tick sends the pair to the tail (worker.h: kFairnessTick, 61 switches), so a
-// task queued behind them runs within a bounded number of their round trips.
+// Two tasks that wake each other in turn run from the top of the run stack, ahead of
+// everything else on one worker; every 64th fairness tick moves the stack's bottom to
+// the run queue, whose head runs at the next tick (worker.h: kFairnessTick, 61 switches;
+// kRunStackBottomTicks), so a task readied before the pair runs within a bounded number
+// of their round trips.
 TEST(Scheduler, APingPongPairCannotStarveAThirdTaskOnItsWorker) {
   static constexpr int kMaxRoundTrips = 100'000;
   green::run(workers(1), [] {
@@ -168,8 +171,8 @@ TEST(Scheduler, APingPongPairCannotStarveAThirdTaskOnItsWorker) {
     int round_trips = 0;
     green::Channel<int> ping, pong;
     auto a = green::spawn([&] {
-      // Spawned now it is runnext; our send below makes `b` runnext and queues it at
-      // the tail, with nothing ahead of it.
+      // Spawned now it is on top of the run stack; our send below puts `b` above it,
+      // and from then on the pair runs on top of it.
       auto third = green::spawn([&] { third_ran = true; });
       while (!third_ran && round_trips < kMaxRoundTrips) {
         ping.send(1);
@@ -185,9 +188,64 @@ TEST(Scheduler, APingPongPairCannotStarveAThirdTaskOnItsWorker) {
     a.join();
     b.join();
     EXPECT_TRUE(third_ran);
-    // A bound far above the 61 switches (about 15 round trips) that the tick allows.
-    EXPECT_LT(round_trips, 1000) << "the third task waited behind the pair";
+    // A bound far above the 65 x 61 switches (about 2,000 round trips) that the ticks
+    // allow, and far below the 100,000 a starved task would let the pair make.
+    EXPECT_LT(round_trips, 10'000) << "the third task waited behind the pair";
   });
+}
+
+// On one worker a task that keeps spawning and joining runs its children from the top of
+// the run stack, ahead of the run queue; the fairness tick runs the queue's head every
+// 61 switches (worker.h: kFairnessTick), so a task that yields is not starved by it.
+TEST(Scheduler, ASpawnerCannotStarveAYieldingTaskOnItsWorker) {
+  static constexpr int kMaxSpawns = 100'000;
+  green::run(workers(1), [] {
+    bool stop = false;
+    int yields = 0, spawns = 0;
+    auto yielder = green::spawn([&] {
+      while (!stop) {
+        ++yields;
+        green::this_task::yield();
+      }
+    });
+    while (yields == 0) green::this_task::yield();  // the yielder is in the run queue now
+    auto spawner = green::spawn([&] {
+      while (yields < 10 && spawns < kMaxSpawns) {
+        green::spawn([&] { ++spawns; }).join();
+      }
+      stop = true;
+    });
+    spawner.join();
+    yielder.join();
+    // Nine more yields take nine ticks: about 550 spawns, each one switch that counts
+    // (its join; the child's end resumes the spawner directly). A starved yielder would
+    // let the spawner reach its cap.
+    EXPECT_GE(yields, 10);
+    EXPECT_LT(spawns, 10'000) << "the yielding task waited behind the spawner";
+  });
+}
+
+// On one worker a spawn tree runs depth-first (the run stack, worker.h): a tree of 10^5
+// leaves, ten children a node, each node joining its children in order, holds about
+// depth x fan-out stacks at once, not a level of the tree (the FIFO order of runnext held
+// more than 1,000 of them).
+std::int64_t sum_of_tree(std::int64_t first, std::int64_t size) {
+  if (size == 1) return first;
+  std::vector<green::JoinHandle<std::int64_t>> children;
+  for (int i = 0; i < 10; ++i) {
+    children.push_back(green::spawn([=] { return sum_of_tree(first + i * (size / 10), size / 10); }));
+  }
+  std::int64_t sum = 0;
+  for (auto& child : children) sum += child.join();
+  return sum;
+}
+
+TEST(Scheduler, ASpawnTreeRunsDepthFirstOnOneWorker) {
+  const std::int64_t leaves = 100'000 / kScale;
+  std::int64_t sum = 0;
+  auto report = green::run(workers(1), [&] { sum = sum_of_tree(0, leaves); });
+  EXPECT_EQ(sum, leaves * (leaves - 1) / 2);
+  EXPECT_LT(report.stacks_peak_in_use, 300u) << "the tree ran breadth-first";
 }
 
 // On one worker a yield queues its task before it switches (worker.h: yield_current),

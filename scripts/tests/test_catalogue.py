@@ -193,12 +193,13 @@ class CatalogueTest(unittest.TestCase):
         self.assertEqual({e.kind for e in ci.values()}, {"timing", "probe", "instructions"})
         self.assertFalse([e for e in catalogue.entries("quick", PATHS, 2, BUDGET) if e.kind == "instructions"])
 
-    def test_skynet_at_1m_stays_on_one_cpu(self):
+    def test_quick_has_skynet_at_1m_on_one_worker_and_on_all_cpus(self):
         several = {e.name for e in catalogue.entries("quick", PATHS, 2, BUDGET)}
         one = {e.name for e in catalogue.entries("quick", PATHS, 1, BUDGET)}
         at_1m = sorted(n for n in several if n.startswith("skynet/") and n.endswith("/n:1000000")
                        and "/gogc:" not in n)
-        self.assertEqual(at_1m, [f"skynet/{rt}/via:{via}/n:1000000" for rt in ("fiber/workers:2", "go/procs:2")
+        self.assertEqual(at_1m, [f"skynet/{rt}/via:{via}/n:1000000"
+                                 for rt in ("fiber/workers:1", "fiber/workers:2", "go/procs:1", "go/procs:2")
                                  for via in ("channel", "join")])
         at_1m = sorted(n for n in one if n.startswith("skynet/") and n.endswith("/n:1000000")
                        and "/gogc:" not in n)
@@ -223,6 +224,7 @@ class CatalogueTest(unittest.TestCase):
             "create/go/procs:1/mode:sequential/n:100000", "create/go/procs:1/mode:batch/n:100000",
             "pairs/go/procs:1/n:50000", "fanin/go/procs:1/n:50000",
             "skynet/go/procs:1/via:join/n:10000", "skynet/go/procs:1/via:channel/n:10000",
+            "skynet/go/procs:1/via:join/n:1000000", "skynet/go/procs:1/via:channel/n:1000000",
             "switch/go/procs:1/via:yield/cpus:1", "switch/go/procs:1/via:handoff/cpus:1",
             "switch/go/procs:2/via:handoff/cpus:2",
             "fairness/go/procs:1/via:spin/hogs:1/window:200ms", "fairness/go/procs:1/via:spin/hogs:2/window:200ms",
