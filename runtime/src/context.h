@@ -112,6 +112,14 @@ inline ExceptionState* thread_exception_state() noexcept {
   return reinterpret_cast<ExceptionState*>(abi::__cxa_get_globals());
 }
 
+// The exception state is two words with padding (16 bytes on LP64, as is the C++
+// runtime's own __cxa_eh_globals that thread_exception_state() points to): copied whole,
+// it is one 16-byte load and store instead of two of each.
+inline void copy_exception_state(ExceptionState& to, const ExceptionState& from) noexcept {
+  static_assert(sizeof(ExceptionState) == 2 * sizeof(void*));
+  __builtin_memcpy(&to, &from, sizeof(ExceptionState));
+}
+
 // Binds a thread's own stack to `state` (a worker's scheduling context).
 inline void adopt_thread_context(ContextState& state) noexcept {
 #if GREEN_TSAN
@@ -154,8 +162,8 @@ inline void* land(fctx::transfer_t t, ContextState* self) noexcept {
 // swap: panics live in the goroutine's own g, not in thread-local storage.)
 inline void* switch_context(ContextState* from, ContextState& to, void* carry,
                             ExceptionState& thread_eh) noexcept {
-  if (from) from->eh = thread_eh;
-  thread_eh = to.eh;
+  if (from) copy_exception_state(from->eh, thread_eh);
+  copy_exception_state(thread_eh, to.eh);
 #if GREEN_ASAN
   __sanitizer_start_switch_fiber(from ? &from->asan_fake_stack : nullptr, to.stack_bottom, to.stack_size);
 #endif

@@ -186,35 +186,11 @@ void SpinLock::backoff(unsigned spins) noexcept {
 
 }  // namespace green::detail
 
-#if GREEN_PLANTED_YIELD_COST > 0
-namespace green::detail {
-namespace {
-// A regression planted on purpose, for the suite's tests of its regression gate only
-// (CMake option GREEN_PLANTED_YIELD_COST=N, 0 in every real build): exactly N instructions
-// more per yield that switches (a register cleared, then N-1 dependent additions to it:
-// about N cycles).
-inline void planted_yield_cost() {
-#if defined(__x86_64__)
-  unsigned long chain;
-  asm volatile("xor %k0, %k0\n\t.rept %c1\n\tadd $1, %0\n\t.endr"
-               : "=&r"(chain)
-               : "i"(GREEN_PLANTED_YIELD_COST - 1));
-#else
-#error "GREEN_PLANTED_YIELD_COST is written for x86-64"
-#endif
-}
-}  // namespace
-}  // namespace green::detail
-#endif
-
 namespace green::this_task {
 
 void yield() {
   detail::Worker* w = detail::current_worker();
-  if (!w || !w->has_other_work()) return;
-#if GREEN_PLANTED_YIELD_COST > 0
-  detail::planted_yield_cost();
-#endif
+  if (!w) return;
   detail::Worker::yield_current(*w);
 }
 

@@ -69,11 +69,14 @@ class Worker {
   // caller on purpose: after a switch the CPU's return-address predictions belong to
   // the other stack, so each extra call level costs a mispredicted return.
   static GREEN_ALWAYS_INLINE void park_current(Worker& w, PostAction post);
-  // From the running fiber, for yield: switch to the next runnable task and queue this
-  // one behind the others. With one worker nothing but this thread takes from the run
-  // queue, so the task is queued before the switch, with no post action: it cannot be
-  // resumed before the switch is done, here. With more, a thief could resume it while it
-  // is still on its stack, so the queueing is the next context's post action.
+  // From the running fiber, for yield: if anything else is runnable (has_other_work),
+  // switch to the next runnable task and queue this one behind the others; else return
+  // at once. With one worker nothing but this thread takes from the run queue, so the
+  // task is queued before the switch, with no post action: it cannot be resumed before
+  // the switch is done, here; and the common case (a local task to run, no fairness
+  // tick due, the task not pinned) is one RunQueue::rotate. With more, a thief could
+  // resume it while it is still on its stack, so the queueing is the next context's post
+  // action.
   static GREEN_ALWAYS_INLINE void yield_current(Worker& w);
   // Ends the running task; never returns. (Not declared [[noreturn]]: ASan would call
   // __asan_handle_no_return first, which cannot tell a fiber stack from the thread's.)
@@ -116,7 +119,7 @@ class Worker {
   // Called while a parking task may still hold its wait queue's lock: takes no lock.
   GREEN_ALWAYS_INLINE Task* pick_next() {
     if (stopping_.load(std::memory_order_relaxed)) return nullptr;
-    if (++tick == kFairnessTick) return pick_fair();
+    if (--fair_in == 0) return pick_fair();
     // With one worker runnext is runq's head; with more, the pick is a call (as the
     // shared pop was before), which keeps registers free on the one-worker path.
     if (multi_) return pick_shared();
@@ -222,7 +225,7 @@ class Worker {
   ExceptionState* thread_eh_ = nullptr;  // this worker's thread's (set in main_loop)
   Task* current = nullptr;
   PostAction post;
-  std::uint32_t tick = 0;
+  std::uint32_t fair_in = kFairnessTick;  // switches until the next fairness tick (pick_fair)
   // One worker: runq's head position while its head is runnext (runq.push_front); a pop
   // moves the head on, so a stale value never matches again before 2^32 pops.
   std::uint32_t runnext_at_ = ~0u;
@@ -265,11 +268,43 @@ GREEN_ALWAYS_INLINE void Worker::park_current(Worker& w, PostAction p) {
   switch_away(&self->ctx, w, w.pick_next());
 }
 
+// A regression planted on purpose, for the suite's tests of its regression gate only
+// (CMake option GREEN_PLANTED_YIELD_COST=N; 0, and this empty, in every real build):
+// exactly N instructions more per yield that switches (a register cleared, then N-1
+// dependent additions to it: about N cycles).
+GREEN_ALWAYS_INLINE void planted_yield_cost() {
+#if GREEN_PLANTED_YIELD_COST > 0
+#if defined(__x86_64__)
+  unsigned long chain;
+  asm volatile("xor %k0, %k0\n\t.rept %c1\n\tadd $1, %0\n\t.endr"
+               : "=&r"(chain)
+               : "i"(GREEN_PLANTED_YIELD_COST - 1));
+#else
+#error "GREEN_PLANTED_YIELD_COST is written for x86-64"
+#endif
+#endif
+}
+
 GREEN_ALWAYS_INLINE void Worker::yield_current(Worker& w) {
-  if (w.multi_) return park_current(w, {&Worker::requeue, nullptr, nullptr});
+  if (w.multi_) {
+    if (!w.has_other_work()) return;
+    planted_yield_cost();
+    return park_current(w, {&Worker::requeue, nullptr, nullptr});
+  }
   Task* self = w.current;
-  Task* next = w.pick_next();  // before the push: never `self`
-  w.make_runnable(self);
+  Task* next;
+  // What pick_next and make_runnable would do, in one step, when neither has more to do
+  // than take the head and push at the tail: no fairness tick on this switch, not
+  // stopping, and `self` unpinned (a pinned one goes to the inbox).
+  if (w.fair_in > 1 && self->pin == 0 && !w.stopping_.load(std::memory_order_relaxed) &&
+      (next = w.runq.rotate(self))) [[likely]] {
+    --w.fair_in;
+  } else {
+    if (!w.has_other_work()) return;
+    next = w.pick_next();  // before the push: never `self`
+    w.make_runnable(self);
+  }
+  planted_yield_cost();
   switch_away(&self->ctx, w, next);
 }
 

@@ -190,6 +190,44 @@ TEST(Scheduler, APingPongPairCannotStarveAThirdTaskOnItsWorker) {
   });
 }
 
+// On one worker a yield that finds a task in the local queue swaps with it in one step
+// (worker.h: yield_current), except at the fairness tick: so tasks that keep yielding to
+// each other still let, within that bound, a sleeper whose timer is due, a task pushed
+// to the global queue by a plain thread, and a pinned task (which yields into its inbox,
+// not the run queue) run. No clock bound: only that each of them runs while the pair
+// goes on yielding, which without the tick it never would.
+TEST(Scheduler, TasksThatKeepYieldingLetTimersTheGlobalQueueAndPinnedTasksRun) {
+  static constexpr long kMaxYields = 50'000'000;  // far beyond any tick's bound: a hang guard
+  green::run(workers(1), [] {
+    std::atomic<int> ran{0};
+    long yields = 0;
+    auto yielder = [&] {
+      while (ran.load() < 3 && yields < kMaxYields) {
+        ++yields;
+        green::this_task::yield();
+      }
+    };
+    auto a = green::spawn(yielder);
+    auto b = green::spawn(yielder);
+    auto sleeper = green::spawn([&] {
+      green::this_task::sleep_for(1ms);
+      ++ran;
+    });
+    auto pinned = green::spawn_on(0, [&] {
+      for (int i = 0; i < 10; ++i) green::this_task::yield();  // each into its inbox
+      ++ran;
+    });
+    std::thread outsider([&] { green::go([&] { ++ran; }); });  // into the global queue
+    a.join();
+    b.join();
+    outsider.join();
+    sleeper.join();
+    pinned.join();
+    EXPECT_EQ(ran.load(), 3);
+    EXPECT_LT(yields, kMaxYields) << "the yielding pair starved the others";
+  });
+}
+
 // On one worker a yield queues its task before it switches (worker.h: yield_current),
 // also when the local queue is full and half of it moves to the global queue: with more
 // tasks yielding than the queue holds, every yield still resumes its task exactly once.
