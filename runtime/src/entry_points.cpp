@@ -184,15 +184,46 @@ void SpinLock::backoff(unsigned spins) noexcept {
   }
 }
 
+// this_task::yield's body. External, under a fixed assembler name, for the x86-64
+// trampoline below; `used`, so that LTO keeps it.
+void yield_switch() noexcept asm("green_detail_yield_switch") __attribute__((used, noinline));
+void yield_switch() noexcept {
+  Worker* w = current_worker();
+  if (!w) return;
+  Worker::yield_current(*w);
+}
+
 }  // namespace green::detail
 
 namespace green::this_task {
 
-void yield() {
-  detail::Worker* w = detail::current_worker();
-  if (!w) return;
-  detail::Worker::yield_current(*w);
+#if GREEN_OWN_JUMP
+// On x86-64, yield is a trampoline around yield_switch that returns to its caller by an
+// indirect jump instead of `ret`. After a switch the CPU's return-address stack holds
+// the calls of the task that switched away, so the first `ret` that leaves the runtime
+// is mispredicted whenever two tasks yield from different places (as the switch
+// workload's two tasks do); the indirect jump is predicted from recent branch history,
+// which tells them apart. The returns before it are predicted: the jump returns
+// (context_jump.cpp) into yield_switch, and yield_switch into here, at the one call
+// site every yielding task shares. Measured here, a switch and return from different
+// call sites: ~10.3 ns with `ret`, ~5.7 ns with the jump. (With Intel CET's indirect
+// branch tracking enforced, the target would need an endbr64; Linux does not enforce it
+// for user space.) The stack stays aligned for the call; the CFI says where the return
+// address is throughout.
+__attribute__((naked)) void yield() {
+  asm("subq $8, %rsp\n\t"
+      ".cfi_adjust_cfa_offset 8\n\t"
+      "call green_detail_yield_switch\n\t"
+      "addq $8, %rsp\n\t"
+      ".cfi_adjust_cfa_offset -8\n\t"
+      "popq %rcx\n\t"
+      ".cfi_adjust_cfa_offset -8\n\t"
+      ".cfi_register %rip, %rcx\n\t"
+      "jmp *%rcx");
 }
+#else
+void yield() { detail::yield_switch(); }
+#endif
 
 void sleep_until(std::chrono::steady_clock::time_point deadline) {
   detail::Worker& w = detail::require_worker("sleep outside a task");
