@@ -43,7 +43,7 @@
 #if defined(__x86_64__) && defined(__ELF__) && defined(__linux__)
 #define GREEN_OWN_JUMP 1
 extern "C" boost::context::detail::transfer_t green_jump_context(boost::context::detail::fcontext_t to,
-                                                                 void* data) noexcept;
+                                                                 void* data, bool as_return) noexcept;
 #else
 #define GREEN_OWN_JUMP 0
 #endif
@@ -160,8 +160,10 @@ inline void* land(fctx::transfer_t t, ContextState* self) noexcept {
 // exception state (thread_exception_state()): `to` resumes on this thread, so the swap
 // is done here, before the jump, and the lander has nothing to do. (Go needs no such
 // swap: panics live in the goroutine's own g, not in thread-local storage.)
-inline void* switch_context(ContextState* from, ContextState& to, void* carry,
-                            ExceptionState& thread_eh) noexcept {
+// `as_return`: the jump leaves by `ret` rather than an indirect jump, for a switch
+// between contexts suspended at the same call site (context_jump.cpp; x86-64 only).
+inline void* switch_context(ContextState* from, ContextState& to, void* carry, ExceptionState& thread_eh,
+                            bool as_return = false) noexcept {
   if (from) copy_exception_state(from->eh, thread_eh);
   copy_exception_state(thread_eh, to.eh);
 #if GREEN_ASAN
@@ -172,8 +174,9 @@ inline void* switch_context(ContextState* from, ContextState& to, void* carry,
 #endif
   Hop hop{from, carry};
 #if GREEN_OWN_JUMP
-  fctx::transfer_t t = green_jump_context(to.fctx, &hop);
+  fctx::transfer_t t = green_jump_context(to.fctx, &hop, as_return);
 #else
+  (void)as_return;
   fctx::transfer_t t = fctx::jump_fcontext(to.fctx, &hop);
 #endif
   return land(t, from);

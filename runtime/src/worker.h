@@ -203,7 +203,9 @@ class Worker {
   void start(Task* t) noexcept;  // gives a task its stack on first run (or ends the process)
   // Switches from `from` to `next` (nullptr: the scheduling context); runs the post
   // action of whoever switches back. Inlined for the reason given at park_current.
-  static GREEN_ALWAYS_INLINE void switch_away(ContextState* from, Worker& w, Task* next);
+  // `as_return`: see switch_context (a yield to a yield on one worker).
+  static GREEN_ALWAYS_INLINE void switch_away(ContextState* from, Worker& w, Task* next,
+                                              bool as_return = false);
   static void fiber_entry(fctx::transfer_t t);
   static void release_finished(Worker& w, Task* t, void*);
   static void requeue(Worker& w, Task* t, void*) { w.make_runnable(t); }
@@ -305,10 +307,10 @@ GREEN_ALWAYS_INLINE void Worker::yield_current(Worker& w) {
     w.make_runnable(self);
   }
   planted_yield_cost();
-  switch_away(&self->ctx, w, next);
+  switch_away(&self->ctx, w, next, true);
 }
 
-GREEN_ALWAYS_INLINE void Worker::switch_away(ContextState* from, Worker& w, Task* next) {
+GREEN_ALWAYS_INLINE void Worker::switch_away(ContextState* from, Worker& w, Task* next, bool as_return) {
   ContextState* to = &w.sched_ctx;
   if (next) {
     if (!next->stack) w.start(next);
@@ -317,7 +319,7 @@ GREEN_ALWAYS_INLINE void Worker::switch_away(ContextState* from, Worker& w, Task
   w.current = next;
   ++w.slice.switches;
   // We may land on another worker's thread: use the worker the switch hands us.
-  static_cast<Worker*>(switch_context(from, *to, &w, *w.thread_eh_))->run_post();
+  static_cast<Worker*>(switch_context(from, *to, &w, *w.thread_eh_, as_return))->run_post();
 }
 
 }  // namespace green::detail
