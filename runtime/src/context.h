@@ -43,7 +43,7 @@
 #if defined(__x86_64__) && defined(__ELF__) && defined(__linux__)
 #define GREEN_OWN_JUMP 1
 extern "C" boost::context::detail::transfer_t green_jump_context(boost::context::detail::fcontext_t to,
-                                                                 void* data) noexcept;
+                                                                 void* data, bool as_return) noexcept;
 #else
 #define GREEN_OWN_JUMP 0
 #endif
@@ -112,6 +112,14 @@ inline ExceptionState* thread_exception_state() noexcept {
   return reinterpret_cast<ExceptionState*>(abi::__cxa_get_globals());
 }
 
+// The exception state is two words with padding (16 bytes on LP64, as is the C++
+// runtime's own __cxa_eh_globals that thread_exception_state() points to): copied whole,
+// it is one 16-byte load and store instead of two of each.
+inline void copy_exception_state(ExceptionState& to, const ExceptionState& from) noexcept {
+  static_assert(sizeof(ExceptionState) == 2 * sizeof(void*));
+  __builtin_memcpy(&to, &from, sizeof(ExceptionState));
+}
+
 // Binds a thread's own stack to `state` (a worker's scheduling context).
 inline void adopt_thread_context(ContextState& state) noexcept {
 #if GREEN_TSAN
@@ -152,10 +160,12 @@ inline void* land(fctx::transfer_t t, ContextState* self) noexcept {
 // exception state (thread_exception_state()): `to` resumes on this thread, so the swap
 // is done here, before the jump, and the lander has nothing to do. (Go needs no such
 // swap: panics live in the goroutine's own g, not in thread-local storage.)
-inline void* switch_context(ContextState* from, ContextState& to, void* carry,
-                            ExceptionState& thread_eh) noexcept {
-  if (from) from->eh = thread_eh;
-  thread_eh = to.eh;
+// `as_return`: the jump leaves by `ret` rather than an indirect jump, for a switch
+// between contexts suspended at the same call site (context_jump.cpp; x86-64 only).
+inline void* switch_context(ContextState* from, ContextState& to, void* carry, ExceptionState& thread_eh,
+                            bool as_return = false) noexcept {
+  if (from) copy_exception_state(from->eh, thread_eh);
+  copy_exception_state(thread_eh, to.eh);
 #if GREEN_ASAN
   __sanitizer_start_switch_fiber(from ? &from->asan_fake_stack : nullptr, to.stack_bottom, to.stack_size);
 #endif
@@ -164,8 +174,9 @@ inline void* switch_context(ContextState* from, ContextState& to, void* carry,
 #endif
   Hop hop{from, carry};
 #if GREEN_OWN_JUMP
-  fctx::transfer_t t = green_jump_context(to.fctx, &hop);
+  fctx::transfer_t t = green_jump_context(to.fctx, &hop, as_return);
 #else
+  (void)as_return;
   fctx::transfer_t t = fctx::jump_fcontext(to.fctx, &hop);
 #endif
   return land(t, from);

@@ -33,6 +33,21 @@ class RunQueue {
     return true;
   }
 
+  // Owner of an unshared queue only (a yield on one worker): takes the head and puts `t`
+  // at the tail in one step, as pop then push would; nullptr, with `t` not queued, when
+  // the queue is empty. Never fails for want of room: the slot it fills is the one it
+  // frees or a free one (the head is read before a full queue's tail slot, the same
+  // slot, is written).
+  __attribute__((always_inline)) Task* rotate(Task* t) noexcept {
+    std::uint32_t head = head_.load(std::memory_order_relaxed);
+    std::uint32_t tail = tail_.load(std::memory_order_relaxed);
+    if (head == tail) return nullptr;
+    Task* next = slots_[head % kCapacity].load(std::memory_order_relaxed);
+    slots_[tail % kCapacity].store(t, std::memory_order_relaxed);
+    head_.store(head + 1, std::memory_order_relaxed);
+    tail_.store(tail + 1, std::memory_order_relaxed);
+    return next;
+  }
   // Owner only. The unshared case is a few plain loads and a store, small enough to
   // inline into every switch; the shared one races thieves with a CAS loop.
   __attribute__((always_inline)) Task* pop() noexcept {

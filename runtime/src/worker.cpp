@@ -79,7 +79,7 @@ void Worker::send_home(Task* t) {
 }
 
 Task* Worker::pick_fair() {
-  tick = 0;
+  fair_in = kFairnessTick;
   // Due timers, and the netpoller while tasks wait on descriptors and no worker blocks
   // in epoll_wait, are served from the scheduling context: here a parking task may
   // still hold a lock that serving them takes (its PollDesc's).

@@ -79,11 +79,14 @@ class Worker {
   // caller on purpose: after a switch the CPU's return-address predictions belong to
   // the other stack, so each extra call level costs a mispredicted return.
   static GREEN_ALWAYS_INLINE void park_current(Worker& w, PostAction post);
-  // From the running fiber, for yield: switch to the next runnable task and queue this
-  // one behind the others. With one worker nothing but this thread takes from the run
-  // queue, so the task is queued before the switch, with no post action: it cannot be
-  // resumed before the switch is done, here. With more, a thief could resume it while it
-  // is still on its stack, so the queueing is the next context's post action.
+  // From the running fiber, for yield: if anything else is runnable (has_other_work),
+  // switch to the next runnable task and queue this one behind the others; else return
+  // at once. With one worker nothing but this thread takes from the run queue, so the
+  // task is queued before the switch, with no post action: it cannot be resumed before
+  // the switch is done, here; and the common case (a local task to run, no fairness
+  // tick due, the task not pinned) is one RunQueue::rotate. With more, a thief could
+  // resume it while it is still on its stack, so the queueing is the next context's post
+  // action.
   static GREEN_ALWAYS_INLINE void yield_current(Worker& w);
   // Ends the running task; never returns. (Not declared [[noreturn]]: ASan would call
   // __asan_handle_no_return first, which cannot tell a fiber stack from the thread's.)
@@ -121,7 +124,7 @@ class Worker {
   // Called while a parking task may still hold its wait queue's lock: takes no lock.
   GREEN_ALWAYS_INLINE Task* pick_next() {
     if (stopping_.load(std::memory_order_relaxed)) return nullptr;
-    if (++tick == kFairnessTick) return pick_fair();
+    if (--fair_in == 0) return pick_fair();
     // With more than one worker the pick is a call (as the shared pop was before), which
     // keeps registers free on the one-worker path.
     if (multi_) return pick_shared();
@@ -213,7 +216,9 @@ class Worker {
   void start(Task* t) noexcept;  // gives a task its stack on first run (or ends the process)
   // Switches from `from` to `next` (nullptr: the scheduling context); runs the post
   // action of whoever switches back. Inlined for the reason given at park_current.
-  static GREEN_ALWAYS_INLINE void switch_away(ContextState* from, Worker& w, Task* next);
+  // `as_return`: see switch_context (a yield to a yield on one worker).
+  static GREEN_ALWAYS_INLINE void switch_away(ContextState* from, Worker& w, Task* next,
+                                              bool as_return = false);
   static void fiber_entry(fctx::transfer_t t);
   static void release_finished(Worker& w, Task* t, void*);
   static void requeue(Worker& w, Task* t, void*) { w.make_runnable(t); }
@@ -236,7 +241,7 @@ class Worker {
   ExceptionState* thread_eh_ = nullptr;  // this worker's thread's (set in main_loop)
   Task* current = nullptr;
   PostAction post;
-  std::uint32_t tick = 0;
+  std::uint32_t fair_in = kFairnessTick;  // switches until the next fairness tick (pick_fair)
   std::uint32_t fair_ticks = 0;  // one worker: fairness ticks since the run stack's bottom last moved
   bool poll_due = false;         // the fairness tick asks the scheduling context to poll I/O
   std::uint64_t rng;
@@ -277,15 +282,48 @@ GREEN_ALWAYS_INLINE void Worker::park_current(Worker& w, PostAction p) {
   switch_away(&self->ctx, w, w.pick_next());
 }
 
-GREEN_ALWAYS_INLINE void Worker::yield_current(Worker& w) {
-  if (w.multi_) return park_current(w, {&Worker::requeue, nullptr, nullptr});
-  Task* self = w.current;
-  Task* next = w.pick_next();  // before the push: never `self`
-  w.make_runnable(self);
-  switch_away(&self->ctx, w, next);
+// A regression planted on purpose, for the suite's tests of its regression gate only
+// (CMake option GREEN_PLANTED_YIELD_COST=N; 0, and this empty, in every real build):
+// exactly N instructions more per yield that switches (a register cleared, then N-1
+// dependent additions to it: about N cycles).
+GREEN_ALWAYS_INLINE void planted_yield_cost() {
+#if GREEN_PLANTED_YIELD_COST > 0
+#if defined(__x86_64__)
+  unsigned long chain;
+  asm volatile("xor %k0, %k0\n\t.rept %c1\n\tadd $1, %0\n\t.endr"
+               : "=&r"(chain)
+               : "i"(GREEN_PLANTED_YIELD_COST - 1));
+#else
+#error "GREEN_PLANTED_YIELD_COST is written for x86-64"
+#endif
+#endif
 }
 
-GREEN_ALWAYS_INLINE void Worker::switch_away(ContextState* from, Worker& w, Task* next) {
+GREEN_ALWAYS_INLINE void Worker::yield_current(Worker& w) {
+  if (w.multi_) {
+    if (!w.has_other_work()) return;
+    planted_yield_cost();
+    return park_current(w, {&Worker::requeue, nullptr, nullptr});
+  }
+  Task* self = w.current;
+  Task* next;
+  // What pick_next and make_runnable would do, in one step, when neither has more to do
+  // than take the head and push at the tail: no fairness tick on this switch, nothing on
+  // the run stack (it runs first), not stopping, and `self` unpinned (a pinned one goes
+  // to the inbox).
+  if (w.fair_in > 1 && self->pin == 0 && w.run_stack.empty() && !w.stopping_.load(std::memory_order_relaxed) &&
+      (next = w.runq.rotate(self))) [[likely]] {
+    --w.fair_in;
+  } else {
+    if (!w.has_other_work()) return;
+    next = w.pick_next();  // before the push: never `self`
+    w.make_runnable(self);
+  }
+  planted_yield_cost();
+  switch_away(&self->ctx, w, next, true);
+}
+
+GREEN_ALWAYS_INLINE void Worker::switch_away(ContextState* from, Worker& w, Task* next, bool as_return) {
   ContextState* to = &w.sched_ctx;
   if (next) {
     if (!next->stack) w.start(next);
@@ -294,7 +332,7 @@ GREEN_ALWAYS_INLINE void Worker::switch_away(ContextState* from, Worker& w, Task
   w.current = next;
   ++w.slice.switches;
   // We may land on another worker's thread: use the worker the switch hands us.
-  static_cast<Worker*>(switch_context(from, *to, &w, *w.thread_eh_))->run_post();
+  static_cast<Worker*>(switch_context(from, *to, &w, *w.thread_eh_, as_return))->run_post();
 }
 
 }  // namespace green::detail

@@ -36,6 +36,33 @@ std::vector<Item> items(int n) {
 
 int number(Task* t) { return static_cast<Item*>(t)->n; }
 
+// rotate (a yield on one worker): the head comes out and the task goes in at the tail,
+// as pop then push would, also across the ring's wrap-around and on a full ring (whose
+// tail slot is the head's); on an empty queue it takes nothing and queues nothing.
+TEST(RunQueue, RotateTakesTheHeadAndQueuesAtTheTailEvenWhenFull) {
+  RunQueue q(false);
+  auto v = items(static_cast<int>(RunQueue::kCapacity) + 1);
+  EXPECT_EQ(q.rotate(&v[0]), nullptr);
+  EXPECT_TRUE(q.empty());
+  for (std::uint32_t i = 0; i < RunQueue::kCapacity; ++i) ASSERT_TRUE(q.push(&v[i]));
+  // Full: each rotate hands out the oldest and keeps the ring full, in order.
+  Task* running = &v[RunQueue::kCapacity];
+  for (int round = 0; round < 3 * static_cast<int>(RunQueue::kCapacity); ++round) {
+    Task* next = q.rotate(running);
+    ASSERT_NE(next, nullptr);
+    ASSERT_EQ(number(next), round % static_cast<int>(RunQueue::kCapacity + 1)) << "round " << round;
+    ASSERT_EQ(q.size(), RunQueue::kCapacity);
+    running = next;
+  }
+  // One task queued: rotate swaps it with the running one.
+  RunQueue one(false);
+  ASSERT_TRUE(one.push(&v[0]));
+  EXPECT_EQ(number(one.rotate(&v[1])), 0);
+  EXPECT_EQ(number(one.rotate(&v[0])), 1);
+  EXPECT_EQ(number(one.pop()), 0);
+  EXPECT_EQ(one.pop(), nullptr);
+}
+
 TEST(RunQueue, PopsInPushOrderAcrossTheRingsWrapAround) {
   for (bool shared : {false, true}) {
     RunQueue q(shared);

@@ -248,6 +248,75 @@ TEST(Scheduler, ASpawnTreeRunsDepthFirstOnOneWorker) {
   EXPECT_LT(report.stacks_peak_in_use, 300u) << "the tree ran breadth-first";
 }
 
+// yield returns to its caller by an indirect jump on x86-64 (entry_points.cpp), from
+// whichever call site and depth it was called: each task comes back where it called
+// it, with the values it kept in registers and on its stack across the call intact,
+// and outside a task it returns at once.
+int yield_at_depth(int depth, int tag) {
+  const double kept = tag * 1.5;  // live across the yield: a callee-saved register or the stack
+  const int before = tag * 7 + depth;
+  int below = depth > 0 ? yield_at_depth(depth - 1, tag) : 0;
+  green::this_task::yield();
+  if (depth % 2 == 0) green::this_task::yield();  // a second call site
+  EXPECT_EQ(kept, tag * 1.5);
+  EXPECT_EQ(before, tag * 7 + depth);
+  return below + before;
+}
+
+TEST(Scheduler, YieldReturnsToEachCallSiteWithTheCallersValuesIntact) {
+  green::this_task::yield();  // outside a task: returns at once
+  for (unsigned n : {1u, 2u}) {
+    green::run(workers(n), [] {
+      std::vector<green::JoinHandle<int>> tasks;
+      for (int tag = 0; tag < 8; ++tag)
+        tasks.push_back(green::spawn([tag] { return yield_at_depth(tag, tag); }));
+      for (int tag = 0; tag < 8; ++tag) {
+        int want = 0;
+        for (int d = 0; d <= tag; ++d) want += tag * 7 + d;
+        EXPECT_EQ(tasks[static_cast<std::size_t>(tag)].join(), want) << "task " << tag;
+      }
+    });
+  }
+}
+
+// On one worker a yield that finds a task in the local queue swaps with it in one step
+// (worker.h: yield_current), except at the fairness tick: so tasks that keep yielding to
+// each other still let, within that bound, a sleeper whose timer is due, a task pushed
+// to the global queue by a plain thread, and a pinned task (which yields into its inbox,
+// not the run queue) run. No clock bound: only that each of them runs while the pair
+// goes on yielding, which without the tick it never would.
+TEST(Scheduler, TasksThatKeepYieldingLetTimersTheGlobalQueueAndPinnedTasksRun) {
+  static constexpr long kMaxYields = 50'000'000;  // far beyond any tick's bound: a hang guard
+  green::run(workers(1), [] {
+    std::atomic<int> ran{0};
+    long yields = 0;
+    auto yielder = [&] {
+      while (ran.load() < 3 && yields < kMaxYields) {
+        ++yields;
+        green::this_task::yield();
+      }
+    };
+    auto a = green::spawn(yielder);
+    auto b = green::spawn(yielder);
+    auto sleeper = green::spawn([&] {
+      green::this_task::sleep_for(1ms);
+      ++ran;
+    });
+    auto pinned = green::spawn_on(0, [&] {
+      for (int i = 0; i < 10; ++i) green::this_task::yield();  // each into its inbox
+      ++ran;
+    });
+    std::thread outsider([&] { green::go([&] { ++ran; }); });  // into the global queue
+    a.join();
+    b.join();
+    outsider.join();
+    sleeper.join();
+    pinned.join();
+    EXPECT_EQ(ran.load(), 3);
+    EXPECT_LT(yields, kMaxYields) << "the yielding pair starved the others";
+  });
+}
+
 // On one worker a yield queues its task before it switches (worker.h: yield_current),
 // also when the local queue is full and half of it moves to the global queue: with more
 // tasks yielding than the queue holds, every yield still resumes its task exactly once.
