@@ -2,28 +2,19 @@
 // (design, bounds and invariant in parked_stacks.h).
 #include "parked_stacks.h"
 
-#include <linux/membarrier.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdint>
 #include <new>
 
+#include "process_barrier.h"
 #include "scheduler.h"
 #include "test_hooks.h"
 
 namespace green::detail {
-namespace {
 
-long membarrier(int cmd) { return ::syscall(__NR_membarrier, cmd, 0u, 0); }
-
-}  // namespace
-
-bool can_shrink_parked_stacks() noexcept {
-  static const bool ok = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
-  return ok;
-}
+bool can_shrink_parked_stacks() noexcept { return process_barrier_available(); }
 
 ParkedStackTrimmer::ParkedStackTrimmer(TaskArena& arena, Scheduler& sched)
     : arena_(arena),
@@ -60,7 +51,7 @@ void ParkedStackTrimmer::trim_held() noexcept {
   if (held_count_ == 0) return;
   // Our hold stores before our state loads below, and every worker's kRunnable store
   // before its hold load (parked_stacks.h).
-  membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+  process_barrier();
   for (std::size_t i = 0; i < held_count_; ++i) {
     TaskArena::Block* b = held_[i];
     auto* t = static_cast<Task*>(TaskArena::payload(b));

@@ -8,6 +8,7 @@
 
 #include "fatal.h"
 #include "futex.h"
+#include "process_barrier.h"
 #include "stack_overflow.h"
 
 namespace green::detail {
@@ -30,24 +31,39 @@ void close_to_foreign() noexcept {
   while (g_foreign_calls.load(std::memory_order_seq_cst) != 0) std::this_thread::yield();
 }
 
+}  // namespace
+
 // The store-load barrier of the idle protocol (scheduler.h): between a waker's publishing
-// of work and its look at the idle count, and between a sleeper's registering and its
-// look at the queues. Two sequentially consistent fences: one side always sees the
-// other. A fence costs each side only its own pipeline, where a read-modify-write of the
-// shared counter would pass its cache line between busy workers on every wake. TSan does
-// not model fences (GCC warns), so under TSan both sides write the counter instead.
+// of work and its look at the idle and spinning counts, and between a sleeper's
+// registering and its look at the queues. Where membarrier(2) is allowed, the sleeper's
+// side is a process_barrier() and the waker's a compiler barrier (process_barrier.h):
+// a wake is made on every spawn, a sleep only after spinning in vain. Elsewhere, two
+// sequentially consistent fences. TSan models neither (GCC warns of fences), so under
+// TSan both sides write the counter instead.
 #if defined(__SANITIZE_THREAD__)
-std::size_t look_after_publish(std::atomic<std::size_t>& idle_count) noexcept {
-  return idle_count.fetch_add(0, std::memory_order_acq_rel);
+std::size_t Scheduler::look_after_publish() noexcept {
+  return idle_count_.fetch_add(0, std::memory_order_acq_rel);
 }
-void look_after_register() noexcept {}
+void Scheduler::look_after_register() const noexcept {}
 #else
-std::size_t look_after_publish(std::atomic<std::size_t>& idle_count) noexcept {
-  std::atomic_thread_fence(std::memory_order_seq_cst);
-  return idle_count.load(std::memory_order_relaxed);
+std::size_t Scheduler::look_after_publish() noexcept {
+  if (light_wakers_) {
+    std::atomic_signal_fence(std::memory_order_seq_cst);
+  } else {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+  return idle_count_.load(std::memory_order_relaxed);
 }
-void look_after_register() noexcept { std::atomic_thread_fence(std::memory_order_seq_cst); }
+void Scheduler::look_after_register() const noexcept {
+  if (light_wakers_) {
+    process_barrier();
+  } else {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+  }
+}
 #endif
+
+namespace {
 
 void wake_idle(Worker* w) {
   w->wake_word.store(1, std::memory_order_release);
@@ -78,7 +94,8 @@ Scheduler::Scheduler(const Config& config)
       arena_(config.pool_keep_stacks, config.pool_trim_interval > std::chrono::milliseconds::zero()
                                           ? std::function<void()>([this] { pool_.arm_trimmer(); })
                                           : nullptr),
-      run_id_(g_runs.fetch_add(1, std::memory_order_relaxed) + 1) {
+      run_id_(g_runs.fetch_add(1, std::memory_order_relaxed) + 1),
+      light_wakers_(process_barrier_available()) {
   pool_.set_trim_companion([this] { return arena_.trim_unused(); });
   if (config_.workers == 0) config_.workers = std::max(1u, std::thread::hardware_concurrency());
   workers_.reserve(config_.workers);
@@ -122,13 +139,13 @@ std::uint32_t Scheduler::take_global(Task** out, std::uint32_t max) {
 }
 
 void Scheduler::notify_work() {
-  // Dekker: publish, then look (look_after_publish).
-  if (look_after_publish(idle_count_) == 0) return;
+  // Dekker: publish, then look (look_after_publish). A spinner will find the work.
+  if (look_after_publish() == 0 || spinning_.load(std::memory_order_relaxed) != 0) return;
   Worker* w = nullptr;
   bool in_poll = false;
   {
     std::lock_guard lk(idle_mu_);
-    if (idle_.empty()) return;
+    if (idle_.empty() || spinning_.load(std::memory_order_relaxed) != 0) return;
     // Prefer a futex sleeper: the one worker in epoll_wait had better stay there.
     auto it = idle_.end() - 1;
     if ((*it)->idle_in_poll && idle_.size() > 1) --it;
@@ -136,8 +153,25 @@ void Scheduler::notify_work() {
     in_poll = w->idle_in_poll;
     idle_.erase(it);
     idle_count_.fetch_sub(1, std::memory_order_relaxed);
+    start_spinning(*w);  // it reads this once off the list (idle_leave takes the lock)
   }
   in_poll ? poller_.interrupt() : wake_idle(w);
+}
+
+bool Scheduler::may_spin() const noexcept {
+  const std::size_t awake = workers_.size() - idle_count_.load(std::memory_order_relaxed);
+  return 2 * std::size_t{spinning_.load(std::memory_order_relaxed)} < awake;
+}
+
+void Scheduler::start_spinning(Worker& w) noexcept {
+  w.spinning = true;
+  spinning_.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool Scheduler::stop_spinning(Worker& w) noexcept {
+  // Before the sleeper's barrier (idle_enter), or before the wake it may make: relaxed.
+  w.spinning = false;
+  return spinning_.fetch_sub(1, std::memory_order_relaxed) == 1;
 }
 
 void Scheduler::send_home(Task* t) {
@@ -148,7 +182,7 @@ void Scheduler::send_home(Task* t) {
 
 void Scheduler::notify_worker(Worker& w) {
   // Dekker, as in notify_work: the task is published (the inbox's CAS), then we look.
-  if (look_after_publish(idle_count_) == 0) return;
+  if (look_after_publish() == 0) return;
   bool in_poll = false;
   {
     std::lock_guard lk(idle_mu_);
@@ -183,7 +217,7 @@ Clock::rep Scheduler::earliest_timer() const noexcept {
 
 void Scheduler::timer_added(Clock::rep at) {
   // Dekker with idle_enter, as in notify_work: the deadline is published, then we look.
-  if (look_after_publish(idle_count_) == 0) return;  // all busy: ticks
+  if (look_after_publish() == 0) return;  // all busy: ticks
   Worker* sleeper = nullptr;
   {
     std::lock_guard lk(idle_mu_);

@@ -9,11 +9,21 @@
 //     it gives up.
 //   * Idle workers sleep on a futex and cost no CPU (one of them in epoll_wait instead,
 //     the "blocker", while tasks wait on descriptors or any timer is pending: poller.h).
-//     Whoever makes work runnable while some worker sleeps wakes one. Sleeper and waker
-//     follow Dekker's pattern: the sleeper registers as idle then re-checks every queue;
-//     the waker publishes the task then checks for idle workers; a sequentially
-//     consistent fence on each side between the two (scheduler.cpp: look_after_publish)
-//     means one always sees the other, so no wake-up is lost.
+//     Whoever makes work runnable while some worker sleeps and none spins wakes one.
+//     Sleeper and waker follow Dekker's pattern: the sleeper stops spinning, registers as
+//     idle, then re-checks every queue; the waker publishes the task then checks for
+//     idle and spinning workers; a full barrier on each side between the two means one
+//     always sees the other, so no wake-up is lost. The barrier is asymmetric where the
+//     kernel allows (process_barrier.h): the sleeper pays a membarrier(2), every wake
+//     only a compiler barrier (scheduler.cpp: look_after_publish).
+//   * Spinning, after Go's wakep/resetspinning (runtime/proc.go): a worker out of work
+//     spins (steals, pausing between rounds) only while spinners number less than half
+//     the workers not asleep, and a wake-up makes the woken worker a spinner. A waker
+//     wakes no one while a worker spins: that spinner finds the work or, giving up,
+//     re-checks every queue (the handshake above). A spinner that finds work stops
+//     spinning and, if it was the last and has more queued, wakes another. So one task
+//     spawned or woken at a time wakes at most one sleeper, and workers that would only
+//     contend for one busy worker's queue sleep instead.
 //     The sleeper decides whether it is the blocker only after registering, so a task
 //     that parks on I/O (or a timer pushed) just before is seen by one side or the other.
 //   * Pinned tasks (spawn_on): made runnable, a pinned task goes to its home worker's
@@ -76,7 +86,8 @@ class Scheduler {
   std::uint32_t take_global(Task** out, std::uint32_t max);
   bool global_empty() const noexcept { return global_size_.load(std::memory_order_acquire) == 0; }
 
-  // Called after making work runnable: wakes an idle worker if there is one.
+  // Called after making work runnable: wakes an idle worker if there is one and no
+  // worker spins.
   void notify_work();
   // The same, for work only `w` can run (its inbox): wakes `w` if it is idle.
   void notify_worker(Worker& w);
@@ -86,6 +97,11 @@ class Scheduler {
   // The idle protocol (see above). idle_enter says whether `w` is to be the blocker.
   bool idle_enter(Worker& w);
   void idle_leave(Worker& w);
+  // Spinning (see above). may_spin: whether a worker out of work may start to spin.
+  bool may_spin() const noexcept;
+  void start_spinning(Worker& w) noexcept;
+  // `w` stops spinning; true if it was the last spinner.
+  bool stop_spinning(Worker& w) noexcept;
   bool any_work() const noexcept;
   // The earliest timer of any worker (Worker::kNoTimer: none).
   Clock::rep earliest_timer() const noexcept;
@@ -118,18 +134,28 @@ class Scheduler {
   BlockingPool blocking_pool_{config_.blocking_threads};
   const std::uint64_t run_id_;
 
-  mutable std::mutex global_mu_;
+  alignas(64) mutable std::mutex global_mu_;
   IntrusiveFifo<Task> global_;  // guarded by global_mu_
   std::atomic<std::size_t> global_size_{0};
 
+  // Dekker, the waker's side: a store then a load of idle_count_ (and spinning_).
+  std::size_t look_after_publish() noexcept;
+  // Dekker, the sleeper's side: between its registering and its look at the queues.
+  void look_after_register() const noexcept;
+
+  // True where process_barrier() serves the sleeper's side of the idle handshake, so that
+  // wakers need no fence (process_barrier.h).
+  const bool light_wakers_;
   std::mutex idle_mu_;
   std::vector<Worker*> idle_;  // guarded by idle_mu_
-  std::atomic<std::size_t> idle_count_{0};
+  // Read on every wake: on their own cache line, apart from the global queue's counter.
+  alignas(64) std::atomic<std::size_t> idle_count_{0};
+  std::atomic<unsigned> spinning_{0};  // workers spinning (Worker::spinning)
   // When the blocker will wake; 0 (reset under idle_mu_ as it becomes the blocker) until
   // it has computed that.
   std::atomic<Clock::rep> blocker_wakes_at_{0};
 
-  std::atomic<bool> stopping_{false};
+  alignas(64) std::atomic<bool> stopping_{false};  // read on every switch: apart from spinning_
   std::atomic<TaskId> next_id_{1};
   std::atomic<bool> tearing_down_{false};          // set once every worker is joined
   std::atomic<std::uint64_t> foreign_spawned_{0};  // tasks spawned from plain threads

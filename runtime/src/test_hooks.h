@@ -24,6 +24,9 @@ inline Point net_call_loaded_desc;
 // worker.cpp, sleep_until_work: a worker with nothing to run, before it registers as
 // idle (and decides whether it blocks in epoll_wait).
 inline Point idle_before_enter;
+// worker.cpp, find_work: a spinner that found nothing to steal, before it stops spinning
+// (and goes idle).
+inline Point spinner_giving_up;
 // worker.cpp, sleep_until_work: a worker just registered as idle, before it re-checks
 // the queues and sleeps.
 inline Point idle_entered;

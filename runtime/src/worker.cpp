@@ -229,6 +229,13 @@ Task* Worker::steal(bool take_runnext) {
   return nullptr;
 }
 
+Task* Worker::found(Task* t) {
+  // The last spinner with more queued wakes another (Go's resetspinning): wakers woke
+  // no one while it spun.
+  if (spinning && sched.stop_spinning(*this) && !runq.empty()) sched.notify_work();
+  return t;
+}
+
 Task* Worker::find_work() {
   if (poll_due) {  // the fairness tick, served here (see pick_fair)
     poll_due = false;
@@ -237,27 +244,35 @@ Task* Worker::find_work() {
     Task* t = nullptr;
     if (!sched.global_empty() && sched.take_global(&t, 1) == 1) return t;
   }
+  // After a look at the idle protocol's barrier (sleep_until_work returned), a worker may
+  // spin whatever the count: it returns with work to find or woken (a spinner already).
+  bool looked = false;
   for (;;) {
     if (sched.stopping()) return nullptr;
     poll_timers();
-    if (Task* t = take_runnext()) return t;
-    if (Task* t = run_stack.pop()) return t;
-    if (Task* t = runq.pop()) return t;
-    if (Task* t = pull_global()) return t;
-    if (Task* t = pinned.pop()) return t;
+    if (Task* t = take_runnext()) return found(t);
+    if (Task* t = run_stack.pop()) return found(t);
+    if (Task* t = runq.pop()) return found(t);
+    if (Task* t = pull_global()) return found(t);
+    if (Task* t = pinned.pop()) return found(t);
     if (poll_network()) continue;
     if (multi_) {
       if (fire_others_timers()) continue;
-      for (int round = 0; round < kSpinRounds; ++round) {
-        if (Task* t = steal(round >= kRunnextGraceRounds)) {
-          if (!runq.empty()) sched.notify_work();  // more to share: wake another idler
-          return t;
+      if (spinning || looked || sched.may_spin()) {
+        if (!spinning) sched.start_spinning(*this);
+        bool elsewhere = false;  // work in the global queue or the inbox: take it above
+        for (int round = 0; round < kSpinRounds; ++round) {
+          if (Task* t = steal(round >= kRunnextGraceRounds)) return found(t);
+          if ((elsewhere = !sched.global_empty() || !pinned.empty() || sched.stopping())) break;
+          for (int i = 0; i < 64; ++i) cpu_relax();
         }
-        if (!sched.global_empty() || !pinned.empty() || sched.stopping()) break;
-        for (int i = 0; i < 64; ++i) cpu_relax();
+        if (elsewhere) continue;
+        GREEN_TEST_HOOK(spinner_giving_up);
+        sched.stop_spinning(*this);  // then idle_enter looks at every queue once more
       }
     }
     sleep_until_work();
+    looked = true;
   }
 }
 

@@ -38,9 +38,9 @@
 // heap is guarded by timers_lock and its earliest deadline mirrored in timers_next.
 //
 // Invariant: every field below is touched only by the worker's own thread, except
-// runq and runnext (thieves), pinned (pushers), wake_word (wakers), idle_in_poll (under
-// the idle lock), timers (under timers_lock), timers_next (read by anyone) and the
-// counters read after the worker is joined.
+// runq and runnext (thieves), pinned (pushers), wake_word (wakers), idle_in_poll and,
+// while the worker sleeps, spinning (under the idle lock), timers (under timers_lock), timers_next (read by
+// anyone) and the counters read after the worker is joined.
 #pragma once
 
 #include <atomic>
@@ -169,7 +169,10 @@ class Worker {
   PinnedInbox pinned;                       // this worker's pinned tasks, ready to run
   std::atomic<std::uint32_t> wake_word{0};  // futex: 1 = woken
   bool idle_in_poll = false;                // guarded by the scheduler's idle lock: asleep in epoll_wait
-  TimeSlice slice;                          // the running task's slice, for maybe_yield (time_slice.h)
+  // Counted in the scheduler's spinners (scheduler.h). Set by the worker, or by the waker
+  // that takes it off the idle list, under the idle lock, before the worker leaves it.
+  bool spinning = false;
+  TimeSlice slice;  // the running task's slice, for maybe_yield (time_slice.h)
 
   // Counters, summed into the RunReport after the worker is joined.
   std::uint64_t spawned = 0, finished = 0, steals = 0, stack_allocations = 0;
@@ -187,7 +190,8 @@ class Worker {
   // readying others) is still one of switches, as the tick's own.
   static constexpr std::uint32_t kRunStackBottomTicks = 64;
 
-  Task* find_work();  // blocks; nullptr once the scheduler stops
+  Task* find_work();     // blocks; nullptr once the scheduler stops
+  Task* found(Task* t);  // find_work's result: a spinner stops spinning (scheduler.h)
   Task* steal(bool take_runnext);
   // Owner only: takes runnext, racing thieves (nullptr with one worker: see runnext).
   Task* take_runnext() noexcept {

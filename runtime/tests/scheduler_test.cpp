@@ -445,6 +445,56 @@ TEST(Scheduler, IdleWorkersSleepWithoutBurningCpu) {
   EXPECT_LT(cpu, 0.05) << "idle workers spent " << cpu << " s of CPU in 0.2 s";
 }
 
+// Tasks readied one at a time by a worker that never switches can run only on the
+// others, which spin, sleep and are woken over and over (the root pauses now and then,
+// so that they fall asleep): every task must run, whatever state the others are in when
+// it is readied (no lost wake-up).
+TEST(Scheduler, TasksReadiedWhileOtherWorkersSpinOrSleepAllRun) {
+  const int n = 4'000 / kScale;
+  green::run(workers(4), [&] {
+    for (int i = 0; i < n; ++i) {
+      std::atomic<int> ran{0};
+      const int burst = i % 10 == 0 ? 8 : 1;  // now and then several: wakes in a chain
+      std::vector<green::JoinHandle<void>> tasks;
+      for (int k = 0; k < burst; ++k) tasks.push_back(green::spawn([&] { ran.fetch_add(1); }));
+      ASSERT_TRUE(green_test::spin_until([&] { return ran.load() == burst; }))
+          << "task " << i << " never ran";
+      for (auto& t : tasks) t.join();
+      if (i % 50 == 0) green::this_task::sleep_for(1ms);
+    }
+  });
+}
+
+// Holds a spinner that found nothing, before it stops spinning.
+green_test::HookGate g_giving_up_gate;
+
+// A waker wakes no sleeper while a worker spins; so a task readied just as the spinner
+// gives up must be found by that spinner's last look before it sleeps. Here one worker
+// computes (the root: its runnext can run only elsewhere), one sleeps, and the spinner is
+// held where it gives up while the task is readied.
+TEST(Scheduler, ATaskReadiedAsTheLastSpinnerGivesUpStillRuns) {
+  green_test::ScopedHook hook(green::detail::test_hooks::spinner_giving_up, [] { g_giving_up_gate.pass(); });
+  green::run(workers(3), [] {
+    g_giving_up_gate.arm_except(std::this_thread::get_id());
+    // An empty task at each look wakes a sleeping worker, which spins, then gives up.
+    ASSERT_TRUE(green_test::wait_in_task([] {
+      if (g_giving_up_gate.holding()) return true;
+      green::go([] {});
+      return false;
+    })) << "no worker gave up spinning";
+    // The third worker spins in vain, passes the (held) gate and sleeps: most likely by
+    // now; the outcome must not depend on it.
+    green_test::spin_until(
+        [t = std::chrono::steady_clock::now() + 5ms] { return std::chrono::steady_clock::now() > t; });
+    std::atomic<bool> ran{false};
+    auto task = green::spawn([&] { ran = true; });  // our runnext; the held worker still spins
+    g_giving_up_gate.open();
+    EXPECT_TRUE(green_test::spin_until([&] { return ran.load(); }))
+        << "the task readied as the spinner gave up never ran";
+    task.join();
+  });
+}
+
 TEST(Scheduler, WakeFromAnotherThreadReachesASleepingWorker) {
   green::run(workers(2), [] {
     green::Channel<int> ch;
