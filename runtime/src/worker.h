@@ -315,8 +315,8 @@ GREEN_ALWAYS_INLINE void Worker::yield_current(Worker& w) {
   // than take the head and push at the tail: no fairness tick on this switch, nothing on
   // the run stack (it runs first), not stopping, and `self` unpinned (a pinned one goes
   // to the inbox).
-  if (w.fair_in > 1 && self->pin == 0 && w.run_stack.empty() && !w.stopping_.load(std::memory_order_relaxed) &&
-      (next = w.runq.rotate(self))) [[likely]] {
+  if (w.fair_in > 1 && self->pin == 0 && w.run_stack.empty() &&
+      !w.stopping_.load(std::memory_order_relaxed) && (next = w.runq.rotate(self))) [[likely]] {
     --w.fair_in;
   } else {
     if (!w.has_other_work()) return;
