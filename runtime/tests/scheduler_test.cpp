@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -511,9 +512,13 @@ TEST(Scheduler, WakeFromAnotherThreadReachesASleepingWorker) {
 // never resumed, and run() still frees every stack and joins every worker.
 TEST(Scheduler, RootReturnAbandonsBlockedTasksAndFreesTheirStacks) {
   std::atomic<int> resumed{0};
+  // The channel outlives run(): the parked tasks refer to it. A fresh one per call, kept
+  // for the process, so that a repeated test (--gtest_repeat) never parks on a channel
+  // whose queue still links the tasks an earlier run abandoned.
+  static std::vector<std::unique_ptr<green::Channel<int>>> channels;
+  green::Channel<int>& never = *channels.emplace_back(std::make_unique<green::Channel<int>>());
   auto report = green::run(workers(2), [&] {
-    static green::Channel<int> never;  // outlives run(): the parked tasks refer to it
-    static green::WaitGroup started;
+    static green::WaitGroup started;  // back at zero, with no waiter, after each run
     started.add(100);
     for (int i = 0; i < 100; ++i) {
       green::go([&] {
