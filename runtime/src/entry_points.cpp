@@ -210,8 +210,22 @@ namespace green::this_task {
 // branch tracking enforced, the target would need an endbr64; Linux does not enforce it
 // for user space.) The stack stays aligned for the call; the CFI says where the return
 // address is throughout.
+//
+// A regression planted on purpose, for the suite's tests of its regression gate only
+// (CMake option GREEN_PLANTED_YIELD_COST=N; 0, and nothing here, in every real build):
+// exactly N instructions more per yield, N nops in this trampoline. Here, in assembly the
+// compiler never sees, they cannot change how it allocates the yield path's registers
+// (planted inline in that path, they saved a push and a pop elsewhere: no change in count).
+#define GREEN_STRINGIFY_(x) #x
+#define GREEN_STRINGIFY(x) GREEN_STRINGIFY_(x)
+#if GREEN_PLANTED_YIELD_COST > 0
+#define GREEN_PLANTED_NOPS ".rept " GREEN_STRINGIFY(GREEN_PLANTED_YIELD_COST) "\n\tnop\n\t.endr\n\t"
+#else
+#define GREEN_PLANTED_NOPS ""
+#endif
 __attribute__((naked)) void yield() {
-  asm("subq $8, %rsp\n\t"
+  asm(GREEN_PLANTED_NOPS
+      "subq $8, %rsp\n\t"
       ".cfi_adjust_cfa_offset 8\n\t"
       "call green_detail_yield_switch\n\t"
       "addq $8, %rsp\n\t"
@@ -222,6 +236,9 @@ __attribute__((naked)) void yield() {
       "jmp *%rcx");
 }
 #else
+#if GREEN_PLANTED_YIELD_COST > 0
+#error "GREEN_PLANTED_YIELD_COST is written for x86-64 (the yield trampoline)"
+#endif
 void yield() { detail::yield_switch(); }
 #endif
 

@@ -286,27 +286,9 @@ GREEN_ALWAYS_INLINE void Worker::park_current(Worker& w, PostAction p) {
   switch_away(&self->ctx, w, w.pick_next());
 }
 
-// A regression planted on purpose, for the suite's tests of its regression gate only
-// (CMake option GREEN_PLANTED_YIELD_COST=N; 0, and this empty, in every real build):
-// exactly N instructions more per yield that switches (a register cleared, then N-1
-// dependent additions to it: about N cycles).
-GREEN_ALWAYS_INLINE void planted_yield_cost() {
-#if GREEN_PLANTED_YIELD_COST > 0
-#if defined(__x86_64__)
-  unsigned long chain;
-  asm volatile("xor %k0, %k0\n\t.rept %c1\n\tadd $1, %0\n\t.endr"
-               : "=&r"(chain)
-               : "i"(GREEN_PLANTED_YIELD_COST - 1));
-#else
-#error "GREEN_PLANTED_YIELD_COST is written for x86-64"
-#endif
-#endif
-}
-
 GREEN_ALWAYS_INLINE void Worker::yield_current(Worker& w) {
   if (w.multi_) {
     if (!w.has_other_work()) return;
-    planted_yield_cost();
     return park_current(w, {&Worker::requeue, nullptr, nullptr});
   }
   Task* self = w.current;
@@ -323,7 +305,6 @@ GREEN_ALWAYS_INLINE void Worker::yield_current(Worker& w) {
     next = w.pick_next();  // before the push: never `self`
     w.make_runnable(self);
   }
-  planted_yield_cost();
   switch_away(&self->ctx, w, next, true);
 }
 

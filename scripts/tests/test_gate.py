@@ -1,7 +1,7 @@
 """The regression gate, end to end, on the real programs: bench_all counts the
 instructions of our runtime's yield switch under callgrind in the release build twice and
 in the planted build (CMake preset `planted`: GREEN_PLANTED_YIELD_COST=2, two
-instructions more per yield, about +1.8%) once; compare passes the release's two runs
+instructions more per yield, about +1.7%) once; compare passes the release's two runs
 (their counts agree within 0.1%) and fails the planted one on instructions_per_switch.
 
 Needs valgrind and both builds (scripts/test builds the planted one; by hand:
