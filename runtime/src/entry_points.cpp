@@ -140,6 +140,16 @@ void join_task(Task* t, std::uint64_t run) {
             }
           },
           nullptr, t});
+  // Resumed with `t` done on every path but one: a trimmer pass that held us when `t`
+  // finished (claim_parked handed the wake-up on: parked_stacks.h) makes us runnable
+  // itself, possibly before `t`'s worker has stored kDone (release_finished, the next
+  // thing that worker does, without blocking). The handle frees `t`'s block as soon as
+  // we return (JoinHandle::join): wait for kDone, yielding between looks. (Before this
+  // wait, that free raced release_finished and ran a reused block's post twice.)
+  while (t->join_state.load(std::memory_order_acquire) != kDone) {
+    cpu_relax();
+    this_task::yield();
+  }
 }
 
 namespace {

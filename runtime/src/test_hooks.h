@@ -38,6 +38,9 @@ inline Point stack_trim_pass;
 // parked_stacks.cpp, ParkedStackTrimmer::trim: a pass holds a parked task (ParkHold),
 // before it releases the task's stack pages.
 inline Point parked_stack_trimming;
+// worker.cpp, finish_current: a finishing task found its joiner held by a trimmer pass
+// (claim_parked handed the wake-up on), before it switches away and stores kDone.
+inline Point joiner_handed_on;
 
 #if defined(GREEN_TEST_HOOKS)
 inline void fire(Point& p) noexcept {

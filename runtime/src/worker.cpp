@@ -360,14 +360,16 @@ void Worker::finish_current() {
   // A joiner already parked on us can be resumed directly: no one else can wake it, and
   // it is fully switched out (it published itself from its post action). Not one pinned
   // to another worker: release_finished sends that one home. If a trimmer pass holds it
-  // (claim_parked fails), the pass enqueues it; either way release_finished leaves it
-  // alone.
+  // (claim_parked fails), the pass enqueues it, maybe before release_finished has run
+  // (join_task waits for kDone); either way release_finished leaves it alone.
   std::uintptr_t state = self->join_state.load(std::memory_order_acquire);
   Task* joiner = state > kDetached && !w.stopping_.load(std::memory_order_relaxed)
                      ? reinterpret_cast<Task*>(state)
                      : nullptr;
   if (joiner && joiner->pin != 0 && static_cast<unsigned>(joiner->pin) != w.index + 1) joiner = nullptr;
-  Task* next = joiner && claim_parked(joiner) ? joiner : w.pick_next();
+  const bool direct = joiner && claim_parked(joiner);
+  if (joiner && !direct) GREEN_TEST_HOOK(joiner_handed_on);
+  Task* next = direct ? joiner : w.pick_next();
   // Everything else happens off this stack, in the next context: see release_finished.
   w.post = {&Worker::release_finished, self, joiner};
   switch_away(nullptr, w, next);

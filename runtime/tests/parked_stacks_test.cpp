@@ -1,7 +1,8 @@
 // parked_stacks_test.cpp: stacks that shrink (src/parked_stacks.h). A task that went deep
 // and parked shallow loses the pages below its saved stack pointer after two trimmer
 // passes, keeps its live frames, and gets zeroed pages back when it goes deep again; a
-// wake that lands while a pass holds the task is neither lost nor doubled; a run ends
+// wake that lands while a pass holds the task is neither lost nor doubled; a joiner the
+// pass resumes returns only once its joinee is done; a run ends
 // cleanly with a pass in the middle of releasing a task's pages.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -162,6 +163,68 @@ TEST(ParkedStacks, AWakeDuringTrimmingIsLeftToThePass) {
     h.join();  // the pass queued it
     EXPECT_EQ(resumed.load(), 1);
   });
+  EXPECT_EQ(report.tasks_abandoned, 0u);
+}
+
+// A joiner that a pass holds when its joinee finishes is made runnable by the pass,
+// which can happen before the joinee's worker has stored kDone: join() must not return
+// (and its handle free the joinee's block) before then. The finishing task is held just
+// after it handed the wake-up on, until the pass has queued the joiner and the joiner
+// has had ample time to run. Before join_task waited for kDone, the joiner returned here,
+// and the block it freed was reused while its release was still to run (a crash in the
+// racing test below, about once in 30 runs on 2 cores).
+std::atomic<bool> g_pass_done{false}, g_joined{false}, g_joined_early{false};
+void let_the_joiner_run() {
+  g_trimming_gate.open();  // the pass goes on: it queues the joiner
+  green_test::wait_on_thread([] { return g_pass_done.load(); });
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+  while (!g_joined.load() && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+  g_joined_early = g_joined.load();
+}
+
+TEST(ParkedStacks, AJoinerAPassResumesReturnsOnlyOnceTheJoineeIsDone) {
+  if (!green::detail::can_shrink_parked_stacks()) GTEST_SKIP() << "membarrier(2) refused: no shrinking here";
+  green_test::ScopedHook trimming(green::detail::test_hooks::parked_stack_trimming, &hold_trimming);
+  green_test::ScopedHook handed_on(green::detail::test_hooks::joiner_handed_on, &let_the_joiner_run);
+  g_pass_done = false;
+  g_joined = false;
+  g_joined_early = false;
+  green::Config c = passes_by_hand();
+  c.workers = 2;
+  int got = 0;
+  auto report = green::run(c, [&] {
+    std::atomic<green::detail::Task*> joiner_task{nullptr};
+    std::atomic<bool> finish{false};
+    // The root never parks until the end (a parked root could be the task the pass
+    // holds); the joiner runs on the other worker, its child computes there.
+    auto joiner = green::spawn([&] {
+      joiner_task = green::detail::current_task();
+      auto child = green::spawn([&] {
+        green_test::spin_until([&] { return finish.load(); });
+        return 7;
+      });
+      got = child.join();
+      g_joined = true;
+    });
+    ASSERT_TRUE(green_test::spin_until([&] {
+      green::detail::Task* t = joiner_task.load();
+      return t && green::detail::TaskArena::block_of(t)->state.load() == green::detail::kParked;
+    }));
+    trimmer().pass();  // the joiner: parked -> parked_old
+    g_trimming_gate.arm();
+    std::thread passer([] {
+      trimmer().pass();  // holds the joiner, and waits at the gate
+      g_pass_done = true;
+    });
+    EXPECT_TRUE(green_test::spin_until([] { return g_trimming_gate.holding(); }));
+    finish = true;  // the child ends, and hands the joiner's wake-up on to the pass
+    joiner.join();
+    passer.join();
+  });
+  EXPECT_FALSE(g_joined_early) << "join() returned before the joinee was done";
+  EXPECT_EQ(got, 7);
   EXPECT_EQ(report.tasks_abandoned, 0u);
 }
 
