@@ -160,7 +160,7 @@ void Scheduler::notify_work() {
 
 bool Scheduler::may_spin() const noexcept {
   const std::size_t awake = workers_.size() - idle_count_.load(std::memory_order_relaxed);
-  return 2 * std::size_t{spinning_.load(std::memory_order_relaxed)} < awake;
+  return 2 * std::size_t{spinning_.load(std::memory_order_relaxed)} <= awake;
 }
 
 void Scheduler::start_spinning(Worker& w) noexcept {

@@ -17,8 +17,11 @@
 //     kernel allows (process_barrier.h): the sleeper pays a membarrier(2), every wake
 //     only a compiler barrier (scheduler.cpp: look_after_publish).
 //   * Spinning, after Go's wakep/resetspinning (runtime/proc.go): a worker out of work
-//     spins (steals, pausing between rounds) only while spinners number less than half
-//     the workers not asleep, and a wake-up makes the woken worker a spinner. A waker
+//     spins (steals, pausing between rounds) only while spinners number at most half
+//     the workers not asleep (Go: less than half the busy Ps), and a wake-up makes the
+//     woken worker a spinner. At 2 workers both may spin: with Go's bound a pinned
+//     ping-pong across the two slept and woke on a third of its hand-offs (9.8 µs a
+//     hand-off against 1.6 µs, an unpinned one 113 ns against 58 ns). A waker
 //     wakes no one while a worker spins: that spinner finds the work or, giving up,
 //     re-checks every queue (the handshake above). A spinner that finds work stops
 //     spinning and, if it was the last and has more queued, wakes another. So one task
