@@ -19,7 +19,9 @@
 //     and then loads the hold word, with no atomic read-modify-write and no fence (a
 //     locked exchange here cost the hand-off switch 3.5-4.5 ns, 13-17%; this, 1-2 ns).
 //     If a pass holds the task, the waker hands the wake-up on to it (one CAS, on that
-//     rare path only) and does not enqueue the task.
+//     rare path only) and does not enqueue the task. The task may then run before the
+//     waker has finished what it does after the wake: a joiner before its finishing
+//     joinee has stored kDone, which join_task therefore waits for (entry_points.cpp).
 //   * A trimmer pass (ParkedStackTrimmer::pass) walks every task block: kParked becomes
 //     kParkedOld; a kParkedOld task (parked across a whole interval) is held: the pass
 //     sets its hold word, then makes one process-wide barrier (membarrier(2), for a batch
