@@ -49,11 +49,17 @@ type stackReading struct {
 func readStacks() (stackReading, error) {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
-	status, err := readKBTable("/proc/self/status", "VmRSS", "Threads")
+	status, err := readKBTable("/proc/self/status", "Threads")
 	if err != nil {
 		return stackReading{}, err
 	}
-	return stackReading{stackInuse: m.StackInuse, rssBytes: status["VmRSS"], threads: status["Threads"]}, nil
+	// Rss counted page by page: VmRSS is per-CPU batched counters on recent kernels,
+	// off by hundreds of KiB, the size of the stacks this measures.
+	rollup, err := readKBTable("/proc/self/smaps_rollup", "Rss")
+	if err != nil {
+		return stackReading{}, err
+	}
+	return stackReading{stackInuse: m.StackInuse, rssBytes: rollup["Rss"], threads: status["Threads"]}, nil
 }
 
 // blockedGoroutines holds n goroutines blocked until release: in read(2) on a
