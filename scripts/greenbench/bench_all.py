@@ -33,7 +33,6 @@ import time
 from greenbench import ab, catalogue, cli, comparison, goals, machine, results
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-GOALS = os.path.join(ROOT, "scripts", "goals.json")
 GIB = 1 << 30
 
 EPILOG = """\
@@ -348,7 +347,7 @@ def headline(doc):
     return rows
 
 
-def goals_summary(doc, path=GOALS):
+def goals_summary(doc, path=goals.DEFAULT_FILE):
     """The run judged against the runtime's goals (greenbench/goals.py), as lines for the
     end of its output; one line saying why where the goals file is broken (the results
     are written by then)."""

@@ -15,6 +15,7 @@ expected shape (an unknown key, a {field} its `for` does not define) is a GoalsE
 
 import itertools
 import math
+import os
 import re
 from dataclasses import dataclass
 
@@ -31,6 +32,8 @@ VERDICTS = (MET, MET_NOT_AT_WORST, MET_WORST_UNKNOWN, NOT_MET, NOT_MEASURED)
 _REQUIRED = ("id", "source", "goal", "counter", "row", "at_most")
 _OPTIONAL = ("over", "for")
 _FIELD = re.compile(r"\{([^{}]*)\}")
+# scripts/goals.json, which bench_all and report judge unless told otherwise.
+DEFAULT_FILE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "goals.json")
 
 
 class GoalsError(Exception):
