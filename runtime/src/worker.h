@@ -39,8 +39,8 @@
 //
 // Invariant: every field below is touched only by the worker's own thread, except
 // runq and runnext (thieves), pinned (pushers), wake_word (wakers), idle_in_poll and,
-// while the worker sleeps, spinning (under the idle lock), timers (under timers_lock), timers_next (read by
-// anyone) and the counters read after the worker is joined.
+// while the worker sleeps, spinning (under the idle lock), timers (under timers_lock),
+// timers_next (read by anyone) and the counters read after the worker is joined.
 #pragma once
 
 #include <atomic>

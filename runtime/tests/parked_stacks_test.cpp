@@ -2,8 +2,8 @@
 // and parked shallow loses the pages below its saved stack pointer after two trimmer
 // passes, keeps its live frames, and gets zeroed pages back when it goes deep again; a
 // wake that lands while a pass holds the task is neither lost nor doubled; a joiner the
-// pass resumes returns only once its joinee is done; a run ends
-// cleanly with a pass in the middle of releasing a task's pages.
+// pass resumes returns only once its joinee is done; a run ends cleanly with a pass in
+// the middle of releasing a task's pages.
 #include <gtest/gtest.h>
 #include <sys/mman.h>
 #include <unistd.h>
