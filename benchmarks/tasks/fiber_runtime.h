@@ -5,7 +5,7 @@
 // Hand-off: Event is the runtime's Channel<char> with one slot (signal is a try_send that
 // never blocks, wait is a recv that parks the fiber); WaitGroup is the runtime's own, and
 // Channel<T> its unbuffered Channel<T>.
-// Stacks: the runtime's defaults (128 KiB reserved per fiber unless stack:NKiB says other, committed lazily,
+// Stacks: the runtime's defaults (64 KiB reserved per fiber unless stack:NKiB says other, committed lazily,
 // guard page by MADV_GUARD_INSTALL where the kernel has it). A woken fiber is queued on the waker's worker,
 // so with two workers a ping-pong pair mostly stays on one worker, unless placed (spawn_on: green::spawn_on;
 // workload_switch.h's place:same and place:cross). Sockets (Net, for the echo workload): green::net's, whose

@@ -58,7 +58,7 @@ StackRange my_stack() {
 // One worker, no trimmer thread: the test makes the passes itself.
 green::Config passes_by_hand() {
   green::Config c = workers(1);
-  c.stack_size = 256 * 1024;
+  c.stack_size = 256 * 1024;  // room for deep(64)
   c.pool_trim_interval = std::chrono::milliseconds(0);
   return c;
 }
@@ -299,6 +299,7 @@ TEST(ParkedStacks, ARunEndsCleanlyWithATaskInTrimming) {
   if (!green::detail::can_shrink_parked_stacks()) GTEST_SKIP() << "membarrier(2) refused: no shrinking here";
   green_test::ScopedHook hook(green::detail::test_hooks::parked_stack_trimming, &hold_trimming);
   green::Config c = workers(2);
+  c.stack_size = 256 * 1024;  // room for deep(64)
   c.pool_trim_interval = std::chrono::milliseconds(1);
   std::thread opener;
   auto report = green::run(c, [&] {

@@ -131,6 +131,10 @@ WINDOW_MS = _FULL["window_ms"]  # fairness and blocking, per iteration
 BLOCKING_CALLS = ("read", "nanosleep", "fsync")  # workload_blocking.h's BlockingCall, in its order
 THREAD_STACK_N = 256  # OS threads the Go peer's thread_stack makes the runtime start
 SMALL_PTHREAD_STACK_KIB = 64
+# The stack our fiber rows of memory_recursed ask for: the runtime's default (64 KiB,
+# green::Config::stack_size) cannot hold the frames and the probe's 16 KiB of headroom,
+# so they take Boost.Fiber's default size (fiber_runtime.h's stack:NKiB).
+RECURSED_FIBER_STACK_KIB = 128
 MAX_WORKERS = 1024  # runtime_set.cpp's kMaxWorkers
 
 
@@ -533,8 +537,9 @@ def entries(profile, paths, cpus, budget, has_echo=True, has_go=True, workers=No
         for depth, n in prof["memory_recursed"]:
             if rt == f"pthread/stack:{SMALL_PTHREAD_STACK_KIB}KiB":
                 continue  # the frames and the task's own would overflow its 64 KiB stack
-            out.append(_probe(paths, f"memory/{rt}/recursed:{depth}KiB/n:{n}",
-                              ["memory", "--runtime", rt, "--n", str(n), "--recursed-kib", str(depth)],
+            deep = f"{rt}/stack:{RECURSED_FIBER_STACK_KIB}KiB" if rt.startswith("fiber/") else rt
+            out.append(_probe(paths, f"memory/{deep}/recursed:{depth}KiB/n:{n}",
+                              ["memory", "--runtime", deep, "--n", str(n), "--recursed-kib", str(depth)],
                               prof["probe_reps"], timeout=600))
         out.append(_probe(paths, f"max_count/{rt}",
                           ["max_count", "--runtime", rt, "--budget-bytes", str(budget),
