@@ -172,6 +172,7 @@ def lines(path, title, xlabel, ylabel, unit, series, caption, log_x=False, panel
         _format_axis(axes.yaxis, unit, _spans_decades(ys))
         if not log_x and all(float(x).is_integer() for x in xs) and len(set(xs)) <= 16:
             axes.set_xticks(sorted(set(xs)))  # counts (workers): no ticks between them
+            _format_axis(axes.xaxis, "count", False)  # written out: one N of 1,000,000 read "1" and "1e6"
         axes.set(title=name, xlabel=xlabel)
         axes.grid(True, which="major", alpha=0.3)
         axes.legend(fontsize="x-small", loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False)
