@@ -26,8 +26,9 @@ namespace {
 // lack the constant; the kernel answers EINVAL where it lacks the feature.
 constexpr int kMadvGuardInstall = 102;
 
-// Slabs of about this size: large enough that slab mappings stay few (a million 128 KiB
-// stacks take ~16k slabs), small enough that a small run reserves little address space.
+// Slabs of about this size: large enough that slab mappings stay few (a million stacks of
+// the default 64 KiB take ~8.3k slabs), small enough that a small run reserves little
+// address space.
 constexpr std::size_t kSlabBytes = 8u << 20;
 
 std::size_t read_max_map_count() {
